@@ -1,0 +1,182 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/awnumar/memguard"
+)
+
+// The arena is the only place plaintext exists. It is one memguard
+// LockedBuffer (mlocked, guard pages, wiped on purge) mapped once at start,
+// carved into fixed-size slots of three classes: scratch (key derivation),
+// small and large (secret values). Taking a slot is a channel receive, so
+// the hot path makes no mmap or mlock syscall, and the number of plaintext
+// buffers alive at once is bounded by the locked-memory budget. When a class
+// is exhausted the request fails with ErrBusy; nothing blocks and memguard
+// never runs out of lockable memory mid-flight (which would make it panic
+// and purge every secret).
+
+// ErrBusy means no locked memory is free for this request right now.
+var ErrBusy = errors.New("server busy: no locked memory free, try again shortly")
+
+const (
+	smallSlot  = 4096
+	minLarge   = 2
+	minSmall   = 16
+	minScratch = 32
+	maxScratch = 1024
+)
+
+// Plain is a slot of locked memory holding plaintext. Release wipes it.
+type Plain struct {
+	buf   []byte
+	n     int
+	owner *slab
+	inUse atomic.Bool
+}
+
+// Buf returns the whole slot, for writing into.
+func (p *Plain) Buf() []byte { return p.buf }
+
+// Bytes returns the plaintext written so far (see SetLen).
+func (p *Plain) Bytes() []byte { return p.buf[:p.n] }
+
+// SetLen sets how many bytes of Buf hold plaintext.
+func (p *Plain) SetLen(n int) { p.n = n }
+
+// Release wipes the slot and returns it to the arena. It is safe to call on
+// nil and more than once.
+func (p *Plain) Release() {
+	if p == nil || !p.inUse.CompareAndSwap(true, false) {
+		return
+	}
+	clear(p.buf)
+	p.n = 0
+	p.owner.free <- p
+}
+
+type slab struct {
+	size  int
+	free  chan *Plain
+	slots []Plain
+}
+
+func newSlab(mem []byte, size, count int) *slab {
+	s := &slab{size: size, free: make(chan *Plain, count), slots: make([]Plain, count)}
+	for i := range s.slots {
+		p := &s.slots[i]
+		p.buf = mem[i*size : (i+1)*size : (i+1)*size]
+		p.owner = s
+		s.free <- p
+	}
+	return s
+}
+
+func (s *slab) take() *Plain {
+	select {
+	case p := <-s.free:
+		p.inUse.Store(true)
+		return p
+	default:
+		return nil
+	}
+}
+
+// arena owns the locked region.
+type arena struct {
+	mem                   *memguard.LockedBuffer
+	scratch, small, large *slab
+}
+
+// ArenaLayout says how a locked-memory budget is split into slots.
+type ArenaLayout struct {
+	Bytes                       int // locked bytes the arena maps
+	ScratchSlots                int // scratchSize bytes each
+	SmallSlots, SmallSize       int
+	LargeSlots, LargeSize       int
+	MaxConcurrentLargePlaintext int // same as LargeSlots; named for the startup log
+}
+
+// PlanArena splits budget bytes of locked memory into slots for secrets of
+// up to maxSecret bytes: half for large slots (at least two), the rest for
+// small slots and scratch. It fails when budget cannot hold the minimum.
+func PlanArena(budget, maxSecret int) (ArenaLayout, error) {
+	large := roundPage(max(maxSecret, 1))
+	l := ArenaLayout{SmallSize: smallSlot, LargeSize: large}
+	if large <= smallSlot {
+		// One class is enough: every value fits a small slot.
+		l.LargeSize = smallSlot
+	}
+	need := minLarge*l.LargeSize + minSmall*smallSlot + minScratch*scratchSize
+	if budget < need {
+		return l, fmt.Errorf("locked memory budget %d bytes is below the %d bytes needed for %d-byte secrets", budget, need, maxSecret)
+	}
+	l.ScratchSlots = min(maxScratch, max(minScratch, budget/64/scratchSize))
+	rest := budget - l.ScratchSlots*scratchSize
+	l.LargeSlots = max(minLarge, rest/2/l.LargeSize)
+	rest -= l.LargeSlots * l.LargeSize
+	l.SmallSlots = rest / smallSlot
+	l.Bytes = l.ScratchSlots*scratchSize + l.SmallSlots*smallSlot + l.LargeSlots*l.LargeSize
+	l.MaxConcurrentLargePlaintext = l.LargeSlots
+	return l, nil
+}
+
+func roundPage(n int) int { return (n + 4095) &^ 4095 }
+
+func newArena(l ArenaLayout) *arena {
+	mem := memguard.NewBuffer(l.Bytes)
+	b := mem.Bytes()
+	a := &arena{mem: mem}
+	off := 0
+	a.scratch = newSlab(b[off:off+l.ScratchSlots*scratchSize], scratchSize, l.ScratchSlots)
+	off += l.ScratchSlots * scratchSize
+	a.small = newSlab(b[off:off+l.SmallSlots*smallSlot], smallSlot, l.SmallSlots)
+	off += l.SmallSlots * smallSlot
+	a.large = newSlab(b[off:off+l.LargeSlots*l.LargeSize], l.LargeSize, l.LargeSlots)
+	return a
+}
+
+// plain returns a slot that holds at least n bytes, or ErrBusy.
+func (a *arena) plain(n int) (*Plain, error) {
+	if n <= smallSlot {
+		if p := a.small.take(); p != nil {
+			return p, nil
+		}
+	}
+	if n > a.large.size {
+		return nil, fmt.Errorf("store: %d-byte plaintext exceeds the largest slot", n)
+	}
+	if p := a.large.take(); p != nil {
+		return p, nil
+	}
+	return nil, ErrBusy
+}
+
+func (a *arena) scratchSlot() (*Plain, error) {
+	if p := a.scratch.take(); p != nil {
+		return p, nil
+	}
+	return nil, ErrBusy
+}
+
+// drain takes every slot back, waiting at most wait for slots in use. It
+// reports whether all came back, after which nobody can touch the memory.
+func (a *arena) drain(wait time.Duration) bool {
+	deadline := time.NewTimer(wait)
+	defer deadline.Stop()
+	for _, sl := range []*slab{a.scratch, a.small, a.large} {
+		for range len(sl.slots) {
+			select {
+			case <-sl.free:
+			case <-deadline.C:
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func (a *arena) destroy() { a.mem.Destroy() }
