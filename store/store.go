@@ -239,13 +239,14 @@ func (s *Store) MaxSecretSize() int { return s.cfg.MaxSecretSize }
 func (s *Store) indexKey() []byte { return s.keys.Bytes()[:procKeySize] }
 func (s *Store) sealKey() []byte  { return s.keys.Bytes()[procKeySize:] }
 
-// Plain returns a locked slot for n bytes of plaintext. The caller writes
-// into Buf, calls SetLen, and must Release it.
+// Plain returns a locked slot for n bytes of plaintext: a secret of up to
+// MaxSecretSize, or a passphrase or password of up to 4 KiB. The caller
+// writes into Buf, calls SetLen, and must Release it.
 func (s *Store) Plain(n int) (*Plain, error) {
 	if s.closing.Load() {
 		return nil, ErrClosed
 	}
-	if n > s.cfg.MaxSecretSize {
+	if n > max(s.cfg.MaxSecretSize, smallSlot) {
 		return nil, ErrTooLarge
 	}
 	return s.arena.plain(n)

@@ -452,6 +452,12 @@ func TestCapacity(t *testing.T) {
 		if _, err := s.Plain(4097); !errors.Is(err, ErrTooLarge) {
 			t.Errorf("Plain(4097): %v", err)
 		}
+		p4k, _ := s.Plain(4096)
+		p4k.SetLen(4096)
+		if _, err := s.Create(p4k, CreateOptions{TTL: time.Hour}); err != nil {
+			t.Errorf("Create at MaxSecretSize: %v", err)
+		}
+		p4k.Release()
 		p, _ := s.Plain(0)
 		defer p.Release()
 		if _, err := s.Create(p, CreateOptions{TTL: time.Hour}); !errors.Is(err, ErrEmpty) {
@@ -559,6 +565,38 @@ func TestCloseWipesEverything(t *testing.T) {
 	}
 	if _, err := s.Plain(1); !errors.Is(err, ErrClosed) {
 		t.Errorf("Plain after Close: %v", err)
+	}
+}
+
+func TestGeneratePassword(t *testing.T) {
+	s, _ := MustOpenStore(t)
+	seen := map[string]bool{}
+	counts := map[byte]int{}
+	for range 500 {
+		p, err := s.Plain(12)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.GeneratePassword(p, 12); err != nil {
+			t.Fatal(err)
+		}
+		pw := string(p.Bytes())
+		p.Release()
+		if len(pw) != 12 || !hasEverySet([]byte(pw)) || strings.ContainsAny(pw, "ilo1IO0") || seen[pw] {
+			t.Fatalf("bad password %q", pw)
+		}
+		seen[pw] = true
+		for i := range len(pw) {
+			counts[pw[i]]++
+		}
+	}
+	if len(counts) != len(passwordAlphabet) {
+		t.Errorf("passwords used %d of %d characters", len(counts), len(passwordAlphabet))
+	}
+	p, _ := s.Plain(3)
+	defer p.Release()
+	if err := s.GeneratePassword(p, 3); !errors.Is(err, ErrLength) {
+		t.Errorf("length 3: %v", err)
 	}
 }
 

@@ -1,0 +1,597 @@
+// Configuration: the flags otslite takes, their OTSLITE_* environment
+// equivalents, and the checks that run before anything starts.
+//
+// Rules for this file:
+//   - A flag on the command line wins over its OTSLITE_* variable, which wins
+//     over the default. An empty variable counts as unset.
+//   - Every error is one line naming where the value came from (--flag or
+//     OTSLITE_VAR) and quoting it as given, then what is wrong:
+//     --max-ttl: "7x": not a duration (examples: 90s, 1h, 7d)
+//   - Errors are returned, never printed; only -h writes (the usage text).
+//   - The usage text is written by hand and must fit one 80x24 screen. Tests
+//     keep it in step with the flags and their defaults.
+//   - No globals: ParseConfig builds a fresh flag set on every call.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is everything otslite is told at startup.
+type Config struct {
+	Listen         string         // host:port to serve on
+	PublicURL      string         // base of secret links, no trailing '/'
+	DefaultTTL     time.Duration  // lifetime of a secret that asks for none
+	MaxTTL         time.Duration  // longest lifetime a secret may ask for
+	MaxSecretSize  int            // largest secret, bytes
+	MaxSecrets     int            // most secrets held at once
+	MaxBytes       int64          // most secret bytes held at once
+	RateLimit      int            // requests per client IP per window, per endpoint; 0 = off
+	RateWindow     time.Duration  // window of the rate limit
+	PassphraseMin  int            // shortest passphrase, characters
+	PassphraseMax  int            // longest passphrase, characters
+	TrustedProxies []netip.Prefix // peers whose X-Forwarded-For is believed
+}
+
+// Limits that no flag can move.
+const (
+	day              = 24 * time.Hour
+	minTTL           = time.Minute
+	maxSecretSizeCap = 16 << 20
+	passphraseCap    = 1024
+)
+
+// usage is the -h text. Each flag gets one line; keep it within 24 lines of
+// 80 columns, with room for the flags still to come.
+const usage = `otslite: share a secret once; kept only in protected memory, gone after reading.
+Usage: otslite [flags]
+
+  --listen           host:port to serve on (default 127.0.0.1:7143)
+  --public-url       base URL of secret links (default http://<listen address>)
+  --default-ttl      lifetime of a secret that asks for none (default 1h)
+  --max-ttl          longest lifetime a secret may ask for (default 7d)
+  --max-secret-size  largest secret, at most 16MiB (default 64KiB)
+  --max-secrets      most secrets held at once (default 100000)
+  --max-bytes        most secret bytes held at once (default 256MiB)
+  --rate-limit       per-IP requests/window per endpoint, 0=off (default 1000)
+  --rate-window      window of the rate limit (default 20m)
+  --passphrase-min   shortest passphrase in characters (default 4)
+  --passphrase-max   longest passphrase in characters, max 1024 (default 128)
+  --trusted-proxy    IP/CIDR list trusted to set X-Forwarded-For (default none)
+
+Durations: 90s, 1h30m, 7d. Sizes: 65536, 64KiB, 1M (K = KB = KiB = 1024).
+Every flag has an OTSLITE_* environment variable: --max-ttl -> OTSLITE_MAX_TTL.
+`
+
+func defaultConfig() Config {
+	return Config{
+		Listen:        "127.0.0.1:7143",
+		DefaultTTL:    time.Hour,
+		MaxTTL:        7 * day,
+		MaxSecretSize: 64 << 10,
+		MaxSecrets:    100000,
+		MaxBytes:      256 << 20,
+		RateLimit:     1000,
+		RateWindow:    20 * time.Minute,
+		PassphraseMin: 4,
+		PassphraseMax: 128,
+	}
+}
+
+// ParseConfig reads flags from args (without the program name) and the
+// environment through getenv (nil means an empty environment).
+// A flag given on the command line wins over its OTSLITE_* variable, which
+// wins over the default. --trusted-proxy may be repeated, and it and its
+// variable take comma-separated lists; bare IPs become /32 or /128 prefixes.
+// For -h or --help it writes the usage text to out and returns flag.ErrHelp.
+// Other errors are one line each and are not written anywhere.
+func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Config, error) {
+	c := defaultConfig()
+	opts := c.options()
+
+	fs := flag.NewFlagSet("otslite", flag.ContinueOnError)
+	// The flag package would print its own wording of every error, followed
+	// by usage; we return ours instead and print usage only on request.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	for _, o := range opts {
+		fs.Var(o, o.name, "")
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			if _, werr := io.WriteString(out, usage); werr != nil {
+				return Config{}, fmt.Errorf("failed to write usage: %w", werr)
+			}
+			return Config{}, flag.ErrHelp
+		}
+		for _, o := range opts {
+			if o.err != nil {
+				return Config{}, o.err
+			}
+		}
+		return Config{}, err
+	}
+	if fs.NArg() > 0 {
+		return Config{}, fmt.Errorf("unexpected argument %q: otslite takes only flags", fs.Arg(0))
+	}
+
+	if getenv != nil {
+		for _, o := range opts {
+			if o.from != "" {
+				continue // the command line wins
+			}
+			if v := getenv(o.envName()); v != "" {
+				if err := o.set(o.envName(), v); err != nil {
+					return Config{}, err
+				}
+			}
+		}
+	}
+
+	if err := c.check(opts); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+// option is one flag bound to a Config field, remembering how it was set so
+// that errors can point at the right flag or variable.
+type option struct {
+	name  string     // flag name without dashes
+	value flag.Value // writes through to the Config
+	from  string     // "--name" or "OTSLITE_NAME" once set; "" for the default
+	raw   string     // the text it was last set from
+	err   error      // our error for a failed Set; the flag package rewords it
+}
+
+// options binds every flag to its field in c, in usage order.
+func (c *Config) options() []*option {
+	return []*option{
+		{name: "listen", value: stringValue{&c.Listen}},
+		{name: "public-url", value: stringValue{&c.PublicURL}},
+		{name: "default-ttl", value: durationValue{&c.DefaultTTL}},
+		{name: "max-ttl", value: durationValue{&c.MaxTTL}},
+		{name: "max-secret-size", value: sizeValue[int]{&c.MaxSecretSize}},
+		{name: "max-secrets", value: intValue{&c.MaxSecrets}},
+		{name: "max-bytes", value: sizeValue[int64]{&c.MaxBytes}},
+		{name: "rate-limit", value: intValue{&c.RateLimit}},
+		{name: "rate-window", value: durationValue{&c.RateWindow}},
+		{name: "passphrase-min", value: intValue{&c.PassphraseMin}},
+		{name: "passphrase-max", value: intValue{&c.PassphraseMax}},
+		{name: "trusted-proxy", value: prefixesValue{&c.TrustedProxies}},
+	}
+}
+
+func (o *option) String() string {
+	if o == nil || o.value == nil {
+		return ""
+	}
+	return o.value.String()
+}
+
+// Set is called by the flag package for each command-line occurrence.
+func (o *option) Set(s string) error { return o.set("--"+o.name, s) }
+
+func (o *option) set(from, s string) error {
+	if err := o.value.Set(s); err != nil {
+		o.err = fmt.Errorf("%s: %q: %w", from, s, err)
+		return o.err
+	}
+	o.from, o.raw = from, s
+	return nil
+}
+
+// envName is the flag's environment variable: --max-ttl -> OTSLITE_MAX_TTL.
+func (o *option) envName() string {
+	return "OTSLITE_" + strings.ToUpper(strings.ReplaceAll(o.name, "-", "_"))
+}
+
+// label names the option in messages: the way the user set it, or as a flag.
+func (o *option) label() string {
+	if o.from != "" {
+		return o.from
+	}
+	return "--" + o.name
+}
+
+// given is the value as the user wrote it, or the default.
+func (o *option) given() string {
+	if o.from != "" {
+		return o.raw
+	}
+	return o.value.String()
+}
+
+// check validates c after parsing and fills in what derives from other
+// settings (the public URL). It returns the first problem found.
+func (c *Config) check(opts []*option) error {
+	byName := make(map[string]*option, len(opts))
+	for _, o := range opts {
+		byName[o.name] = o
+	}
+	bad := func(name, format string, a ...any) error {
+		o := byName[name]
+		return fmt.Errorf("%s: %q: %s", o.label(), o.given(), fmt.Sprintf(format, a...))
+	}
+	// outOfOrder reports that lo exceeds hi, blaming the one the user set
+	// (lo if both or neither were set).
+	outOfOrder := func(lo, hi string) error {
+		l, h := byName[lo], byName[hi]
+		if l.from == "" && h.from != "" {
+			return bad(hi, "must not be below %s (%s)", l.label(), l.given())
+		}
+		return bad(lo, "must not exceed %s (%s)", h.label(), h.given())
+	}
+
+	host, port, err := net.SplitHostPort(c.Listen)
+	if err != nil || !validPort(port) {
+		return bad("listen", "want host:port, e.g. 127.0.0.1:7143")
+	}
+	if c.PublicURL == "" {
+		u, err := normalPublicURL(publicURLFor(host, port))
+		if err != nil {
+			return bad("listen", "cannot derive a public URL from it; set --public-url")
+		}
+		c.PublicURL = u
+	} else {
+		u, err := normalPublicURL(c.PublicURL)
+		if err != nil {
+			if pu, perr := url.Parse(c.PublicURL); perr == nil && pu.User != nil {
+				// Quote it without the password.
+				return fmt.Errorf("%s: %q: %v", byName["public-url"].label(), pu.Redacted(), err)
+			}
+			return bad("public-url", "%v", err)
+		}
+		c.PublicURL = u
+	}
+
+	switch {
+	case c.DefaultTTL < minTTL:
+		return bad("default-ttl", "must be at least %s", formatDuration(minTTL))
+	case c.MaxTTL < minTTL:
+		return bad("max-ttl", "must be at least %s", formatDuration(minTTL))
+	case c.DefaultTTL > c.MaxTTL:
+		return outOfOrder("default-ttl", "max-ttl")
+	case c.MaxSecretSize < 1 || c.MaxSecretSize > maxSecretSizeCap:
+		return bad("max-secret-size", "must be between 1 B and %s", formatSize(maxSecretSizeCap))
+	case c.MaxSecrets < 1:
+		return bad("max-secrets", "must be at least 1")
+	case c.MaxBytes < int64(c.MaxSecretSize):
+		return outOfOrder("max-secret-size", "max-bytes")
+	case c.RateLimit < 0:
+		return bad("rate-limit", "must not be negative (0 turns it off)")
+	case c.RateWindow <= 0:
+		return bad("rate-window", "must be longer than 0s")
+	case c.PassphraseMin < 0:
+		return bad("passphrase-min", "must not be negative")
+	case c.PassphraseMax < 1 || c.PassphraseMax > passphraseCap:
+		return bad("passphrase-max", "must be between 1 and %d", passphraseCap)
+	case c.PassphraseMin > c.PassphraseMax:
+		return outOfOrder("passphrase-min", "passphrase-max")
+	}
+	return nil
+}
+
+func validPort(port string) bool {
+	if port == "" || strings.Trim(port, "0123456789") != "" {
+		return false // no service names: the port must be plain
+	}
+	_, err := strconv.ParseUint(port, 10, 16)
+	return err == nil
+}
+
+// publicURLFor is the public URL otslite assumes when listening on
+// host:port: an unspecified host becomes 127.0.0.1, since a link to 0.0.0.0
+// or [::] works nowhere. main may call it again with the real address when
+// the port was 0.
+func publicURLFor(host, port string) string {
+	if a, err := netip.ParseAddr(host); host == "" || err == nil && a.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	u := url.URL{Scheme: "http", Host: net.JoinHostPort(host, port)}
+	return u.String()
+}
+
+// normalPublicURL checks that s is an absolute http(s) URL with a host and
+// no user info, query or fragment, and drops trailing slashes from its path
+// so that links can be built as base + "/secret/...".
+func normalPublicURL(s string) (string, error) {
+	u, err := url.Parse(s)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // url.Error repeats the whole URL
+		}
+		return "", fmt.Errorf("not a URL: %v", err)
+	}
+	switch {
+	case u.Scheme != "http" && u.Scheme != "https":
+		return "", errors.New("must start with http:// or https://")
+	case u.Hostname() == "":
+		return "", errors.New("has no host")
+	case u.User != nil:
+		return "", errors.New("must not contain a user name or password")
+	case strings.ContainsAny(s, "?#"):
+		return "", errors.New("must not have a query or fragment")
+	}
+	u.Path = strings.TrimRight(u.Path, "/")
+	u.RawPath = strings.TrimRight(u.RawPath, "/")
+	return u.String(), nil
+}
+
+// Summary describes the settings in effect, one line each, for the startup
+// log. It holds nothing secret.
+func (c Config) Summary() []string {
+	rate := "rate limit: off"
+	if c.RateLimit > 0 {
+		rate = fmt.Sprintf("rate limit: %d requests per client IP per %s, for each of create, reveal, receipt, burn",
+			c.RateLimit, formatDuration(c.RateWindow))
+	}
+	proxies := "none"
+	if len(c.TrustedProxies) > 0 {
+		proxies = prefixesValue{&c.TrustedProxies}.String()
+	}
+	return []string{
+		fmt.Sprintf("listening on %s, links start with %s", c.Listen, c.PublicURL),
+		fmt.Sprintf("secrets last %s unless asked otherwise, %s at most", formatDuration(c.DefaultTTL), formatDuration(c.MaxTTL)),
+		fmt.Sprintf("secrets of up to %s each; room for %d secrets, %s in all",
+			formatSize(int64(c.MaxSecretSize)), c.MaxSecrets, formatSize(c.MaxBytes)),
+		rate,
+		fmt.Sprintf("passphrases of %d to %d characters", c.PassphraseMin, c.PassphraseMax),
+		"trusted proxies: " + proxies,
+	}
+}
+
+// Flag values. Their String methods must cope with a zero value, which the
+// flag package may create.
+
+type stringValue struct{ p *string }
+
+func (v stringValue) Set(s string) error { *v.p = s; return nil }
+func (v stringValue) String() string {
+	if v.p == nil {
+		return ""
+	}
+	return *v.p
+}
+
+type intValue struct{ p *int }
+
+func (v intValue) Set(s string) error {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil {
+		return errors.New("not a whole number")
+	}
+	*v.p = n
+	return nil
+}
+
+func (v intValue) String() string {
+	if v.p == nil {
+		return ""
+	}
+	return strconv.Itoa(*v.p)
+}
+
+type durationValue struct{ p *time.Duration }
+
+func (v durationValue) Set(s string) error {
+	d, err := parseDuration(s)
+	if err != nil {
+		return err
+	}
+	*v.p = d
+	return nil
+}
+
+func (v durationValue) String() string {
+	if v.p == nil {
+		return ""
+	}
+	return formatDuration(*v.p)
+}
+
+type sizeValue[T int | int64] struct{ p *T }
+
+func (v sizeValue[T]) Set(s string) error {
+	n, err := parseSize(s)
+	if err != nil {
+		return err
+	}
+	if int64(T(n)) != n {
+		return errors.New("too large")
+	}
+	*v.p = T(n)
+	return nil
+}
+
+func (v sizeValue[T]) String() string {
+	if v.p == nil {
+		return ""
+	}
+	return formatSize(int64(*v.p))
+}
+
+// prefixesValue appends on every Set, so the flag can be repeated.
+type prefixesValue struct{ p *[]netip.Prefix }
+
+func (v prefixesValue) Set(s string) error {
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		p, err := parsePrefix(f)
+		if err != nil {
+			return fmt.Errorf("%q is not an IP or CIDR prefix (examples: 10.0.0.1, 10.0.0.0/8, fd00::/8)", f)
+		}
+		*v.p = append(*v.p, p)
+	}
+	return nil
+}
+
+func (v prefixesValue) String() string {
+	if v.p == nil {
+		return ""
+	}
+	s := make([]string, len(*v.p))
+	for i, p := range *v.p {
+		s[i] = p.String()
+	}
+	return strings.Join(s, ",")
+}
+
+// parsePrefix reads a CIDR prefix, masking off host bits, or a bare IP as a
+// one-address prefix. IPv4-mapped IPv6 addresses are unmapped, since IPv4
+// clients are matched as IPv4.
+func parsePrefix(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return netip.Prefix{}, err
+		}
+		return p.Masked(), nil
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	if a.Zone() != "" {
+		return netip.Prefix{}, errors.New("zones are not allowed")
+	}
+	a = a.Unmap()
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+// parseDuration reads a Go duration (90s, 1h30m) that may start with a
+// whole number of days: 7d, 1d12h. Negative durations are errors.
+func parseDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if strings.HasPrefix(s, "-") {
+		return 0, errors.New("must not be negative")
+	}
+	notDuration := errors.New("not a duration (examples: 90s, 1h, 7d)")
+	tooLong := errors.New("too long")
+	days, rest, hasDays := strings.Cut(s, "d")
+	if !hasDays {
+		d, err := time.ParseDuration(s)
+		if err != nil {
+			return 0, notDuration
+		}
+		return d, nil
+	}
+	if days == "" || strings.Trim(days, "0123456789") != "" {
+		return 0, notDuration
+	}
+	n, err := strconv.ParseInt(days, 10, 64)
+	if err != nil || n > int64(math.MaxInt64/day) {
+		return 0, tooLong
+	}
+	d := time.Duration(n) * day
+	if rest == "" {
+		return d, nil
+	}
+	if rest[0] < '0' || rest[0] > '9' {
+		return 0, notDuration // no sign or bare fraction after the days
+	}
+	r, err := time.ParseDuration(rest)
+	if err != nil {
+		return 0, notDuration
+	}
+	if r > math.MaxInt64-d {
+		return 0, tooLong
+	}
+	return d + r, nil
+}
+
+// formatDuration writes d in the largest whole units parseDuration reads:
+// 7d, 1d12h, 1h30m. It falls back to Go's form for fractions of a second.
+func formatDuration(d time.Duration) string {
+	if d <= 0 || d%time.Second != 0 {
+		return d.String()
+	}
+	var b strings.Builder
+	for _, u := range []struct {
+		unit time.Duration
+		name string
+	}{{day, "d"}, {time.Hour, "h"}, {time.Minute, "m"}, {time.Second, "s"}} {
+		if d >= u.unit {
+			fmt.Fprintf(&b, "%d%s", d/u.unit, u.name)
+			d %= u.unit
+		}
+	}
+	return b.String()
+}
+
+// parseSize reads a whole number of bytes with an optional unit, in any
+// case: B; K, KB, KiB; M, MB, MiB; G, GB, GiB. KB and KiB both mean 1024
+// (and so on), since nobody sizes memory in powers of ten.
+func parseSize(s string) (int64, error) {
+	s = strings.TrimSpace(s)
+	i := 0
+	for i < len(s) && '0' <= s[i] && s[i] <= '9' {
+		i++
+	}
+	num, unit := s[:i], strings.TrimSpace(s[i:])
+	notSize := errors.New("not a size (examples: 65536, 64KiB, 1MiB)")
+	switch {
+	case num == "" && strings.HasPrefix(s, "-"):
+		return 0, errors.New("must not be negative")
+	case num == "":
+		return 0, notSize
+	case strings.HasPrefix(unit, ".") || strings.HasPrefix(unit, ","):
+		return 0, errors.New("must be a whole number (examples: 1536, 1536B)")
+	}
+	mult, ok := sizeUnit(unit)
+	if !ok {
+		return 0, notSize
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n > math.MaxInt64/mult {
+		return 0, errors.New("too large")
+	}
+	return n * mult, nil
+}
+
+func sizeUnit(u string) (int64, bool) {
+	for i := 0; i < len(u); i++ {
+		if u[i] >= 0x80 {
+			return 0, false // strings.ToLower would fold the Kelvin sign to k
+		}
+	}
+	switch strings.ToLower(u) {
+	case "", "b":
+		return 1, true
+	case "k", "kb", "kib":
+		return 1 << 10, true
+	case "m", "mb", "mib":
+		return 1 << 20, true
+	case "g", "gb", "gib":
+		return 1 << 30, true
+	}
+	return 0, false
+}
+
+// formatSize writes n in the largest binary unit that divides it exactly:
+// 64 KiB, 256 MiB, 1500 B. parseSize reads it back.
+func formatSize(n int64) string {
+	for _, u := range []struct {
+		shift uint
+		name  string
+	}{{30, "GiB"}, {20, "MiB"}, {10, "KiB"}} {
+		if n != 0 && n%(1<<u.shift) == 0 {
+			return fmt.Sprintf("%d %s", n>>u.shift, u.name)
+		}
+	}
+	return fmt.Sprintf("%d B", n)
+}

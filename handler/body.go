@@ -1,0 +1,168 @@
+package handler
+
+// Response bodies. API responses carry link keys and, on reveal and generate,
+// secret values, so none is handed to fasthttp as a plain []byte (fasthttp
+// would copy it into a pooled buffer that is never wiped). Each is a stream
+// fasthttp writes straight into the connection's buffered writer
+// (BodyWriterTo) and then closes; Close wipes everything the body held and
+// releases the locked plaintext slot.
+
+import (
+	"io"
+	"sync"
+	"unicode/utf8"
+
+	"otslite/store"
+)
+
+// body is a response under construction: head, then (optionally) a secret
+// value JSON-escaped from locked memory, then tail.
+type body struct {
+	head  []byte
+	plain *store.Plain
+	tail  []byte
+}
+
+var bodyPool = sync.Pool{New: func() any {
+	return &body{head: make([]byte, 0, 1024), tail: make([]byte, 0, 256)}
+}}
+
+func newBody() *body { return bodyPool.Get().(*body) }
+
+// size is the exact number of bytes WriteTo writes.
+func (b *body) size() int {
+	n := len(b.head) + len(b.tail)
+	if b.plain != nil {
+		n += escapedLen(b.plain.Bytes())
+	}
+	return n
+}
+
+// SupportsBodyWriteTo tells fasthttp to call WriteTo rather than copy
+// through its pooled copy buffer.
+func (b *body) SupportsBodyWriteTo() bool { return true }
+
+// Read exists to satisfy io.Reader; fasthttp uses WriteTo.
+func (b *body) Read([]byte) (int, error) { return 0, io.ErrNoProgress }
+
+// availableBuffer is implemented by *bufio.Writer.
+type availableBuffer interface {
+	AvailableBuffer() []byte
+}
+
+// WriteTo writes the body to w. The escaped secret is built directly in w's
+// free buffer space when w offers it, so it is never staged elsewhere.
+func (b *body) WriteTo(w io.Writer) (int64, error) {
+	var total int64
+	n, err := w.Write(b.head)
+	total += int64(n)
+	if err != nil || b.plain == nil {
+		if err == nil {
+			n, err = w.Write(b.tail)
+			total += int64(n)
+		}
+		return total, err
+	}
+	src := b.plain.Bytes()
+	ab, direct := w.(availableBuffer)
+	for len(src) > 0 {
+		var chunk []byte
+		if direct {
+			chunk = ab.AvailableBuffer()
+		}
+		if cap(chunk) < 64 {
+			chunk = b.tail[len(b.tail):cap(b.tail)][:0] // spare room, wiped on Close
+		}
+		var used int
+		chunk, used = appendEscapedUpTo(chunk, src, cap(chunk))
+		src = src[used:]
+		n, err = w.Write(chunk)
+		clear(chunk)
+		total += int64(n)
+		if err != nil {
+			return total, err
+		}
+	}
+	n, err = w.Write(b.tail)
+	total += int64(n)
+	return total, err
+}
+
+// Close wipes the body and returns it to the pool. fasthttp calls it once
+// the response is written or dropped.
+func (b *body) Close() error {
+	clear(b.head[:cap(b.head)])
+	clear(b.tail[:cap(b.tail)])
+	b.head, b.tail = b.head[:0], b.tail[:0]
+	b.plain.Release()
+	b.plain = nil
+	if cap(b.head) <= 64<<10 && cap(b.tail) <= 4<<10 {
+		bodyPool.Put(b)
+	}
+	return nil
+}
+
+const hexDigits = "0123456789abcdef"
+
+// escapedLen is the length of s as the inside of a JSON string.
+func escapedLen(s []byte) int {
+	n := len(s)
+	for _, c := range s {
+		switch {
+		case c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t':
+			n++
+		case c < 0x20 || c == 0x7f:
+			n += 5
+		}
+	}
+	return n
+}
+
+// appendEscapedUpTo appends JSON-escaped bytes of s to dst while dst stays
+// within limit bytes; it returns dst and how many bytes of s it consumed.
+// s is valid UTF-8 (checked when it was stored), so bytes >= 0x80 pass as
+// they are.
+func appendEscapedUpTo(dst, s []byte, limit int) ([]byte, int) {
+	for i, c := range s {
+		if len(dst)+6 > limit {
+			return dst, i
+		}
+		switch {
+		case c == '"' || c == '\\':
+			dst = append(dst, '\\', c)
+		case c == '\n':
+			dst = append(dst, '\\', 'n')
+		case c == '\r':
+			dst = append(dst, '\\', 'r')
+		case c == '\t':
+			dst = append(dst, '\\', 't')
+		case c < 0x20 || c == 0x7f:
+			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&15])
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return dst, len(s)
+}
+
+// appendString appends s as a quoted JSON string. s is not secret (keys,
+// states, URLs, messages); invalid UTF-8 becomes U+FFFD so echoed input can
+// never break the document.
+func appendString(dst []byte, s []byte) []byte {
+	dst = append(dst, '"')
+	for len(s) > 0 {
+		r, size := utf8.DecodeRune(s)
+		if r == utf8.RuneError && size <= 1 {
+			dst = append(dst, "\ufffd"...)
+			s = s[max(size, 1):]
+			continue
+		}
+		if size == 1 {
+			dst, _ = appendEscapedUpTo(dst, s[:1], len(dst)+6)
+		} else {
+			dst = append(dst, s[:size]...)
+		}
+		s = s[size:]
+	}
+	return append(dst, '"')
+}

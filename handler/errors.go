@@ -1,0 +1,118 @@
+package handler
+
+import (
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"otslite/handler/params"
+	"otslite/store"
+)
+
+// Error is an API failure: the status it means and the text the client sees.
+// The v1 API answers every failure with HTTP 404 and carries the meaning in
+// X-OTS-Intended-Status.
+type Error struct {
+	Status     int
+	Message    string
+	RetryAfter time.Duration // for 429 and lockouts
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// Messages the v1 contract fixes.
+const (
+	msgNothingToShare = "You did not provide anything to share"
+	msgUnknownSecret  = "Unknown secret"
+	msgNotFound       = "Not Found"
+	msgNotAuthorized  = "Not authorized"
+	msgIncorrectPass  = "Incorrect passphrase"
+	msgNoEmail        = "An account is required to send emails."
+)
+
+var (
+	errNothingToShare = &Error{Status: 400, Message: msgNothingToShare}
+	errUnknownSecret  = &Error{Status: 404, Message: msgUnknownSecret}
+	errShortKey       = &Error{Status: 404, Message: msgNotFound}
+	errNotAuthorized  = &Error{Status: 401, Message: msgNotAuthorized}
+	errNoEmail        = &Error{Status: 400, Message: msgNoEmail}
+	errNoRoute        = &Error{Status: 404, Message: msgNotFound}
+	errMethod         = &Error{Status: 405, Message: "Method not allowed"}
+	errContentType    = &Error{Status: 400, Message: "Send the body as application/x-www-form-urlencoded or application/json"}
+	errEncoding       = &Error{Status: 400, Message: "Compressed request bodies are not accepted"}
+	errMalformed      = &Error{Status: 400, Message: "Malformed request body"}
+	errInvalidUTF8    = &Error{Status: 400, Message: "Request body is not valid UTF-8"}
+	errBadTTL         = &Error{Status: 400, Message: "ttl must be a whole number of seconds"}
+	errBadLength      = &Error{Status: 400, Message: "length must be a whole number from 4 to 128"}
+	errBusy           = &Error{Status: 503, Message: "Server busy, try again shortly"}
+	errFull           = &Error{Status: 503, Message: "Server is full, try again later"}
+	errClosed         = &Error{Status: 503, Message: "Server is shutting down"}
+	errInternal       = &Error{Status: 500, Message: "Internal error"}
+)
+
+// Operations whose failures read differently.
+type op uint8
+
+const (
+	opCreate op = iota
+	opReveal
+	opReceipt
+	opBurn
+)
+
+// errorFor is the one place that turns a failure into what the client sees.
+// Internal causes are never shown; a wrong passphrase on reveal reads exactly
+// like an unknown secret, so it is no oracle.
+func (h *Handler) errorFor(o op, err error) *Error {
+	var e *Error
+	var lock *store.LockoutError
+	switch {
+	case errors.As(err, &e):
+		return e
+	case errors.As(err, &lock):
+		return &Error{Status: 429, Message: "Too many passphrase attempts; try again later", RetryAfter: lock.Until.Sub(h.now())}
+	case errors.Is(err, store.ErrPassphrase) && o == opBurn:
+		return &Error{Status: 400, Message: msgIncorrectPass}
+	case errors.Is(err, store.ErrPassphrase), errors.Is(err, store.ErrNotFound):
+		return errUnknownSecret
+	case errors.Is(err, store.ErrEmpty):
+		return errNothingToShare
+	case errors.Is(err, store.ErrTooLarge), errors.Is(err, params.ErrShortBuffer):
+		return h.errTooLarge
+	case errors.Is(err, store.ErrBusy):
+		return errBusy
+	case errors.Is(err, store.ErrFull):
+		return errFull
+	case errors.Is(err, store.ErrClosed):
+		return errClosed
+	case errors.Is(err, params.ErrInvalidUTF8):
+		return errInvalidUTF8
+	case errors.Is(err, params.ErrMalformed):
+		return errMalformed
+	}
+	h.logf("internal error: %v", err)
+	return errInternal
+}
+
+// writeError answers with the v1 error shape. key, when given, is echoed as
+// "secret_key" (reveal failures do that).
+func (h *Handler) writeError(ctx *fasthttp.RequestCtx, e *Error, key []byte) {
+	apiHeaders(ctx)
+	ctx.SetStatusCode(fasthttp.StatusNotFound)
+	ctx.Response.Header.SetBytesKV(hdrIntendedStatus, strconv.AppendInt(nil, int64(e.Status), 10))
+	if e.RetryAfter > 0 {
+		secs := int64((e.RetryAfter + time.Second - 1) / time.Second)
+		ctx.Response.Header.SetBytesKV(hdrRetryAfter, strconv.AppendInt(nil, secs, 10))
+	}
+	b := newBody()
+	b.head = append(b.head, `{"message":`...)
+	b.head = appendString(b.head, []byte(e.Message))
+	if key != nil {
+		b.head = append(b.head, `,"secret_key":`...)
+		b.head = appendString(b.head, key[:min(len(key), 128)])
+	}
+	b.head = append(b.head, '}')
+	ctx.SetBodyStream(b, b.size())
+}

@@ -1,0 +1,277 @@
+// Package handler serves otslite over fasthttp: the Onetime Secret v1 API
+// under /api/v1, the UI's own endpoints under /api/otslite, the HTML pages
+// and their static assets.
+//
+// Rules for this package:
+//   - A request body may hold a secret or a passphrase. It is parsed in
+//     place; secret values are decoded straight into the store's locked
+//     memory; the body is wiped when the handler returns, whatever happened.
+//   - Secret values never become Go strings, never reach a log line, an error
+//     or a panic value.
+//   - No API response is compressed (BREACH): only static assets are, and
+//     they hold no secret.
+//   - Every failure goes through errorFor; every API response through body.
+package handler
+
+import (
+	"bytes"
+	"fmt"
+	"log"
+	"net/netip"
+	"runtime/debug"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"otslite/assets"
+	"otslite/store"
+)
+
+// Config is what the handler needs beyond the store.
+type Config struct {
+	PublicURL      string        // base of links, e.g. https://secrets.example.org
+	DefaultTTL     time.Duration // ttl of a secret that asks for none
+	MaxTTL         time.Duration // longest ttl; longer requests are clamped
+	PassphraseMin  int           // characters
+	PassphraseMax  int           // characters
+	RateLimit      int           // requests per kind per address per window; 0: off
+	RateWindow     time.Duration
+	TrustedProxies []netip.Prefix
+	Log            *log.Logger      // nil: discard
+	Now            func() time.Time // nil: time.Now
+}
+
+// minTTL is the shortest ttl; shorter requests are raised to it.
+const minTTL = time.Minute
+
+// Handler answers requests. Make one with New.
+type Handler struct {
+	cfg         Config
+	store       *store.Store
+	assets      *assets.Set
+	limits      *limiter
+	errTooLarge *Error
+	configJSON  []byte // GET /api/otslite/config, fixed at start
+	receiptBase []byte // PublicURL + "/receipt/"
+}
+
+// New makes a handler for st, serving the UI in ui.
+func New(st *store.Store, ui *assets.Set, cfg Config) *Handler {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.DefaultTTL <= 0 {
+		cfg.DefaultTTL = time.Hour
+	}
+	if cfg.MaxTTL <= 0 {
+		cfg.MaxTTL = 7 * 24 * time.Hour
+	}
+	if cfg.PassphraseMax <= 0 {
+		cfg.PassphraseMax = 128
+	}
+	h := &Handler{
+		cfg:         cfg,
+		store:       st,
+		assets:      ui,
+		limits:      newLimiter(cfg.RateLimit, cfg.RateWindow),
+		errTooLarge: &Error{Status: 413, Message: fmt.Sprintf("Secret value exceeds the maximum size of %d bytes", st.MaxSecretSize())},
+		receiptBase: []byte(cfg.PublicURL + "/receipt/"),
+	}
+	h.configJSON = fmt.Appendf(nil, `{"default_ttl":%d,"max_ttl":%d,"max_secret_size":%d,"passphrase_min":%d,"passphrase_max":%d}`,
+		int64(cfg.DefaultTTL/time.Second), int64(cfg.MaxTTL/time.Second), st.MaxSecretSize(), cfg.PassphraseMin, cfg.PassphraseMax)
+	return h
+}
+
+func (h *Handler) now() time.Time { return h.cfg.Now() }
+
+func (h *Handler) logf(format string, args ...any) {
+	if h.cfg.Log != nil {
+		h.cfg.Log.Printf(format, args...)
+	}
+}
+
+// MaxBodySize is the largest request body read: room for a maximum-size
+// secret form-encoded (up to 3 bytes per byte), plus the other fields.
+func (h *Handler) MaxBodySize() int { return 3*h.store.MaxSecretSize() + 16<<10 }
+
+// NewServer returns a fasthttp server configured for this handler.
+func (h *Handler) NewServer() *fasthttp.Server {
+	return &fasthttp.Server{
+		Handler:               h.Serve,
+		ErrorHandler:          h.serveError,
+		Name:                  "",
+		NoDefaultServerHeader: true,
+		NoDefaultDate:         false,
+		NoDefaultContentType:  true,
+		MaxRequestBodySize:    h.MaxBodySize(),
+		ReadBufferSize:        8 << 10,
+		ReadTimeout:           15 * time.Second,
+		WriteTimeout:          15 * time.Second,
+		IdleTimeout:           60 * time.Second,
+		Concurrency:           4096,
+		MaxConnsPerIP:         256,
+		MaxRequestsPerConn:    0,
+		// Multipart bodies are refused; never let fasthttp parse them (it
+		// may spill large parts to temporary files).
+		DisablePreParseMultipartForm: true,
+		SecureErrorLogMessage:        true,
+		CloseOnShutdown:              true,
+		Logger:                       quietLogger{h},
+	}
+}
+
+// quietLogger keeps fasthttp's own messages (which may quote request
+// fragments) out of the log; SecureErrorLogMessage already trims them.
+type quietLogger struct{ h *Handler }
+
+func (q quietLogger) Printf(format string, args ...any) { q.h.logf("http: "+format, args...) }
+
+// serveError answers requests fasthttp could not parse.
+func (h *Handler) serveError(ctx *fasthttp.RequestCtx, err error) {
+	clear(ctx.Request.Body())
+	if _, ok := err.(*fasthttp.ErrSmallBuffer); ok {
+		h.writeError(ctx, &Error{Status: 431, Message: "Request headers too large"}, nil)
+		return
+	}
+	if err == fasthttp.ErrBodyTooLarge {
+		h.writeError(ctx, h.errTooLarge, nil)
+		return
+	}
+	h.writeError(ctx, &Error{Status: 400, Message: "Bad request"}, nil)
+}
+
+// Serve is the fasthttp request handler.
+func (h *Handler) Serve(ctx *fasthttp.RequestCtx) {
+	defer func() {
+		// Whatever happened, the body (which may hold a secret) is wiped.
+		clear(ctx.Request.Body())
+		if r := recover(); r != nil {
+			// The panic value is not logged: it could quote request data.
+			h.logf("handler panic (%T) on %s; stack:\n%s", r, ctx.Method(), debug.Stack())
+			ctx.Response.Reset()
+			h.writeError(ctx, errInternal, nil)
+		}
+	}()
+	securityHeaders(ctx)
+	path := ctx.Path()
+	switch {
+	case bytes.HasPrefix(path, prefixV1):
+		h.serveV1(ctx, path[len(prefixV1):])
+	case bytes.HasPrefix(path, prefixOwn):
+		h.serveOwn(ctx, path[len(prefixOwn):])
+	default:
+		h.servePage(ctx, path)
+	}
+}
+
+var (
+	prefixV1  = []byte("/api/v1/")
+	prefixOwn = []byte("/api/otslite/")
+)
+
+// route splits "name/rest" into name and rest.
+func route(path []byte) (name, rest []byte) {
+	if i := bytes.IndexByte(path, '/'); i >= 0 {
+		return path[:i], path[i+1:]
+	}
+	return path, nil
+}
+
+func (h *Handler) serveV1(ctx *fasthttp.RequestCtx, path []byte) {
+	name, rest := route(path)
+	post, get := ctx.IsPost(), ctx.IsGet() || ctx.IsHead()
+	switch string(name) {
+	case "status":
+		h.only(ctx, get && rest == nil, h.status)
+	case "authcheck":
+		h.only(ctx, get && rest == nil, h.authcheck)
+	case "share", "create":
+		h.only(ctx, post && rest == nil, h.share)
+	case "generate":
+		h.only(ctx, post && rest == nil, h.generate)
+	case "secret":
+		h.only(ctx, post && len(rest) > 0, func(ctx *fasthttp.RequestCtx) { h.reveal(ctx, rest) })
+	case "receipt", "private", "metadata":
+		key, action := route(rest)
+		switch {
+		case string(key) == "recent" && action == nil:
+			h.only(ctx, get, h.recent)
+		case string(action) == "burn":
+			h.only(ctx, post, func(ctx *fasthttp.RequestCtx) { h.burn(ctx, key) })
+		case len(key) > 0 && action == nil:
+			h.only(ctx, get || post, func(ctx *fasthttp.RequestCtx) { h.receipt(ctx, key) })
+		default:
+			h.writeError(ctx, errNoRoute, nil)
+		}
+	default:
+		h.writeError(ctx, errNoRoute, nil)
+	}
+}
+
+func (h *Handler) serveOwn(ctx *fasthttp.RequestCtx, path []byte) {
+	name, rest := route(path)
+	get := ctx.IsGet() || ctx.IsHead()
+	switch string(name) {
+	case "config":
+		h.only(ctx, get && rest == nil, func(ctx *fasthttp.RequestCtx) {
+			h.writeJSON(ctx, append(newBody().head, h.configJSON...))
+		})
+	case "secret":
+		h.only(ctx, get && len(rest) > 0, func(ctx *fasthttp.RequestCtx) { h.peek(ctx, rest) })
+	default:
+		h.writeError(ctx, errNoRoute, nil)
+	}
+}
+
+// only runs fn when ok (the method fits), else answers 405.
+func (h *Handler) only(ctx *fasthttp.RequestCtx, ok bool, fn fasthttp.RequestHandler) {
+	if !ok {
+		h.writeError(ctx, errMethod, nil)
+		return
+	}
+	fn(ctx)
+}
+
+// Header names and values, made once.
+var (
+	hdrIntendedStatus = []byte("X-OTS-Intended-Status")
+	hdrRetryAfter     = []byte("Retry-After")
+	hdrXForwardedFor  = []byte("X-Forwarded-For")
+	hdrCSP            = []byte("Content-Security-Policy")
+	hdrReferrer       = []byte("Referrer-Policy")
+	hdrNoSniff        = []byte("X-Content-Type-Options")
+	hdrFrame          = []byte("X-Frame-Options")
+	hdrRobots         = []byte("X-Robots-Tag")
+	hdrCacheControl   = []byte("Cache-Control")
+	hdrVary           = []byte("Vary")
+	hdrETag           = []byte("ETag")
+
+	valCSPAPI   = []byte("default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+	valCSPPage  = []byte("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+	valNoRef    = []byte("no-referrer")
+	valNoSniff  = []byte("nosniff")
+	valDeny     = []byte("DENY")
+	valNoIndex  = []byte("noindex, nofollow")
+	valNoStore  = []byte("no-store")
+	valForever  = []byte("public, max-age=31536000, immutable")
+	valAcceptEn = []byte("Accept-Encoding")
+	valJSON     = []byte("application/json; charset=utf-8")
+)
+
+// securityHeaders go on every response.
+func securityHeaders(ctx *fasthttp.RequestCtx) {
+	h := &ctx.Response.Header
+	h.SetBytesKV(hdrCSP, valCSPAPI)
+	h.SetBytesKV(hdrReferrer, valNoRef)
+	h.SetBytesKV(hdrNoSniff, valNoSniff)
+	h.SetBytesKV(hdrFrame, valDeny)
+	h.SetBytesKV(hdrRobots, valNoIndex)
+	h.SetBytesKV(hdrCacheControl, valNoStore)
+}
+
+// apiHeaders go on every API response (after a reset, the security headers
+// are set again).
+func apiHeaders(ctx *fasthttp.RequestCtx) {
+	securityHeaders(ctx)
+	ctx.Response.Header.SetContentTypeBytes(valJSON)
+}

@@ -1,0 +1,75 @@
+package handler
+
+import (
+	"bytes"
+
+	"github.com/valyala/fasthttp"
+
+	"otslite/assets"
+)
+
+// Pages and static assets. Pages are fixed HTML shells: they never contain a
+// secret, and GET or HEAD on them consumes nothing, so link previews, mail
+// scanners and prefetchers cannot burn a secret. Only the page's explicit
+// reveal POST to the API does.
+
+var (
+	prefixStatic  = []byte("/static/")
+	prefixSecret  = []byte("/secret/")
+	prefixReceipt = []byte("/receipt/")
+	prefixPrivate = []byte("/private/")
+)
+
+func (h *Handler) servePage(ctx *fasthttp.RequestCtx, path []byte) {
+	if !ctx.IsGet() && !ctx.IsHead() {
+		ctx.Response.Header.Set(fasthttp.HeaderAllow, "GET, HEAD")
+		ctx.Error("Method not allowed", fasthttp.StatusMethodNotAllowed)
+		return
+	}
+	var f *assets.File
+	switch {
+	case bytes.HasPrefix(path, prefixStatic):
+		f, _ = h.assets.Static(path)
+	case string(path) == "/":
+		f = h.assets.Page("create")
+	case string(path) == "/security":
+		f = h.assets.Page("security")
+	case pageKey(path, prefixSecret):
+		f = h.assets.Page("secret")
+	case pageKey(path, prefixReceipt), pageKey(path, prefixPrivate):
+		f = h.assets.Page("receipt")
+	}
+	if f == nil {
+		ctx.Error("Not found", fasthttp.StatusNotFound)
+		return
+	}
+	h.serveFile(ctx, f)
+}
+
+// pageKey reports whether path is prefix followed by one non-empty segment.
+func pageKey(path, prefix []byte) bool {
+	key, ok := bytes.CutPrefix(path, prefix)
+	return ok && len(key) > 0 && bytes.IndexByte(key, '/') < 0
+}
+
+func (h *Handler) serveFile(ctx *fasthttp.RequestCtx, f *assets.File) {
+	hdr := &ctx.Response.Header
+	if !f.Immutable {
+		hdr.SetBytesKV(hdrCSP, valCSPPage)
+	} else {
+		hdr.SetBytesKV(hdrCacheControl, valForever)
+	}
+	hdr.SetBytesKV(hdrETag, []byte(f.ETag))
+	hdr.SetBytesKV(hdrVary, valAcceptEn)
+	hdr.SetContentType(f.ContentType)
+	if match := ctx.Request.Header.Peek(fasthttp.HeaderIfNoneMatch); len(match) > 0 && bytes.Contains(match, []byte(f.ETag)) {
+		ctx.SetStatusCode(fasthttp.StatusNotModified)
+		return
+	}
+	body, enc := f.Encode(ctx.Request.Header.Peek(fasthttp.HeaderAcceptEncoding))
+	if enc != "" {
+		hdr.Set(fasthttp.HeaderContentEncoding, enc)
+	}
+	// Static, secret-free bytes: handed over without a copy.
+	ctx.Response.SetBodyRaw(body)
+}
