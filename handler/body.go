@@ -67,17 +67,23 @@ func (b *body) WriteTo(w io.Writer) (int64, error) {
 	ab, direct := w.(availableBuffer)
 	for len(src) > 0 {
 		var chunk []byte
+		own := false
 		if direct {
 			chunk = ab.AvailableBuffer()
 		}
 		if cap(chunk) < 64 {
 			chunk = b.tail[len(b.tail):cap(b.tail)][:0] // spare room, wiped on Close
+			own = true
 		}
 		var used int
 		chunk, used = appendEscapedUpTo(chunk, src, cap(chunk))
 		src = src[used:]
 		n, err = w.Write(chunk)
-		clear(chunk)
+		if own {
+			// Only our own staging is wiped here: when chunk is w's free
+			// space, it now holds bytes still to be flushed.
+			clear(chunk)
+		}
 		total += int64(n)
 		if err != nil {
 			return total, err

@@ -41,8 +41,14 @@ type Plain struct {
 // Buf returns the whole slot, for writing into.
 func (p *Plain) Buf() []byte { return p.buf }
 
-// Bytes returns the plaintext written so far (see SetLen).
-func (p *Plain) Bytes() []byte { return p.buf[:p.n] }
+// Bytes returns the plaintext written so far (see SetLen); nil for a nil
+// Plain, so an absent passphrase reads as empty.
+func (p *Plain) Bytes() []byte {
+	if p == nil {
+		return nil
+	}
+	return p.buf[:p.n]
+}
 
 // SetLen sets how many bytes of Buf hold plaintext.
 func (p *Plain) SetLen(n int) { p.n = n }
