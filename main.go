@@ -109,7 +109,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	logger.Print(budgetLine(budget, st.Layout()))
 
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	go func() { served <- srv.Serve(h.Listener(ln)) }()
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}

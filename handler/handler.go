@@ -94,7 +94,8 @@ func (h *Handler) logf(format string, args ...any) {
 // secret form-encoded (up to 3 bytes per byte), plus the other fields.
 func (h *Handler) MaxBodySize() int { return 3*h.store.MaxSecretSize() + 16<<10 }
 
-// NewServer returns a fasthttp server configured for this handler.
+// NewServer returns a fasthttp server configured for this handler. Serve it
+// on h.Listener(ln), which caps connections per client address.
 func (h *Handler) NewServer() *fasthttp.Server {
 	return &fasthttp.Server{
 		Handler:               h.Serve,
@@ -109,8 +110,6 @@ func (h *Handler) NewServer() *fasthttp.Server {
 		WriteTimeout:          15 * time.Second,
 		IdleTimeout:           60 * time.Second,
 		Concurrency:           4096,
-		MaxConnsPerIP:         256,
-		MaxRequestsPerConn:    0,
 		// Multipart bodies are refused; never let fasthttp parse them (it
 		// may spill large parts to temporary files).
 		DisablePreParseMultipartForm: true,
