@@ -7,6 +7,7 @@
 //   - Every error is one line naming where the value came from (--flag or
 //     OTSLITE_VAR) and quoting it as given, then what is wrong:
 //     --max-ttl: "7x": not a duration (examples: 90s, 1h, 7d)
+//     The admin token is the exception: it is quoted as "<hidden>".
 //   - Errors are returned, never printed; only -h writes (the usage text).
 //   - The usage text is written by hand and must fit one 80x24 screen. Tests
 //     keep it in step with the flags and their defaults.
@@ -25,6 +26,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Config is everything otslite is told at startup.
@@ -41,6 +43,26 @@ type Config struct {
 	PassphraseMin  int            // shortest passphrase, characters
 	PassphraseMax  int            // longest passphrase, characters
 	TrustedProxies []netip.Prefix // peers whose X-Forwarded-For is believed
+
+	// The session.
+	Idle            time.Duration // end after this long without requests; 0 = never
+	Lifetime        time.Duration // end this long after start; 0 = never
+	ExitWhenDrained bool          // end once no secret is left to read
+	Grace           time.Duration // time in-flight requests get at the end
+
+	// AdminToken authorizes the operator's requests; "" asks main to make
+	// one. It is a Go string, unlike user secrets: it guards the session,
+	// not a secret's content. It never appears in errors or Summary.
+	AdminToken string
+
+	// TLS: files (both or neither), or a certificate made in memory.
+	TLSCert       string // PEM certificate chain, leaf first
+	TLSKey        string // PEM private key
+	TLSSelfSigned bool
+	HTTPRedirect  string // host:port of a plain-HTTP listener redirecting to PublicURL
+
+	Debuggable  bool // development only: leave the process dumpable
+	Healthcheck bool // probe a running server and exit
 }
 
 // Limits that no flag can move.
@@ -49,25 +71,34 @@ const (
 	minTTL           = time.Minute
 	maxSecretSizeCap = 16 << 20
 	passphraseCap    = 1024
+	minLifetime      = time.Minute
+	maxGrace         = time.Minute
+	minAdminToken    = 16 // characters
 )
 
-// usage is the -h text. Each flag gets one line; keep it within 24 lines of
-// 80 columns, with room for the flags still to come.
+// usage is the -h text. A line may pair related flags (--a, --b, or
+// --name-x, -y for --name-y) and then shows their defaults in that order;
+// true/false flags show none. It must fit 24 lines of 80 columns.
 const usage = `otslite: share a secret once; kept only in protected memory, gone after reading.
 Usage: otslite [flags]
 
-  --listen           host:port to serve on (default 127.0.0.1:7143)
-  --public-url       base URL of secret links (default http://<listen address>)
-  --default-ttl      lifetime of a secret that asks for none (default 1h)
-  --max-ttl          longest lifetime a secret may ask for (default 7d)
-  --max-secret-size  largest secret, at most 16MiB (default 64KiB)
-  --max-secrets      most secrets held at once (default 100000)
-  --max-bytes        most secret bytes held at once (default 256MiB)
-  --rate-limit       per-IP requests/window per endpoint, 0=off (default 1000)
-  --rate-window      window of the rate limit (default 20m)
-  --passphrase-min   shortest passphrase in characters (default 4)
-  --passphrase-max   longest passphrase in characters, max 1024 (default 128)
-  --trusted-proxy    IP/CIDR list trusted to set X-Forwarded-For (default none)
+  --listen                  host:port to serve on (default 127.0.0.1:7143)
+  --public-url              base URL of links (default http[s]://<listen>)
+  --default-ttl, --max-ttl  secret lifetime: usual, longest (default 1h, 7d)
+  --max-secret-size         largest secret, at most 16MiB (default 64KiB)
+  --max-secrets, -bytes     most secrets, bytes held (default 100000, 256MiB)
+  --rate-limit, -window     per-IP cap per endpoint, 0=off (default 1000, 20m)
+  --passphrase-min, -max    passphrase length, max 1024 (default 4, 128)
+  --trusted-proxy           IP/CIDRs that may set X-Forwarded-For (default none)
+  --idle, --lifetime        end after idle, total time; 0=off (default 30m, 0)
+  --exit-when-drained       end once a secret was made and none is left
+  --grace                   shutdown grace for requests, max 1m (default 5s)
+  --admin-token             operator token, 16+ characters (default random)
+  --tls-cert, -key          PEM files to serve HTTPS with (default none, none)
+  --tls-self-signed         serve HTTPS with a 30-day in-memory certificate
+  --http-redirect           host:port redirecting HTTP to HTTPS (default none)
+  --debuggable              development only: leave the process dumpable
+  --healthcheck             probe the server these flags describe, then exit
 
 Durations: 90s, 1h30m, 7d. Sizes: 65536, 64KiB, 1M (K = KB = KiB = 1024).
 Every flag has an OTSLITE_* environment variable: --max-ttl -> OTSLITE_MAX_TTL.
@@ -85,6 +116,8 @@ func defaultConfig() Config {
 		RateWindow:    20 * time.Minute,
 		PassphraseMin: 4,
 		PassphraseMax: 128,
+		Idle:          30 * time.Minute,
+		Grace:         5 * time.Second,
 	}
 }
 
@@ -122,7 +155,7 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 		return Config{}, err
 	}
 	if fs.NArg() > 0 {
-		return Config{}, fmt.Errorf("unexpected argument %q: otslite takes only flags", fs.Arg(0))
+		return Config{}, unexpected(args[:len(args)-fs.NArg()], fs.Arg(0), opts)
 	}
 
 	if getenv != nil {
@@ -144,6 +177,27 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 	return c, nil
 }
 
+// unexpected reports arg, left over after the flags in before. A true/false
+// word after a true/false flag gets a hint: the flag package reads
+// "--debuggable false" as --debuggable and a stray "false".
+func unexpected(before []string, arg string, opts []*option) error {
+	err := fmt.Errorf("unexpected argument %q: otslite takes only flags", arg)
+	if len(before) == 0 {
+		return err
+	}
+	prev := before[len(before)-1]
+	name := strings.TrimPrefix(strings.TrimPrefix(prev, "-"), "-")
+	if _, berr := parseBool(arg); berr != nil || prev == name {
+		return err
+	}
+	for _, o := range opts {
+		if o.name == name && o.IsBoolFlag() {
+			return fmt.Errorf("%w (write %s=%s)", err, prev, arg)
+		}
+	}
+	return err
+}
+
 // option is one flag bound to a Config field, remembering how it was set so
 // that errors can point at the right flag or variable.
 type option struct {
@@ -152,6 +206,8 @@ type option struct {
 	from  string     // "--name" or "OTSLITE_NAME" once set; "" for the default
 	raw   string     // the text it was last set from
 	err   error      // our error for a failed Set; the flag package rewords it
+
+	hidden bool // never quote the value in messages
 }
 
 // options binds every flag to its field in c, in usage order.
@@ -169,6 +225,17 @@ func (c *Config) options() []*option {
 		{name: "passphrase-min", value: intValue{&c.PassphraseMin}},
 		{name: "passphrase-max", value: intValue{&c.PassphraseMax}},
 		{name: "trusted-proxy", value: prefixesValue{&c.TrustedProxies}},
+		{name: "idle", value: durationValue{&c.Idle}},
+		{name: "lifetime", value: durationValue{&c.Lifetime}},
+		{name: "exit-when-drained", value: boolValue{&c.ExitWhenDrained}},
+		{name: "grace", value: durationValue{&c.Grace}},
+		{name: "admin-token", value: stringValue{&c.AdminToken}, hidden: true},
+		{name: "tls-cert", value: stringValue{&c.TLSCert}},
+		{name: "tls-key", value: stringValue{&c.TLSKey}},
+		{name: "tls-self-signed", value: boolValue{&c.TLSSelfSigned}},
+		{name: "http-redirect", value: stringValue{&c.HTTPRedirect}},
+		{name: "debuggable", value: boolValue{&c.Debuggable}},
+		{name: "healthcheck", value: boolValue{&c.Healthcheck}},
 	}
 }
 
@@ -179,12 +246,18 @@ func (o *option) String() string {
 	return o.value.String()
 }
 
+// IsBoolFlag tells the flag package that --name alone means --name=true.
+func (o *option) IsBoolFlag() bool {
+	b, ok := o.value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
+}
+
 // Set is called by the flag package for each command-line occurrence.
 func (o *option) Set(s string) error { return o.set("--"+o.name, s) }
 
 func (o *option) set(from, s string) error {
 	if err := o.value.Set(s); err != nil {
-		o.err = fmt.Errorf("%s: %q: %w", from, s, err)
+		o.err = fmt.Errorf("%s: %q: %w", from, o.quoted(s), err)
 		return o.err
 	}
 	o.from, o.raw = from, s
@@ -207,9 +280,17 @@ func (o *option) label() string {
 // given is the value as the user wrote it, or the default.
 func (o *option) given() string {
 	if o.from != "" {
-		return o.raw
+		return o.quoted(o.raw)
 	}
-	return o.value.String()
+	return o.quoted(o.value.String())
+}
+
+// quoted is s as messages may show it.
+func (o *option) quoted(s string) string {
+	if o.hidden {
+		return "<hidden>"
+	}
+	return s
 }
 
 // check validates c after parsing and fills in what derives from other
@@ -238,7 +319,7 @@ func (c *Config) check(opts []*option) error {
 		return bad("listen", "want host:port, e.g. 127.0.0.1:7143")
 	}
 	if c.PublicURL == "" {
-		u, err := normalPublicURL(publicURLFor(host, port))
+		u, err := normalPublicURL(c.publicURLAt(host, port))
 		if err != nil {
 			return bad("listen", "cannot derive a public URL from it; set --public-url")
 		}
@@ -278,8 +359,61 @@ func (c *Config) check(opts []*option) error {
 		return bad("passphrase-max", "must be between 1 and %d", passphraseCap)
 	case c.PassphraseMin > c.PassphraseMax:
 		return outOfOrder("passphrase-min", "passphrase-max")
+	case c.Idle < 0:
+		return bad("idle", "must not be negative (0 turns it off)")
+	case c.Lifetime < 0 || c.Lifetime > 0 && c.Lifetime < minLifetime:
+		return bad("lifetime", "must be at least %s (0 turns it off)", formatDuration(minLifetime))
+	case c.Lifetime > 0 && c.DefaultTTL > c.Lifetime:
+		// A longer max-ttl is fine: ttls are cut to the lifetime left.
+		return outOfOrder("default-ttl", "lifetime")
+	case c.Grace < 0 || c.Grace > maxGrace:
+		return bad("grace", "must be between 0s and %s", formatDuration(maxGrace))
+	}
+
+	if c.AdminToken != "" {
+		for i := 0; i < len(c.AdminToken); i++ {
+			if b := c.AdminToken[i]; b <= ' ' || b >= 0x7f {
+				return bad("admin-token", "must be printable ASCII without spaces")
+			}
+		}
+		if utf8.RuneCountInString(c.AdminToken) < minAdminToken {
+			return bad("admin-token", "must be at least %d characters", minAdminToken)
+		}
+	}
+
+	switch {
+	case c.TLSCert != "" && c.TLSKey == "":
+		return bad("tls-cert", "needs %s too", byName["tls-key"].label())
+	case c.TLSKey != "" && c.TLSCert == "":
+		return bad("tls-key", "needs %s too", byName["tls-cert"].label())
+	case c.TLSSelfSigned && c.TLSCert != "":
+		return bad("tls-self-signed", "cannot be used with %s and %s",
+			byName["tls-cert"].label(), byName["tls-key"].label())
+	}
+
+	if c.HTTPRedirect != "" {
+		rhost, rport, err := net.SplitHostPort(c.HTTPRedirect)
+		switch {
+		case err != nil || !validPort(rport):
+			return bad("http-redirect", "want host:port, e.g. 0.0.0.0:80")
+		case !c.ServesTLS():
+			return bad("http-redirect", "needs TLS: set --tls-cert and --tls-key, or --tls-self-signed")
+		case !strings.HasPrefix(c.PublicURL, "https://"):
+			return bad("http-redirect", "redirects to %s, which must start with https://", byName["public-url"].label())
+		case rport == port && port != "0" && (rhost == host || unspecified(rhost) || unspecified(host)):
+			return bad("http-redirect", "must not use the port of %s (%s)", byName["listen"].label(), byName["listen"].given())
+		}
 	}
 	return nil
+}
+
+// ServesTLS reports whether otslite serves HTTPS itself.
+func (c Config) ServesTLS() bool { return c.TLSCert != "" || c.TLSSelfSigned }
+
+// unspecified reports whether a listen host means every address.
+func unspecified(host string) bool {
+	a, err := netip.ParseAddr(host)
+	return host == "" || err == nil && a.IsUnspecified()
 }
 
 func validPort(port string) bool {
@@ -290,17 +424,25 @@ func validPort(port string) bool {
 	return err == nil
 }
 
-// publicURLFor is the public URL otslite assumes when listening on
-// host:port: an unspecified host becomes 127.0.0.1, since a link to 0.0.0.0
-// or [::] works nowhere. main may call it again with the real address when
-// the port was 0.
-func publicURLFor(host, port string) string {
-	if a, err := netip.ParseAddr(host); host == "" || err == nil && a.IsUnspecified() {
+// publicURLAt is the public URL otslite assumes when serving c on
+// host:port: https:// when it serves TLS, else http://, and an unspecified
+// host becomes 127.0.0.1, since a link to 0.0.0.0 or [::] works nowhere.
+// main may call it again with the real address when the port was 0.
+func (c Config) publicURLAt(host, port string) string {
+	scheme := "http"
+	if c.ServesTLS() {
+		scheme = "https"
+	}
+	if unspecified(host) {
 		host = "127.0.0.1"
 	}
-	u := url.URL{Scheme: "http", Host: net.JoinHostPort(host, port)}
+	u := url.URL{Scheme: scheme, Host: net.JoinHostPort(host, port)}
 	return u.String()
 }
+
+// publicURLFor is publicURLAt without TLS: always http://.
+// Prefer cfg.publicURLAt, which knows the scheme.
+func publicURLFor(host, port string) string { return Config{}.publicURLAt(host, port) }
 
 // normalPublicURL checks that s is an absolute http(s) URL with a host and
 // no user info, query or fragment, and drops trailing slashes from its path
@@ -330,7 +472,7 @@ func normalPublicURL(s string) (string, error) {
 }
 
 // Summary describes the settings in effect, one line each, for the startup
-// log. It holds nothing secret.
+// log. It holds nothing secret: never the admin token.
 func (c Config) Summary() []string {
 	rate := "rate limit: off"
 	if c.RateLimit > 0 {
@@ -341,7 +483,7 @@ func (c Config) Summary() []string {
 	if len(c.TrustedProxies) > 0 {
 		proxies = prefixesValue{&c.TrustedProxies}.String()
 	}
-	return []string{
+	lines := []string{
 		fmt.Sprintf("listening on %s, links start with %s", c.Listen, c.PublicURL),
 		fmt.Sprintf("secrets last %s unless asked otherwise, %s at most", formatDuration(c.DefaultTTL), formatDuration(c.MaxTTL)),
 		fmt.Sprintf("secrets of up to %s each; room for %d secrets, %s in all",
@@ -350,6 +492,36 @@ func (c Config) Summary() []string {
 		fmt.Sprintf("passphrases of %d to %d characters", c.PassphraseMin, c.PassphraseMax),
 		"trusted proxies: " + proxies,
 	}
+
+	idle, lifetime, drained := "never ends for lack of requests", "no fixed lifetime", "keeps running when drained"
+	if c.Idle > 0 {
+		idle = "ends after " + formatDuration(c.Idle) + " without requests"
+	}
+	if c.Lifetime > 0 {
+		lifetime = "ends " + formatDuration(c.Lifetime) + " after start"
+	}
+	if c.ExitWhenDrained {
+		drained = "ends when drained (a secret was made and none is left to read)"
+	}
+	grace := "in-flight requests are cut off at the end"
+	if c.Grace > 0 {
+		grace = "in-flight requests get " + formatDuration(c.Grace) + " to finish at the end"
+	}
+	tls := "TLS: off"
+	switch {
+	case c.TLSSelfSigned:
+		tls = "TLS: self-signed"
+	case c.TLSCert != "":
+		tls = "TLS: certificate from " + c.TLSCert
+	}
+	if c.HTTPRedirect != "" {
+		tls += "; plain HTTP on " + c.HTTPRedirect + " redirects to " + c.PublicURL
+	}
+	lines = append(lines, idle+"; "+lifetime+"; "+drained, grace, tls)
+	if c.Debuggable {
+		lines = append(lines, "WARNING: --debuggable: the process can be dumped or traced; for development only")
+	}
+	return lines
 }
 
 // Flag values. Their String methods must cope with a zero value, which the
@@ -363,6 +535,39 @@ func (v stringValue) String() string {
 		return ""
 	}
 	return *v.p
+}
+
+// boolValue is a true/false flag: --name alone sets it, --name=false
+// clears it, and its variable takes 1/true/yes/on or 0/false/no/off.
+type boolValue struct{ p *bool }
+
+func (v boolValue) IsBoolFlag() bool { return true }
+
+func (v boolValue) Set(s string) error {
+	b, err := parseBool(s)
+	if err != nil {
+		return err
+	}
+	*v.p = b
+	return nil
+}
+
+func (v boolValue) String() string {
+	if v.p == nil {
+		return ""
+	}
+	return strconv.FormatBool(*v.p)
+}
+
+// parseBool reads 1/true/yes/on or 0/false/no/off, in any case.
+func parseBool(s string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "1", "true", "yes", "on":
+		return true, nil
+	case "0", "false", "no", "off":
+		return false, nil
+	}
+	return false, errors.New("not true or false (use 1, true, yes, on or 0, false, no, off)")
 }
 
 type intValue struct{ p *int }

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -120,6 +121,63 @@ func TestParseConfig(t *testing.T) {
 		{"OKEquals", []string{"--max-ttl=2h"}, nil, want(func(c *Config) { c.MaxTTL = 2 * time.Hour })},
 		{"OKLastFlagWins", []string{"--max-ttl=2h", "--max-ttl=3h"}, nil, want(func(c *Config) { c.MaxTTL = 3 * time.Hour })},
 
+		// The session.
+		{"OKIdle", []string{"--idle", "2h"}, nil, want(func(c *Config) { c.Idle = 2 * time.Hour })},
+		{"OKIdleOff", []string{"--idle", "0"}, nil, want(func(c *Config) { c.Idle = 0 })},
+		{"OKIdleShort", []string{"--idle", "1s"}, nil, want(func(c *Config) { c.Idle = time.Second })},
+		{"OKLifetime", []string{"--lifetime", "8h"}, nil, want(func(c *Config) { c.Lifetime = 8 * time.Hour })},
+		{"OKLifetimeEqualsDefaultTTL", []string{"--lifetime", "1h"}, nil, want(func(c *Config) { c.Lifetime = time.Hour })},
+		{"OKLifetimeShortest", []string{"--lifetime", "1m", "--default-ttl", "1m"}, nil, want(func(c *Config) {
+			c.Lifetime, c.DefaultTTL = time.Minute, time.Minute
+		})},
+		{"OKLifetimeBelowMaxTTL", []string{"--lifetime", "2h", "--max-ttl", "30d"}, nil, want(func(c *Config) {
+			c.Lifetime, c.MaxTTL = 2*time.Hour, 30*day
+		})},
+		{"OKLifetimeOff", []string{"--lifetime", "0s"}, nil, want(nil)},
+		{"OKExitWhenDrained", []string{"--exit-when-drained"}, nil, want(func(c *Config) { c.ExitWhenDrained = true })},
+		{"OKGrace", []string{"--grace", "1m"}, nil, want(func(c *Config) { c.Grace = time.Minute })},
+		{"OKGraceZero", []string{"--grace", "0s"}, nil, want(func(c *Config) { c.Grace = 0 })},
+		{"OKAdminToken", []string{"--admin-token", "0123456789abcdef"}, nil, want(func(c *Config) { c.AdminToken = "0123456789abcdef" })},
+		{"OKAdminTokenPunctuation", []string{"--admin-token=a!b#c$d%e&f~g^h*i"}, nil, want(func(c *Config) { c.AdminToken = "a!b#c$d%e&f~g^h*i" })},
+		{"OKDebuggable", []string{"--debuggable"}, nil, want(func(c *Config) { c.Debuggable = true })},
+		{"OKHealthcheck", []string{"--healthcheck"}, nil, want(func(c *Config) { c.Healthcheck = true })},
+
+		// TLS.
+		{"OKTLSCertKey", []string{"--tls-cert", "/etc/ots/cert.pem", "--tls-key", "/etc/ots/key.pem"}, nil, want(func(c *Config) {
+			c.TLSCert, c.TLSKey, c.PublicURL = "/etc/ots/cert.pem", "/etc/ots/key.pem", "https://127.0.0.1:7143"
+		})},
+		{"OKTLSSelfSigned", []string{"--tls-self-signed"}, nil, want(func(c *Config) {
+			c.TLSSelfSigned, c.PublicURL = true, "https://127.0.0.1:7143"
+		})},
+		{"OKTLSSelfSignedUnspecified", []string{"--tls-self-signed", "--listen", "[::]:443"}, nil, want(func(c *Config) {
+			c.TLSSelfSigned, c.Listen, c.PublicURL = true, "[::]:443", "https://127.0.0.1:443"
+		})},
+		{"OKTLSPublicURLGiven", []string{"--tls-self-signed", "--public-url", "https://ots.lan:7143/"}, nil, want(func(c *Config) {
+			c.TLSSelfSigned, c.PublicURL = true, "https://ots.lan:7143"
+		})},
+		{"OKTLSSelfSignedOffWithCert", []string{"--tls-self-signed=false", "--tls-cert", "c.pem", "--tls-key", "k.pem"}, nil, want(func(c *Config) {
+			c.TLSCert, c.TLSKey, c.PublicURL = "c.pem", "k.pem", "https://127.0.0.1:7143"
+		})},
+		{"OKHTTPRedirect", []string{"--tls-self-signed", "--listen", "0.0.0.0:443", "--http-redirect", "0.0.0.0:80"}, nil, want(func(c *Config) {
+			c.TLSSelfSigned, c.Listen, c.HTTPRedirect, c.PublicURL = true, "0.0.0.0:443", "0.0.0.0:80", "https://127.0.0.1:443"
+		})},
+		{"OKHTTPRedirectSamePortOtherHost", []string{"--tls-self-signed", "--listen", "10.0.0.1:443", "--http-redirect", "10.0.0.2:443"}, nil, want(func(c *Config) {
+			c.TLSSelfSigned, c.Listen, c.HTTPRedirect, c.PublicURL = true, "10.0.0.1:443", "10.0.0.2:443", "https://10.0.0.1:443"
+		})},
+		{"OKHTTPRedirectBothPortsZero", []string{"--tls-self-signed", "--listen", "127.0.0.1:0", "--http-redirect", "127.0.0.1:0"}, nil, want(func(c *Config) {
+			c.TLSSelfSigned, c.Listen, c.HTTPRedirect, c.PublicURL = true, "127.0.0.1:0", "127.0.0.1:0", "https://127.0.0.1:0"
+		})},
+
+		// True/false flags.
+		{"OKBoolEqualsTrue", []string{"--debuggable=true"}, nil, want(func(c *Config) { c.Debuggable = true })},
+		{"OKBoolEqualsFalse", []string{"--debuggable=false"}, nil, want(nil)},
+		{"OKBoolEqualsYes", []string{"--exit-when-drained=YES"}, nil, want(func(c *Config) { c.ExitWhenDrained = true })},
+		{"OKBoolSingleDash", []string{"-healthcheck"}, nil, want(func(c *Config) { c.Healthcheck = true })},
+		{"OKBoolLastWins", []string{"--debuggable", "--debuggable=0"}, nil, want(nil)},
+		{"OKBoolThenFlag", []string{"--exit-when-drained", "--idle", "1h"}, nil, want(func(c *Config) {
+			c.ExitWhenDrained, c.Idle = true, time.Hour
+		})},
+
 		// Trusted proxies.
 		{"OKTrustedProxyIP", []string{"--trusted-proxy", "10.0.0.1"}, nil, want(func(c *Config) {
 			c.TrustedProxies = prefixes("10.0.0.1/32")
@@ -145,31 +203,49 @@ func TestParseConfig(t *testing.T) {
 
 		// Environment.
 		{"OKEnv", nil, map[string]string{
-			"OTSLITE_LISTEN":          "0.0.0.0:9000",
-			"OTSLITE_PUBLIC_URL":      "https://ots.example.com/",
-			"OTSLITE_DEFAULT_TTL":     "2h",
-			"OTSLITE_MAX_TTL":         "14d",
-			"OTSLITE_MAX_SECRET_SIZE": "1MiB",
-			"OTSLITE_MAX_SECRETS":     "50",
-			"OTSLITE_MAX_BYTES":       "1GB",
-			"OTSLITE_RATE_LIMIT":      "0",
-			"OTSLITE_RATE_WINDOW":     "1h",
-			"OTSLITE_PASSPHRASE_MIN":  "8",
-			"OTSLITE_PASSPHRASE_MAX":  "64",
-			"OTSLITE_TRUSTED_PROXY":   "10.0.0.0/8,::1",
+			"OTSLITE_LISTEN":            "0.0.0.0:9000",
+			"OTSLITE_PUBLIC_URL":        "https://ots.example.com/",
+			"OTSLITE_DEFAULT_TTL":       "2h",
+			"OTSLITE_MAX_TTL":           "14d",
+			"OTSLITE_MAX_SECRET_SIZE":   "1MiB",
+			"OTSLITE_MAX_SECRETS":       "50",
+			"OTSLITE_MAX_BYTES":         "1GB",
+			"OTSLITE_RATE_LIMIT":        "0",
+			"OTSLITE_RATE_WINDOW":       "1h",
+			"OTSLITE_PASSPHRASE_MIN":    "8",
+			"OTSLITE_PASSPHRASE_MAX":    "64",
+			"OTSLITE_TRUSTED_PROXY":     "10.0.0.0/8,::1",
+			"OTSLITE_IDLE":              "0",
+			"OTSLITE_LIFETIME":          "1d",
+			"OTSLITE_EXIT_WHEN_DRAINED": "yes",
+			"OTSLITE_GRACE":             "10s",
+			"OTSLITE_ADMIN_TOKEN":       "0123456789abcdef",
+			"OTSLITE_TLS_SELF_SIGNED":   "on",
+			"OTSLITE_HTTP_REDIRECT":     "0.0.0.0:80",
+			"OTSLITE_DEBUGGABLE":        "1",
+			"OTSLITE_HEALTHCHECK":       "TRUE",
 		}, Config{
-			Listen:         "0.0.0.0:9000",
-			PublicURL:      "https://ots.example.com",
-			DefaultTTL:     2 * time.Hour,
-			MaxTTL:         14 * day,
-			MaxSecretSize:  1 << 20,
-			MaxSecrets:     50,
-			MaxBytes:       1 << 30,
-			RateLimit:      0,
-			RateWindow:     time.Hour,
-			PassphraseMin:  8,
-			PassphraseMax:  64,
-			TrustedProxies: prefixes("10.0.0.0/8", "::1/128"),
+			Listen:          "0.0.0.0:9000",
+			PublicURL:       "https://ots.example.com",
+			Idle:            0,
+			Lifetime:        day,
+			ExitWhenDrained: true,
+			Grace:           10 * time.Second,
+			AdminToken:      "0123456789abcdef",
+			TLSSelfSigned:   true,
+			HTTPRedirect:    "0.0.0.0:80",
+			Debuggable:      true,
+			Healthcheck:     true,
+			DefaultTTL:      2 * time.Hour,
+			MaxTTL:          14 * day,
+			MaxSecretSize:   1 << 20,
+			MaxSecrets:      50,
+			MaxBytes:        1 << 30,
+			RateLimit:       0,
+			RateWindow:      time.Hour,
+			PassphraseMin:   8,
+			PassphraseMax:   64,
+			TrustedProxies:  prefixes("10.0.0.0/8", "::1/128"),
 		}},
 		{"OKEnvEmptyIsUnset", nil, map[string]string{"OTSLITE_MAX_TTL": ""}, want(nil)},
 		{"OKFlagBeatsEnv", []string{"--max-ttl", "3d"}, map[string]string{"OTSLITE_MAX_TTL": "2d"}, want(func(c *Config) {
@@ -183,6 +259,16 @@ func TestParseConfig(t *testing.T) {
 		})},
 		{"OKEnvListenDerivesPublicURL", nil, map[string]string{"OTSLITE_LISTEN": "[::]:7143"}, want(func(c *Config) {
 			c.Listen = "[::]:7143"
+		})},
+		{"OKEnvTLSFiles", nil, map[string]string{"OTSLITE_TLS_CERT": "/c.pem", "OTSLITE_TLS_KEY": "/k.pem"}, want(func(c *Config) {
+			c.TLSCert, c.TLSKey, c.PublicURL = "/c.pem", "/k.pem", "https://127.0.0.1:7143"
+		})},
+		{"OKEnvBoolFalse", nil, map[string]string{"OTSLITE_DEBUGGABLE": "Off", "OTSLITE_HEALTHCHECK": "no", "OTSLITE_EXIT_WHEN_DRAINED": "0", "OTSLITE_TLS_SELF_SIGNED": "FALSE"}, want(nil)},
+		{"OKEnvBoolSpaces", nil, map[string]string{"OTSLITE_DEBUGGABLE": " on "}, want(func(c *Config) { c.Debuggable = true })},
+		{"OKBoolFlagBeatsEnv", []string{"--debuggable=false"}, map[string]string{"OTSLITE_DEBUGGABLE": "1"}, want(nil)},
+		{"OKBoolFlagBeatsBadEnv", []string{"--healthcheck"}, map[string]string{"OTSLITE_HEALTHCHECK": "maybe"}, want(func(c *Config) { c.Healthcheck = true })},
+		{"OKEnvLifetimeFlagTTL", []string{"--default-ttl", "10m"}, map[string]string{"OTSLITE_LIFETIME": "10m"}, want(func(c *Config) {
+			c.DefaultTTL, c.Lifetime = 10*time.Minute, 10*time.Minute
 		})},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -252,6 +338,45 @@ func TestParseConfigErrors(t *testing.T) {
 		{"ErrTrustedProxyBad", []string{"--trusted-proxy", "10.0.0.300"}, nil, `--trusted-proxy: "10.0.0.300": "10.0.0.300" is not an IP or CIDR prefix (examples: 10.0.0.1, 10.0.0.0/8, fd00::/8)`},
 		{"ErrTrustedProxyBadInList", []string{"--trusted-proxy", "10.0.0.1,proxy.local"}, nil, `--trusted-proxy: "10.0.0.1,proxy.local": "proxy.local" is not an IP or CIDR prefix (examples: 10.0.0.1, 10.0.0.0/8, fd00::/8)`},
 		{"ErrTrustedProxyBadBits", []string{"--trusted-proxy", "10.0.0.0/33"}, nil, `--trusted-proxy: "10.0.0.0/33": "10.0.0.0/33" is not an IP or CIDR prefix (examples: 10.0.0.1, 10.0.0.0/8, fd00::/8)`},
+		{"ErrIdleNegative", []string{"--idle", "-1m"}, nil, `--idle: "-1m": must not be negative`},
+		{"ErrIdleNotDuration", []string{"--idle", "soon"}, nil, `--idle: "soon": not a duration (examples: 90s, 1h, 7d)`},
+		{"ErrLifetimeTooShort", []string{"--lifetime", "59s", "--default-ttl", "1m"}, nil, `--lifetime: "59s": must be at least 1m (0 turns it off)`},
+		{"ErrLifetimeNegative", []string{"--lifetime", "-1h"}, nil, `--lifetime: "-1h": must not be negative`},
+		{"ErrLifetimeBelowDefaultTTL", []string{"--lifetime", "30m"}, nil, `--lifetime: "30m": must not be below --default-ttl (1h)`},
+		{"ErrDefaultTTLAboveLifetime", []string{"--default-ttl", "1h", "--lifetime", "30m"}, nil, `--default-ttl: "1h": must not exceed --lifetime (30m)`},
+		{"ErrDefaultTTLAboveEnvLifetime", []string{"--default-ttl", "2h"}, map[string]string{"OTSLITE_LIFETIME": "1h"}, `--default-ttl: "2h": must not exceed OTSLITE_LIFETIME (1h)`},
+		{"ErrGraceTooLong", []string{"--grace", "61s"}, nil, `--grace: "61s": must be between 0s and 1m`},
+		{"ErrGraceNegative", []string{"--grace", "-1s"}, nil, `--grace: "-1s": must not be negative`},
+
+		{"ErrAdminTokenShort", []string{"--admin-token", "hunter2hunter2"}, nil, `--admin-token: "<hidden>": must be at least 16 characters`},
+		{"ErrAdminTokenSpace", []string{"--admin-token", "correct horse battery staple"}, nil, `--admin-token: "<hidden>": must be printable ASCII without spaces`},
+		{"ErrAdminTokenNonASCII", []string{"--admin-token", "pässwörtpässwörtpässwört"}, nil, `--admin-token: "<hidden>": must be printable ASCII without spaces`},
+		{"ErrAdminTokenControl", []string{"--admin-token", "0123456789abcdef\x00"}, nil, `--admin-token: "<hidden>": must be printable ASCII without spaces`},
+		{"ErrEnvAdminTokenShort", nil, map[string]string{"OTSLITE_ADMIN_TOKEN": "hunter2"}, `OTSLITE_ADMIN_TOKEN: "<hidden>": must be at least 16 characters`},
+
+		{"ErrTLSCertWithoutKey", []string{"--tls-cert", "c.pem"}, nil, `--tls-cert: "c.pem": needs --tls-key too`},
+		{"ErrTLSKeyWithoutCert", []string{"--tls-key", "k.pem"}, nil, `--tls-key: "k.pem": needs --tls-cert too`},
+		{"ErrEnvTLSKeyWithoutCert", nil, map[string]string{"OTSLITE_TLS_KEY": "k.pem"}, `OTSLITE_TLS_KEY: "k.pem": needs --tls-cert too`},
+		{"ErrTLSSelfSignedWithFiles", []string{"--tls-self-signed", "--tls-cert", "c.pem", "--tls-key", "k.pem"}, nil, `--tls-self-signed: "true": cannot be used with --tls-cert and --tls-key`},
+		{"ErrEnvTLSSelfSignedWithFiles", []string{"--tls-cert", "c.pem", "--tls-key", "k.pem"}, map[string]string{"OTSLITE_TLS_SELF_SIGNED": "yes"}, `OTSLITE_TLS_SELF_SIGNED: "yes": cannot be used with --tls-cert and --tls-key`},
+
+		{"ErrHTTPRedirectNoTLS", []string{"--http-redirect", "0.0.0.0:80"}, nil, `--http-redirect: "0.0.0.0:80": needs TLS: set --tls-cert and --tls-key, or --tls-self-signed`},
+		{"ErrHTTPRedirectNoPort", []string{"--tls-self-signed", "--http-redirect", "0.0.0.0"}, nil, `--http-redirect: "0.0.0.0": want host:port, e.g. 0.0.0.0:80`},
+		{"ErrHTTPRedirectNamedPort", []string{"--tls-self-signed", "--http-redirect", ":http"}, nil, `--http-redirect: ":http": want host:port, e.g. 0.0.0.0:80`},
+		{"ErrHTTPRedirectPortRange", []string{"--tls-self-signed", "--http-redirect", ":99999"}, nil, `--http-redirect: ":99999": want host:port, e.g. 0.0.0.0:80`},
+		{"ErrHTTPRedirectHTTPPublicURL", []string{"--tls-self-signed", "--public-url", "http://ots.lan", "--http-redirect", ":80"}, nil, `--http-redirect: ":80": redirects to --public-url, which must start with https://`},
+		{"ErrHTTPRedirectSamePort", []string{"--tls-self-signed", "--http-redirect", ":7143"}, nil, `--http-redirect: ":7143": must not use the port of --listen (127.0.0.1:7143)`},
+		{"ErrHTTPRedirectSameAddr", []string{"--tls-self-signed", "--listen", "10.0.0.1:443", "--http-redirect", "10.0.0.1:443"}, nil, `--http-redirect: "10.0.0.1:443": must not use the port of --listen (10.0.0.1:443)`},
+
+		{"ErrBoolValue", []string{"--debuggable=maybe"}, nil, `--debuggable: "maybe": not true or false (use 1, true, yes, on or 0, false, no, off)`},
+		{"ErrBoolEmptyValue", []string{"--healthcheck="}, nil, `--healthcheck: "": not true or false (use 1, true, yes, on or 0, false, no, off)`},
+		{"ErrBoolSeparateValue", []string{"--debuggable", "false"}, nil, `unexpected argument "false": otslite takes only flags (write --debuggable=false)`},
+		{"ErrBoolSeparateValueSingleDash", []string{"-healthcheck", "yes"}, nil, `unexpected argument "yes": otslite takes only flags (write -healthcheck=yes)`},
+		{"ErrNotBoolSeparateValue", []string{"--debuggable", "junk"}, nil, `unexpected argument "junk": otslite takes only flags`},
+		{"ErrBoolAfterTerminator", []string{"--", "true"}, nil, `unexpected argument "true": otslite takes only flags`},
+		{"ErrEnvBool", nil, map[string]string{"OTSLITE_EXIT_WHEN_DRAINED": "2"}, `OTSLITE_EXIT_WHEN_DRAINED: "2": not true or false (use 1, true, yes, on or 0, false, no, off)`},
+		{"ErrEnvBoolWord", nil, map[string]string{"OTSLITE_TLS_SELF_SIGNED": "enabled"}, `OTSLITE_TLS_SELF_SIGNED: "enabled": not true or false (use 1, true, yes, on or 0, false, no, off)`},
+
 		{"ErrTrustedProxyZone", []string{"--trusted-proxy", "fe80::1%eth0"}, nil, `--trusted-proxy: "fe80::1%eth0": "fe80::1%eth0" is not an IP or CIDR prefix (examples: 10.0.0.1, 10.0.0.0/8, fd00::/8)`},
 
 		// The environment: errors name the variable.
@@ -314,42 +439,107 @@ func TestUsageFitsOneScreen(t *testing.T) {
 	}
 }
 
+// usageFlags reads the flag names at the start of a usage line:
+// "--a, --b" or "--name-x, -y" (for --name-y).
+func usageFlags(col string) []string {
+	var names []string
+	for _, f := range strings.Split(col, ", ") {
+		switch {
+		case strings.HasPrefix(f, "--"):
+			names = append(names, strings.TrimPrefix(f, "--"))
+		case strings.HasPrefix(f, "-") && len(names) > 0:
+			prev := names[len(names)-1]
+			names = append(names, prev[:strings.LastIndex(prev, "-")]+f)
+		default:
+			names = append(names, "?"+f)
+		}
+	}
+	return names
+}
+
 // TestUsageMatchesFlags keeps the hand-written usage in step with the flags:
-// every flag has exactly one line, and the default it shows is the default.
+// every flag is listed once, in order, and the defaults a line shows are the
+// defaults. True/false flags show none and default to false.
 func TestUsageMatchesFlags(t *testing.T) {
 	var c Config
+	opts := c.options()
 	var names []string
-	for _, o := range c.options() {
+	byName := map[string]*option{}
+	for _, o := range opts {
 		names = append(names, o.name)
+		byName[o.name] = o
 	}
+	d := defaultConfig()
+	defaults := d.options()
 	var listed []string
 	for _, l := range strings.Split(usage, "\n") {
-		if !strings.HasPrefix(l, "  --") {
+		if !strings.HasPrefix(l, "  -") {
 			continue
 		}
-		name, _, _ := strings.Cut(strings.TrimPrefix(l, "  --"), " ")
-		listed = append(listed, name)
-		_, def, ok := strings.Cut(l, "(default ")
-		if !ok || !strings.HasSuffix(def, ")") {
-			t.Errorf("usage line for --%s shows no default: %q", name, l)
+		col, desc, ok := strings.Cut(strings.TrimPrefix(l, "  "), "  ")
+		if !ok {
+			t.Errorf("usage line has no description: %q", l)
 			continue
 		}
-		def = strings.TrimSuffix(def, ")")
-		switch name {
-		case "public-url":
-			continue // derived; covered by TestParseConfig
-		case "trusted-proxy":
-			if def != "none" {
-				t.Errorf("usage shows --trusted-proxy default %q; want none", def)
+		flags := usageFlags(col)
+		listed = append(listed, flags...)
+		_, def, hasDef := strings.Cut(desc, "(default ")
+		var defs []string
+		if hasDef {
+			if !strings.HasSuffix(def, ")") {
+				t.Errorf("usage line %q: default does not end the line", l)
+				continue
 			}
-			continue
+			defs = strings.Split(strings.TrimSuffix(def, ")"), ", ")
 		}
-		if got := MustParse(t, []string{"--" + name, def}, nil); !reflect.DeepEqual(got, want(nil)) {
-			t.Errorf("usage shows --%s default %q, but it is not the default", name, def)
+		for i, name := range flags {
+			o := byName[name]
+			if o == nil {
+				t.Errorf("usage lists --%s, which is not a flag", name)
+				continue
+			}
+			if o.IsBoolFlag() {
+				if hasDef {
+					t.Errorf("usage shows a default for true/false flag --%s: %q", name, l)
+				}
+				if d := defaults[slices.Index(names, name)].String(); d != "false" {
+					t.Errorf("true/false flag --%s defaults to %s; want false", name, d)
+				}
+				continue
+			}
+			if len(defs) != len(flags) {
+				t.Errorf("usage line for %q shows %d defaults; want %d: %q", flags, len(defs), len(flags), l)
+				break
+			}
+			switch d := defs[i]; {
+			case name == "public-url":
+				// Derived; covered by TestParseConfig.
+			case d == "none" || name == "admin-token" && d == "random":
+				if got := defaults[slices.Index(names, name)].String(); got != "" {
+					t.Errorf("usage shows --%s default %q, but it is %q", name, d, got)
+				}
+			default:
+				if got := MustParse(t, []string{"--" + name + "=" + d}, nil); !reflect.DeepEqual(got, want(nil)) {
+					t.Errorf("usage shows --%s default %q, but it is not the default", name, d)
+				}
+			}
 		}
 	}
 	if !slices.Equal(listed, names) {
 		t.Errorf("usage lists flags %q; want %q in that order", listed, names)
+	}
+}
+
+func TestUsageFlags(t *testing.T) {
+	for col, want := range map[string][]string{
+		"--listen":               {"listen"},
+		"--tls-cert, --tls-key":  {"tls-cert", "tls-key"},
+		"--passphrase-min, -max": {"passphrase-min", "passphrase-max"},
+		"--max-secrets, -bytes":  {"max-secrets", "max-bytes"},
+	} {
+		if got := usageFlags(col); !slices.Equal(got, want) {
+			t.Errorf("usageFlags(%q) = %q; want %q", col, got, want)
+		}
 	}
 }
 
@@ -363,6 +553,9 @@ func TestEnvNames(t *testing.T) {
 		"OTSLITE_LISTEN", "OTSLITE_PUBLIC_URL", "OTSLITE_DEFAULT_TTL", "OTSLITE_MAX_TTL",
 		"OTSLITE_MAX_SECRET_SIZE", "OTSLITE_MAX_SECRETS", "OTSLITE_MAX_BYTES", "OTSLITE_RATE_LIMIT",
 		"OTSLITE_RATE_WINDOW", "OTSLITE_PASSPHRASE_MIN", "OTSLITE_PASSPHRASE_MAX", "OTSLITE_TRUSTED_PROXY",
+		"OTSLITE_IDLE", "OTSLITE_LIFETIME", "OTSLITE_EXIT_WHEN_DRAINED", "OTSLITE_GRACE",
+		"OTSLITE_ADMIN_TOKEN", "OTSLITE_TLS_CERT", "OTSLITE_TLS_KEY", "OTSLITE_TLS_SELF_SIGNED",
+		"OTSLITE_HTTP_REDIRECT", "OTSLITE_DEBUGGABLE", "OTSLITE_HEALTHCHECK",
 	}
 	if !slices.Equal(asked, want) {
 		t.Errorf("ParseConfig read %q; want %q", asked, want)
@@ -503,6 +696,9 @@ func TestSummary(t *testing.T) {
 		"rate limit: 1000 requests per client IP per 20m, for each of create, reveal, receipt, burn",
 		"passphrases of 4 to 128 characters",
 		"trusted proxies: none",
+		"ends after 30m without requests; no fixed lifetime; keeps running when drained",
+		"in-flight requests get 5s to finish at the end",
+		"TLS: off",
 	}
 	if !slices.Equal(got, wantLines) {
 		t.Errorf("Summary() =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(wantLines, "\n"))
@@ -513,6 +709,82 @@ func TestSummary(t *testing.T) {
 	for _, w := range []string{"rate limit: off", "trusted proxies: 10.0.0.0/8,::1/128"} {
 		if !strings.Contains(s, w) {
 			t.Errorf("Summary() lacks %q:\n%s", w, s)
+		}
+	}
+
+	for _, tt := range []struct {
+		name string
+		args []string
+		want []string
+	}{
+		{"Session", []string{"--idle", "0", "--lifetime", "2h", "--exit-when-drained", "--grace", "0s"}, []string{
+			"never ends for lack of requests; ends 2h after start; ends when drained (a secret was made and none is left to read)",
+			"in-flight requests are cut off at the end",
+		}},
+		{"TLSFiles", []string{"--tls-cert", "/etc/ots/cert.pem", "--tls-key", "/etc/ots/key.pem"}, []string{
+			"TLS: certificate from /etc/ots/cert.pem",
+		}},
+		{"TLSSelfSignedRedirect", []string{"--tls-self-signed", "--public-url", "https://ots.lan", "--http-redirect", ":80"}, []string{
+			"TLS: self-signed; plain HTTP on :80 redirects to https://ots.lan",
+		}},
+		{"Debuggable", []string{"--debuggable"}, []string{
+			"WARNING: --debuggable: the process can be dumped or traced; for development only",
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got := MustParse(t, tt.args, nil).Summary()
+			for _, w := range tt.want {
+				if !slices.Contains(got, w) {
+					t.Errorf("Summary() lacks %q:\n%s", w, strings.Join(got, "\n"))
+				}
+			}
+		})
+	}
+}
+
+// TestAdminTokenHidden checks that the token reaches no error and no
+// summary line, however the configuration fails.
+func TestConfigAdminTokenHidden(t *testing.T) {
+	const token = "Sup3rSecretT0ken-XYZ"
+	for _, args := range [][]string{
+		{"--admin-token", token},
+		{"--admin-token", token, "--max-ttl", "7x"},
+		{"--admin-token", token, "--tls-cert", "c.pem"},
+		{"--admin-token", token + " "},
+		{"--admin-token", token[:10]},
+		{"--admin-token=" + token[:10], "--admin-token", token[:15]},
+	} {
+		c, err := parse(t, args, nil)
+		var text string
+		if err != nil {
+			text = err.Error()
+		} else {
+			text = strings.Join(c.Summary(), "\n")
+		}
+		for _, part := range []string{token, token[:10], token[:15]} {
+			if strings.Contains(text, part) {
+				t.Errorf("ParseConfig(%q) shows the admin token: %s", args, text)
+			}
+		}
+	}
+	env := map[string]string{"OTSLITE_ADMIN_TOKEN": token[:12]}
+	if _, err := parse(t, nil, env); err == nil || strings.Contains(err.Error(), token[:12]) {
+		t.Errorf("ParseConfig with a short OTSLITE_ADMIN_TOKEN: %v; want an error without the token", err)
+	}
+}
+
+func TestParseBool(t *testing.T) {
+	for in, want := range map[string]bool{
+		"1": true, "true": true, "TRUE": true, "True": true, "yes": true, "Yes": true, "on": true, "ON": true,
+		"0": false, "false": false, "FALSE": false, "no": false, "NO": false, "off": false, "Off": false, " yes ": true,
+	} {
+		if got, err := parseBool(in); err != nil || got != want {
+			t.Errorf("parseBool(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "2", "-1", "y", "n", "t", "f", "enabled", "truefalse", "o"} {
+		if got, err := parseBool(in); err == nil {
+			t.Errorf("parseBool(%q) = %v; want an error", in, got)
 		}
 	}
 }
@@ -533,6 +805,25 @@ func ExampleConfig_Summary() {
 	// rate limit: 1000 requests per client IP per 20m, for each of create, reveal, receipt, burn
 	// passphrases of 4 to 128 characters
 	// trusted proxies: none
+	// ends after 30m without requests; no fixed lifetime; keeps running when drained
+	// in-flight requests get 5s to finish at the end
+	// TLS: off
+}
+
+func ExampleConfig_Summary_tls() {
+	c, err := ParseConfig([]string{"--tls-self-signed", "--listen", "0.0.0.0:443", "--http-redirect", "0.0.0.0:80",
+		"--lifetime", "8h", "--idle", "0", "--exit-when-drained"}, nil, io.Discard)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, l := range c.Summary()[6:] {
+		fmt.Println(l)
+	}
+	// Output:
+	// never ends for lack of requests; ends 8h after start; ends when drained (a secret was made and none is left to read)
+	// in-flight requests get 5s to finish at the end
+	// TLS: self-signed; plain HTTP on 0.0.0.0:80 redirects to https://127.0.0.1:443
 }
 
 func ExampleParseConfig_error() {
@@ -559,6 +850,25 @@ func FuzzParseSize(f *testing.F) {
 		m, err := parseSize(f)
 		if err != nil || m != n {
 			t.Fatalf("parseSize(formatSize(%d)) = parseSize(%q) = %d, %v; want %d", n, f, m, err, n)
+		}
+	})
+}
+
+func FuzzParseBool(f *testing.F) {
+	for _, s := range []string{"1", "0", "true", "FALSE", "yes", "No", "on", "OFF", "", "2", " on ", "tru\u0130"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		b, err := parseBool(s)
+		if err != nil {
+			return
+		}
+		w := strings.ToLower(strings.TrimSpace(s))
+		if !slices.Contains([]string{"1", "true", "yes", "on", "0", "false", "no", "off"}, w) {
+			t.Fatalf("parseBool(%q) = %v; want an error", s, b)
+		}
+		if c, err := parseBool(strconv.FormatBool(b)); err != nil || c != b {
+			t.Fatalf("parseBool(FormatBool(%v)) = %v, %v", b, c, err)
 		}
 	})
 }

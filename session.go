@@ -1,0 +1,93 @@
+package main
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// A session ends on the first of: the idle window passing without a request
+// (health probes do not count), the lifetime running out, every secret
+// created having been consumed (when asked for), the operator ending it, or
+// the context ending (a signal). Run reports which.
+
+// Why a session ended.
+const (
+	endSignal   = "signal"
+	endIdle     = "idle"
+	endLifetime = "lifetime"
+	endDrained  = "drained"
+	endOperator = "operator"
+)
+
+// drainGrace lets the response that consumed the last secret reach its
+// client before a drained session ends. The server's own graceful shutdown
+// then finishes whatever is still in flight.
+const drainGrace = 500 * time.Millisecond
+
+type sessionConfig struct {
+	Idle            time.Duration // 0: no idle window
+	End             time.Time     // zero: no lifetime
+	ExitWhenDrained bool
+	Drained         func() bool // true once a secret was created and none waits
+	Now             func() time.Time
+	Tick            time.Duration // how often conditions are checked
+}
+
+type session struct {
+	cfg        sessionConfig
+	lastActive atomic.Int64 // unix nanoseconds
+	endOnce    sync.Once
+	ended      chan struct{}
+}
+
+func newSession(cfg sessionConfig) *session {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Tick <= 0 {
+		cfg.Tick = 100 * time.Millisecond
+	}
+	s := &session{cfg: cfg, ended: make(chan struct{})}
+	s.Touch()
+	return s
+}
+
+// Touch records activity: a request that is not a health probe.
+func (s *session) Touch() { s.lastActive.Store(s.cfg.Now().UnixNano()) }
+
+// End asks the session to end (the operator's request).
+func (s *session) End() { s.endOnce.Do(func() { close(s.ended) }) }
+
+// Run waits until the session is over and returns why.
+func (s *session) Run(ctx context.Context) string {
+	t := time.NewTicker(s.cfg.Tick)
+	defer t.Stop()
+	var drainedSince time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return endSignal
+		case <-s.ended:
+			return endOperator
+		case <-t.C:
+		}
+		now := s.cfg.Now()
+		switch {
+		case s.cfg.Idle > 0 && now.Sub(time.Unix(0, s.lastActive.Load())) >= s.cfg.Idle:
+			return endIdle
+		case !s.cfg.End.IsZero() && !now.Before(s.cfg.End):
+			return endLifetime
+		}
+		if s.cfg.ExitWhenDrained && s.cfg.Drained != nil {
+			if !s.cfg.Drained() {
+				drainedSince = time.Time{}
+			} else if drainedSince.IsZero() {
+				drainedSince = now
+			} else if now.Sub(drainedSince) >= drainGrace {
+				return endDrained
+			}
+		}
+	}
+}

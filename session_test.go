@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// runSession runs s in the background; the returned channel gets its reason.
+func runSession(ctx context.Context, s *session) <-chan string {
+	why := make(chan string, 1)
+	go func() { why <- s.Run(ctx) }()
+	return why
+}
+
+func mustEnd(t *testing.T, why <-chan string, want string) {
+	t.Helper()
+	select {
+	case got := <-why:
+		if got != want {
+			t.Fatalf("session ended by %q, want %q", got, want)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("session did not end (want %q)", want)
+	}
+}
+
+func mustNotEnd(t *testing.T, why <-chan string) {
+	t.Helper()
+	select {
+	case got := <-why:
+		t.Fatalf("session ended early by %q", got)
+	case <-time.After(50 * time.Millisecond):
+	}
+}
+
+func TestSessionIdle(t *testing.T) {
+	clock := &testClock{t: time.Unix(1_700_000_000, 0)}
+	s := newSession(sessionConfig{Idle: time.Minute, Now: clock.Now, Tick: time.Millisecond})
+	why := runSession(context.Background(), s)
+	clock.Add(59 * time.Second)
+	mustNotEnd(t, why)
+	s.Touch() // activity restarts the window
+	clock.Add(59 * time.Second)
+	mustNotEnd(t, why)
+	clock.Add(time.Second)
+	mustEnd(t, why, endIdle)
+}
+
+func TestSessionLifetime(t *testing.T) {
+	clock := &testClock{t: time.Unix(1_700_000_000, 0)}
+	s := newSession(sessionConfig{End: clock.Now().Add(time.Hour), Now: clock.Now, Tick: time.Millisecond})
+	why := runSession(context.Background(), s)
+	clock.Add(59 * time.Minute)
+	s.Touch() // activity does not extend a lifetime
+	mustNotEnd(t, why)
+	clock.Add(time.Minute)
+	mustEnd(t, why, endLifetime)
+}
+
+func TestSessionDrained(t *testing.T) {
+	clock := &testClock{t: time.Unix(1_700_000_000, 0)}
+	var drained atomic.Bool
+	s := newSession(sessionConfig{ExitWhenDrained: true, Drained: drained.Load, Now: clock.Now, Tick: time.Millisecond})
+	why := runSession(context.Background(), s)
+	drained.Store(true)
+	mustNotEnd(t, why)
+	clock.Add(drainGrace / 2)
+	mustNotEnd(t, why)
+	drained.Store(false) // a new secret arrived within the grace
+	mustNotEnd(t, why)
+	drained.Store(true)
+	mustNotEnd(t, why)
+	clock.Add(drainGrace / 2)
+	mustNotEnd(t, why) // the grace starts again from the new drain
+	clock.Add(drainGrace)
+	mustEnd(t, why, endDrained)
+}
+
+func TestSessionDrainedOff(t *testing.T) {
+	clock := &testClock{t: time.Unix(1_700_000_000, 0)}
+	s := newSession(sessionConfig{Drained: func() bool { return true }, Now: clock.Now, Tick: time.Millisecond})
+	why := runSession(context.Background(), s)
+	clock.Add(time.Hour)
+	mustNotEnd(t, why)
+	s.End()
+	mustEnd(t, why, endOperator)
+}
+
+func TestSessionSignal(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	s := newSession(sessionConfig{})
+	why := runSession(ctx, s)
+	mustNotEnd(t, why)
+	cancel()
+	mustEnd(t, why, endSignal)
+}
