@@ -1,21 +1,26 @@
 // Command otslite shares a secret once. Secrets are kept only in protected
 // memory, answered through the Onetime Secret v1 API and a small web UI, and
-// wiped when read, burned, expired, or when the server ends.
+// wiped when read, burned, expired, or when the session ends.
 //
-// What goes to stderr: startup facts for the operator, one summary line at
-// the end, and failures. Never a secret, a passphrase, or a full key.
+// What goes to stderr: startup facts for the operator (once, the admin
+// token), one summary line at the end with counts only, and failures. Never
+// a secret, a passphrase, or a link key.
 //
-// Exit codes: 0 normal end, 1 failure, 2 bad configuration.
+// Exit codes: 0 normal end (idle, lifetime, drained, operator, signal),
+// 1 failure, 2 bad configuration.
 package main
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log"
 	"net"
+	"net/url"
 	"os"
 	"os/signal"
 	"strings"
@@ -23,6 +28,7 @@ import (
 	"time"
 
 	"github.com/awnumar/memguard"
+	"github.com/valyala/fasthttp"
 
 	"otslite/assets"
 	"otslite/handler"
@@ -33,21 +39,31 @@ const (
 	exitOK     = 0
 	exitFail   = 1
 	exitConfig = 2
-
-	shutdownGrace = 5 * time.Second
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The first SIGINT or SIGTERM ends the session gracefully; a second
+	// one wipes and exits at once.
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		<-signals
+		cancel()
+		<-signals
+		fmt.Fprintln(os.Stderr, "otslite: second signal: wiping and exiting now")
+		memguard.Purge()
+		os.Exit(exitFail)
+	}()
 	code := run(ctx, os.Args[1:], os.Getenv, os.Stderr, nil)
-	stop()
 	memguard.Purge()
 	os.Exit(code)
 }
 
-// run is the whole program. It serves until ctx ends, then wipes and
-// returns the exit code. ready, when not nil, receives the address served
-// on once requests are accepted (tests start the program in-process on :0).
+// run is the whole program. It serves until the session ends, then wipes
+// and returns the exit code. ready, when not nil, receives the address
+// served on once requests are accepted (tests start the program in-process
+// on port 0).
 func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer, ready chan<- string) int {
 	logger := log.New(stderr, "otslite: ", 0)
 	cfg, err := ParseConfig(args, getenv, stderr)
@@ -58,6 +74,33 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		logger.Print(err)
 		return exitConfig
 	}
+	if cfg.Healthcheck {
+		return healthcheck(cfg, logger)
+	}
+	start := time.Now()
+	if err := harden(cfg.Debuggable); err != nil {
+		logger.Print(err)
+		return exitFail
+	}
+
+	tlsSetup, err := newTLS(cfg, lanAddrs(), start)
+	if err != nil {
+		logger.Print(err)
+		return exitConfig
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		logger.Printf("--listen: %q: %v", cfg.Listen, err)
+		return exitConfig
+	}
+	explicitURL := getenv("OTSLITE_PUBLIC_URL") != "" || hasFlag(args, "public-url")
+	if host, port, _ := net.SplitHostPort(cfg.Listen); port == "0" {
+		_, port, _ = net.SplitHostPort(ln.Addr().String())
+		cfg.Listen = net.JoinHostPort(host, port)
+		if !explicitURL {
+			cfg.PublicURL = cfg.publicURLAt(host, port)
+		}
+	}
 
 	budget := store.LockedBudget(store.DefaultLockedBytes)
 	st, err := store.New(store.Config{
@@ -67,29 +110,37 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		LockedBytes:   budget.Bytes,
 	})
 	if err != nil {
+		ln.Close()
 		logger.Printf("cannot start: %v; %s", err, lockedMemoryFix)
 		return exitFail
 	}
-	defer st.Close(shutdownGrace)
+	defer st.Close(cfg.Grace)
 
 	ui, err := assets.Load()
 	if err != nil {
+		ln.Close()
 		logger.Printf("cannot load the web UI: %v", err)
 		return exitFail
 	}
 
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		logger.Printf("cannot listen: %v", err)
-		return exitConfig
+	adminToken := cfg.AdminToken
+	if adminToken == "" {
+		adminToken = newToken()
 	}
-	if host, port, _ := net.SplitHostPort(cfg.Listen); port == "0" && getenv("OTSLITE_PUBLIC_URL") == "" && !hasFlag(args, "public-url") {
-		_, port, _ = net.SplitHostPort(ln.Addr().String())
-		cfg.PublicURL = publicURLFor(host, port)
-		cfg.Listen = net.JoinHostPort(host, port)
+	var deadline time.Time
+	if cfg.Lifetime > 0 {
+		deadline = start.Add(cfg.Lifetime)
 	}
-
-	h := handler.New(st, ui, handler.Config{
+	sess := newSession(sessionConfig{
+		Idle:            cfg.Idle,
+		End:             deadline,
+		ExitWhenDrained: cfg.ExitWhenDrained,
+		Drained: func() bool {
+			s := st.Stats()
+			return s.Created > 0 && s.Secrets == 0
+		},
+	})
+	hcfg := handler.Config{
 		PublicURL:      cfg.PublicURL,
 		DefaultTTL:     cfg.DefaultTTL,
 		MaxTTL:         cfg.MaxTTL,
@@ -99,7 +150,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		RateWindow:     cfg.RateWindow,
 		TrustedProxies: cfg.TrustedProxies,
 		Log:            logger,
-	})
+		Activity:       sess.Touch,
+		EndSession:     sess.End,
+		AdminToken:     adminToken,
+		Deadline:       deadline,
+		HSTS:           tlsSetup != nil,
+	}
+	if explicitURL {
+		if u, err := url.Parse(cfg.PublicURL); err == nil {
+			hcfg.PinHost = u.Host
+		}
+	}
+	h := handler.New(st, ui, hcfg)
 	srv := h.NewServer()
 
 	logger.Printf("open %s/ to share a secret", cfg.PublicURL)
@@ -107,28 +169,58 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		logger.Print(line)
 	}
 	logger.Print(budgetLine(budget, st.Layout()))
+	if tlsSetup != nil {
+		logger.Printf("TLS certificate SHA-256 fingerprint: %s", tlsSetup.Fingerprint)
+	}
+	if cfg.AdminToken == "" {
+		logger.Printf("admin token (shown once; POST %s/api/otslite/end with \"Authorization: Bearer <token>\" ends the session): %s", cfg.PublicURL, adminToken)
+	}
 
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(h.Listener(ln)) }()
+	served := make(chan error, 2)
+	var tlsConfig *tls.Config
+	if tlsSetup != nil {
+		tlsConfig = tlsSetup.Config
+	}
+	go func() { served <- srv.Serve(h.Listener(ln, tlsConfig)) }()
+	var redirect *fasthttp.Server
+	if cfg.HTTPRedirect != "" {
+		rln, err := net.Listen("tcp", cfg.HTTPRedirect)
+		if err != nil {
+			ln.Close()
+			logger.Printf("--http-redirect: %q: %v", cfg.HTTPRedirect, err)
+			return exitConfig
+		}
+		redirect = h.NewRedirectServer()
+		go func() { served <- redirect.Serve(rln) }()
+	}
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
 
 	code := exitOK
+	why := make(chan string, 1)
+	go func() { why <- sess.Run(ctx) }()
+	var reason string
 	select {
-	case <-ctx.Done():
+	case reason = <-why:
 	case err := <-served:
 		logger.Printf("server failed: %v", err)
-		code = exitFail
+		reason, code = "failure", exitFail
+		sess.End()
+		<-why
 	}
-	shutdown, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	logger.Printf("ending the session (%s)", reason)
+	shutdown, cancel := context.WithTimeout(context.Background(), cfg.Grace)
 	defer cancel()
+	if redirect != nil {
+		redirect.ShutdownWithContext(shutdown) //nolint:errcheck // it holds no secret
+	}
 	if err := srv.ShutdownWithContext(shutdown); err != nil {
-		logger.Printf("in-flight requests cut off after %s", shutdownGrace)
+		logger.Printf("requests still in flight after %s were cut off", cfg.Grace)
 	}
 	s := st.Stats()
-	logger.Printf("session over: %d created, %d revealed, %d burned, %d expired, %d wiped unread",
-		s.Created, s.Revealed, s.Burned, s.Expired, s.Secrets)
+	logger.Printf("session over (%s): %d created, %d revealed, %d burned, %d expired, %d wiped unread",
+		reason, s.Created, s.Revealed, s.Burned, s.Expired, s.Secrets)
 	return code
 }
 
@@ -149,6 +241,37 @@ func budgetLine(b store.Budget, l store.ArenaLayout) string {
 		line += "; below the " + formatSize(store.DefaultLockedBytes) + " wanted: " + lockedMemoryFix
 	}
 	return line
+}
+
+// newToken returns 128 random bits as 26 characters of [a-z2-7].
+func newToken() string {
+	return strings.ToLower(strings.TrimRight(rand.Text(), "="))
+}
+
+// healthcheck probes the server the flags describe (as a container health
+// check does) and returns 0 when it answers nominal. The probe goes to the
+// listen address; a self-signed certificate cannot be verified there, and
+// the probe sends nothing secret, so it does not try.
+func healthcheck(cfg Config, logger *log.Logger) int {
+	host, port, _ := net.SplitHostPort(cfg.Listen)
+	scheme := "http"
+	if cfg.ServesTLS() {
+		scheme = "https"
+	}
+	if unspecified(host) {
+		host = "127.0.0.1"
+	}
+	c := &fasthttp.Client{
+		TLSConfig:    &tls.Config{InsecureSkipVerify: true}, //nolint:gosec // local liveness probe, see above
+		ReadTimeout:  3 * time.Second,
+		WriteTimeout: 3 * time.Second,
+	}
+	status, body, err := c.GetTimeout(nil, scheme+"://"+net.JoinHostPort(host, port)+"/api/v1/status", 3*time.Second)
+	if err != nil || status != fasthttp.StatusOK || !strings.Contains(string(body), `"nominal"`) {
+		logger.Printf("healthcheck: not healthy (status %d, %v)", status, err)
+		return exitFail
+	}
+	return exitOK
 }
 
 // hasFlag reports whether args set the flag name.

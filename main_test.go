@@ -108,7 +108,7 @@ func TestRunServesAndEnds(t *testing.T) {
 	for _, want := range []string{
 		"open http://" + p.addr + "/",
 		"locked memory:",
-		"session over: 2 created, 1 revealed, 0 burned, 0 expired, 1 wiped unread",
+		"session over (signal): 2 created, 1 revealed, 0 burned, 0 expired, 1 wiped unread",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, out)

@@ -2,6 +2,8 @@ package handler
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"crypto/subtle"
 	"errors"
 	"strconv"
 	"time"
@@ -51,6 +53,8 @@ func (h *Handler) recent(ctx *fasthttp.RequestCtx) {
 // configurable yet, so any credential sent is refused (a client that
 // believes it is authenticated must learn otherwise), and a request without
 // one is anonymous unless required.
+// Every v1 endpoint checks it, those needing no account included: the
+// contract checks credentials that are sent everywhere.
 func (h *Handler) credential(ctx *fasthttp.RequestCtx, required bool) ([]byte, *Error) {
 	if len(ctx.Request.Header.PeekBytes([]byte(fasthttp.HeaderAuthorization))) == 0 {
 		if required {
@@ -163,9 +167,8 @@ func (h *Handler) decode(v params.Value, limit int, tooBig error) (*store.Plain,
 // passphrase too long to be right simply does not match.
 func (h *Handler) passphrase(f *fields, check bool) (*store.Plain, error) {
 	if f.has&hasPassphrase == 0 || f.passphrase.IsEmpty() {
-		if check && h.cfg.PassphraseMin > 0 && f.has&hasPassphrase != 0 {
-			return nil, h.errPassphraseLen()
-		}
+		// An empty passphrase is no passphrase, as upstream reads it:
+		// many clients always send the field.
 		return nil, nil
 	}
 	limit := 4 * h.cfg.PassphraseMax // bytes for PassphraseMax characters
@@ -193,15 +196,77 @@ func (h *Handler) errPassphraseLen() *Error {
 // ttl reads the ttl field: absent or empty means the default; anything
 // else is clamped into [minTTL, MaxTTL], as upstream does silently.
 func (h *Handler) ttl(f *fields) (time.Duration, error) {
+	maxTTL := h.maxTTL()
 	if f.has&hasTTL == 0 || f.ttl.IsEmpty() {
-		return min(h.cfg.DefaultTTL, h.cfg.MaxTTL), nil
+		return min(h.cfg.DefaultTTL, maxTTL), nil
 	}
 	secs, err := f.ttl.Int()
 	if err != nil {
 		return 0, errBadTTL
 	}
-	maxSecs := int64(h.cfg.MaxTTL / time.Second)
-	return time.Duration(min(max(secs, int64(minTTL/time.Second)), maxSecs)) * time.Second, nil
+	secs = max(secs, int64(minTTL/time.Second))
+	return min(time.Duration(min(secs, int64(maxTTL/time.Second)))*time.Second, maxTTL), nil
+}
+
+// maxTTL is the longest ttl a secret made now may get: the configured
+// maximum, or what is left of the session when that is less (at least a
+// second, so a secret made in the last moments still works until the end).
+func (h *Handler) maxTTL() time.Duration {
+	if h.cfg.Deadline.IsZero() {
+		return h.cfg.MaxTTL
+	}
+	left := h.cfg.Deadline.Sub(h.now()).Truncate(time.Second)
+	return max(time.Second, min(h.cfg.MaxTTL, left))
+}
+
+// config tells the UI the limits in force now.
+func (h *Handler) config(ctx *fasthttp.RequestCtx) {
+	b := newBody()
+	b.head = append(b.head, `{"default_ttl":`...)
+	b.head = strconv.AppendInt(b.head, int64(min(h.cfg.DefaultTTL, h.maxTTL())/time.Second), 10)
+	b.head = append(b.head, `,"max_ttl":`...)
+	b.head = strconv.AppendInt(b.head, int64(h.maxTTL()/time.Second), 10)
+	b.head = append(b.head, `,"max_secret_size":`...)
+	b.head = strconv.AppendInt(b.head, int64(h.store.MaxSecretSize()), 10)
+	b.head = append(b.head, `,"passphrase_min":`...)
+	b.head = strconv.AppendInt(b.head, int64(h.cfg.PassphraseMin), 10)
+	b.head = append(b.head, `,"passphrase_max":`...)
+	b.head = strconv.AppendInt(b.head, int64(h.cfg.PassphraseMax), 10)
+	b.head = append(b.head, '}')
+	h.writeBody(ctx, b)
+}
+
+// end lets the operator end the session: POST /api/otslite/end with
+// "Authorization: Bearer <admin token>". The answer goes out before the
+// server stops (shutdown lets in-flight requests finish).
+func (h *Handler) end(ctx *fasthttp.RequestCtx) {
+	if !h.admin(ctx) {
+		if e := h.limit(ctx, kindAuth); e != nil {
+			h.writeError(ctx, e, nil)
+			return
+		}
+		h.writeError(ctx, errNotAuthorized, nil)
+		return
+	}
+	h.logf("session ended by the operator from %s", h.clientAddr(ctx))
+	h.writeJSON(ctx, append(newBody().head, `{"status":"ending"}`...))
+	if h.cfg.EndSession != nil {
+		h.cfg.EndSession()
+	}
+}
+
+// admin reports whether the request carries the admin token, compared in
+// constant time through its hash.
+func (h *Handler) admin(ctx *fasthttp.RequestCtx) bool {
+	if h.cfg.AdminToken == "" {
+		return false
+	}
+	token, ok := bytes.CutPrefix(ctx.Request.Header.Peek(fasthttp.HeaderAuthorization), []byte("Bearer "))
+	if !ok {
+		return false
+	}
+	sum := sha256.Sum256(bytes.TrimSpace(token))
+	return subtle.ConstantTimeCompare(sum[:], h.adminHash[:]) == 1
 }
 
 // createOptions reads what share and generate have in common.
@@ -296,17 +361,17 @@ func (h *Handler) generate(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	value, err := h.store.Plain(int(length))
+	// Released here on every way out but one: handed to the body below.
+	defer func() { value.Release() }()
 	if err == nil {
 		err = h.store.GeneratePassword(value, int(length))
 	}
 	if err != nil {
-		value.Release()
 		h.writeError(ctx, h.errorFor(opCreate, err), nil)
 		return
 	}
 	r, err := h.store.Create(value, o)
 	if err != nil {
-		value.Release()
 		h.writeError(ctx, h.errorFor(opCreate, err), nil)
 		return
 	}
@@ -314,13 +379,17 @@ func (h *Handler) generate(ctx *fasthttp.RequestCtx) {
 	b.head = h.appendReceipt(b.head, &r)
 	r.Wipe()
 	b.head = append(b.head[:len(b.head)-1], `,"value":"`...)
-	b.plain = value // released by b.Close
+	b.plain, value = value, nil // released by b.Close
 	b.tail = append(b.tail, `"}`...)
 	h.writeBody(ctx, b)
 }
 
 func (h *Handler) reveal(ctx *fasthttp.RequestCtx, key []byte) {
 	if e := h.limit(ctx, kindReveal); e != nil {
+		h.writeError(ctx, e, key)
+		return
+	}
+	if _, e := h.credential(ctx, false); e != nil {
 		h.writeError(ctx, e, key)
 		return
 	}
@@ -356,6 +425,10 @@ func (h *Handler) receipt(ctx *fasthttp.RequestCtx, key []byte) {
 		h.writeError(ctx, e, nil)
 		return
 	}
+	if _, e := h.credential(ctx, false); e != nil {
+		h.writeError(ctx, e, nil)
+		return
+	}
 	if len(key) < store.MinKeyLen {
 		h.writeError(ctx, errShortKey, nil)
 		return
@@ -373,6 +446,10 @@ func (h *Handler) receipt(ctx *fasthttp.RequestCtx, key []byte) {
 
 func (h *Handler) burn(ctx *fasthttp.RequestCtx, key []byte) {
 	if e := h.limit(ctx, kindBurn); e != nil {
+		h.writeError(ctx, e, nil)
+		return
+	}
+	if _, e := h.credential(ctx, false); e != nil {
 		h.writeError(ctx, e, nil)
 		return
 	}

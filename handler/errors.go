@@ -89,7 +89,8 @@ func (h *Handler) errorFor(o op, err error) *Error {
 		return errClosed
 	case errors.Is(err, params.ErrInvalidUTF8):
 		return errInvalidUTF8
-	case errors.Is(err, params.ErrMalformed):
+	case errors.Is(err, params.ErrMalformed),
+		errors.Is(err, params.ErrInvalid): // e.g. a secret sent as a JSON object
 		return errMalformed
 	}
 	h.logf("internal error: %v", err)

@@ -15,6 +15,7 @@ package handler
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"fmt"
 	"log"
 	"net/netip"
@@ -39,6 +40,14 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	Log            *log.Logger      // nil: discard
 	Now            func() time.Time // nil: time.Now
+
+	// Session hooks, all optional.
+	Activity   func()    // called for every request but health probes
+	EndSession func()    // POST /api/otslite/end with AdminToken calls it
+	AdminToken string    // bearer token of the operator endpoints; "": they are off
+	Deadline   time.Time // the session's end: no ttl reaches past it
+	PinHost    string    // when set, requests naming another Host get 421
+	HSTS       bool      // send Strict-Transport-Security (serving TLS)
 }
 
 // minTTL is the shortest ttl; shorter requests are raised to it.
@@ -51,8 +60,9 @@ type Handler struct {
 	assets      *assets.Set
 	limits      *limiter
 	errTooLarge *Error
-	configJSON  []byte // GET /api/otslite/config, fixed at start
 	receiptBase []byte // PublicURL + "/receipt/"
+	adminHash   [sha256.Size]byte
+	pinHost     []byte // lower case, default port dropped
 }
 
 // New makes a handler for st, serving the UI in ui.
@@ -77,8 +87,12 @@ func New(st *store.Store, ui *assets.Set, cfg Config) *Handler {
 		errTooLarge: &Error{Status: 413, Message: fmt.Sprintf("Secret value exceeds the maximum size of %d bytes", st.MaxSecretSize())},
 		receiptBase: []byte(cfg.PublicURL + "/receipt/"),
 	}
-	h.configJSON = fmt.Appendf(nil, `{"default_ttl":%d,"max_ttl":%d,"max_secret_size":%d,"passphrase_min":%d,"passphrase_max":%d}`,
-		int64(cfg.DefaultTTL/time.Second), int64(cfg.MaxTTL/time.Second), st.MaxSecretSize(), cfg.PassphraseMin, cfg.PassphraseMax)
+	if cfg.AdminToken != "" {
+		h.adminHash = sha256.Sum256([]byte(cfg.AdminToken))
+	}
+	if cfg.PinHost != "" {
+		h.pinHost = normalHost([]byte(cfg.PinHost), cfg.HSTS)
+	}
 	return h
 }
 
@@ -91,8 +105,34 @@ func (h *Handler) logf(format string, args ...any) {
 }
 
 // MaxBodySize is the largest request body read: room for a maximum-size
-// secret form-encoded (up to 3 bytes per byte), plus the other fields.
-func (h *Handler) MaxBodySize() int { return 3*h.store.MaxSecretSize() + 16<<10 }
+// secret in its longest encoding (JSON writes a control character as six
+// bytes, \u00XX; form encoding takes three), plus the other fields.
+func (h *Handler) MaxBodySize() int { return 6*h.store.MaxSecretSize() + 16<<10 }
+
+// NewRedirectServer returns a plain-HTTP server that only redirects to the
+// public URL. It never serves the API in the clear.
+func (h *Handler) NewRedirectServer() *fasthttp.Server {
+	return &fasthttp.Server{
+		Handler: func(ctx *fasthttp.RequestCtx) {
+			securityHeaders(ctx)
+			target := append([]byte(h.cfg.PublicURL), ctx.Path()...)
+			if q := ctx.URI().QueryString(); len(q) > 0 {
+				target = append(append(target, '?'), q...)
+			}
+			ctx.Response.Header.SetBytesV(fasthttp.HeaderLocation, target)
+			ctx.SetStatusCode(fasthttp.StatusPermanentRedirect)
+		},
+		NoDefaultServerHeader:        true,
+		NoDefaultContentType:         true,
+		MaxRequestBodySize:           1 << 10,
+		ReadTimeout:                  5 * time.Second,
+		WriteTimeout:                 5 * time.Second,
+		IdleTimeout:                  10 * time.Second,
+		DisablePreParseMultipartForm: true,
+		SecureErrorLogMessage:        true,
+		Logger:                       quietLogger{h},
+	}
+}
 
 // NewServer returns a fasthttp server configured for this handler. Serve it
 // on h.Listener(ln), which caps connections per client address.
@@ -152,7 +192,20 @@ func (h *Handler) Serve(ctx *fasthttp.RequestCtx) {
 		}
 	}()
 	securityHeaders(ctx)
+	if h.cfg.HSTS {
+		ctx.Response.Header.SetBytesKV(hdrHSTS, valHSTS)
+	}
 	path := ctx.Path()
+	probe := string(path) == "/api/v1/status" && (ctx.IsGet() || ctx.IsHead())
+	if h.cfg.Activity != nil && !probe {
+		h.cfg.Activity()
+	}
+	if h.pinHost != nil && !probe && !bytes.Equal(normalHost(ctx.Host(), h.cfg.HSTS), h.pinHost) {
+		// Links are built from the public URL, never from Host; refusing
+		// other names also keeps look-alike domains from fronting us.
+		ctx.Error("Misdirected Request", fasthttp.StatusMisdirectedRequest)
+		return
+	}
 	switch {
 	case bytes.HasPrefix(path, prefixV1):
 		h.serveV1(ctx, path[len(prefixV1):])
@@ -212,9 +265,9 @@ func (h *Handler) serveOwn(ctx *fasthttp.RequestCtx, path []byte) {
 	get := ctx.IsGet() || ctx.IsHead()
 	switch string(name) {
 	case "config":
-		h.only(ctx, get && rest == nil, func(ctx *fasthttp.RequestCtx) {
-			h.writeJSON(ctx, append(newBody().head, h.configJSON...))
-		})
+		h.only(ctx, get && rest == nil, h.config)
+	case "end":
+		h.only(ctx, ctx.IsPost() && rest == nil, h.end)
 	case "secret":
 		h.only(ctx, get && len(rest) > 0, func(ctx *fasthttp.RequestCtx) { h.peek(ctx, rest) })
 	default:
@@ -244,6 +297,7 @@ var (
 	hdrCacheControl   = []byte("Cache-Control")
 	hdrVary           = []byte("Vary")
 	hdrETag           = []byte("ETag")
+	hdrHSTS           = []byte("Strict-Transport-Security")
 
 	valCSPAPI   = []byte("default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
 	valCSPPage  = []byte("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
@@ -255,7 +309,18 @@ var (
 	valForever  = []byte("public, max-age=31536000, immutable")
 	valAcceptEn = []byte("Accept-Encoding")
 	valJSON     = []byte("application/json; charset=utf-8")
+	valHSTS     = []byte("max-age=31536000")
 )
+
+// normalHost lower-cases a Host value and drops the scheme's default port.
+func normalHost(host []byte, tls bool) []byte {
+	host = bytes.ToLower(host)
+	port := []byte(":80")
+	if tls {
+		port = []byte(":443")
+	}
+	return bytes.TrimSuffix(host, port)
+}
 
 // securityHeaders go on every response.
 func securityHeaders(ctx *fasthttp.RequestCtx) {

@@ -1,6 +1,7 @@
 package handler
 
 import (
+	"crypto/tls"
 	"net"
 	"net/netip"
 	"sync"
@@ -10,10 +11,14 @@ import (
 // maxConnsPerIP caps the connections one client address holds open.
 const maxConnsPerIP = 256
 
-// Listener wraps ln with the per-address connection cap. (fasthttp's own
-// MaxConnsPerIP wrapper races with Shutdown closing idle connections: its
-// Close clears a field its Read reads without a lock.)
-func (h *Handler) Listener(ln net.Listener) net.Listener {
+// Listener wraps ln with TLS (when tlsConfig is not nil) and the
+// per-address connection cap. (fasthttp's own MaxConnsPerIP wrapper races
+// with Shutdown closing idle connections: its Close clears a field its Read
+// reads without a lock.)
+func (h *Handler) Listener(ln net.Listener, tlsConfig *tls.Config) net.Listener {
+	if tlsConfig != nil {
+		ln = tls.NewListener(ln, tlsConfig)
+	}
 	return &listener{Listener: ln, limit: maxConnsPerIP, perIP: make(map[netip.Addr]int)}
 }
 

@@ -22,8 +22,8 @@ var (
 
 func (h *Handler) servePage(ctx *fasthttp.RequestCtx, path []byte) {
 	if !ctx.IsGet() && !ctx.IsHead() {
+		pageError(ctx, "Method not allowed", fasthttp.StatusMethodNotAllowed)
 		ctx.Response.Header.Set(fasthttp.HeaderAllow, "GET, HEAD")
-		ctx.Error("Method not allowed", fasthttp.StatusMethodNotAllowed)
 		return
 	}
 	var f *assets.File
@@ -40,10 +40,17 @@ func (h *Handler) servePage(ctx *fasthttp.RequestCtx, path []byte) {
 		f = h.assets.Page("receipt")
 	}
 	if f == nil {
-		ctx.Error("Not found", fasthttp.StatusNotFound)
+		pageError(ctx, "Not found", fasthttp.StatusNotFound)
 		return
 	}
 	h.serveFile(ctx, f)
+}
+
+// pageError answers a page request with a plain-text error. ctx.Error
+// resets the response headers, so the security headers are set again.
+func pageError(ctx *fasthttp.RequestCtx, msg string, status int) {
+	ctx.Error(msg, status)
+	securityHeaders(ctx)
 }
 
 // pageKey reports whether path is prefix followed by one non-empty segment.
