@@ -210,6 +210,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		<-why
 	}
 	logger.Printf("ending the session (%s)", reason)
+	h.Stopping()
 	shutdown, cancel := context.WithTimeout(context.Background(), cfg.Grace)
 	defer cancel()
 	if redirect != nil {

@@ -20,6 +20,7 @@ import (
 	"log"
 	"net/netip"
 	"runtime/debug"
+	"sync/atomic"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -62,8 +63,14 @@ type Handler struct {
 	errTooLarge *Error
 	receiptBase []byte // PublicURL + "/receipt/"
 	adminHash   [sha256.Size]byte
-	pinHost     []byte // lower case, default port dropped
+	pinHost     []byte      // lower case, default port dropped
+	stopping    atomic.Bool // see Stopping
 }
+
+// Stopping tells the handler the server is shutting down: connections end
+// after their current request, so their read buffers are wiped with it.
+// Call it before fasthttp's Shutdown.
+func (h *Handler) Stopping() { h.stopping.Store(true) }
 
 // New makes a handler for st, serving the UI in ui.
 func New(st *store.Store, ui *assets.Set, cfg Config) *Handler {
@@ -145,7 +152,8 @@ func (h *Handler) NewServer() *fasthttp.Server {
 		NoDefaultDate:         false,
 		NoDefaultContentType:  true,
 		MaxRequestBodySize:    h.MaxBodySize(),
-		ReadBufferSize:        8 << 10,
+		ReadBufferSize:        readBufferSize,
+		WriteBufferSize:       writeBufferSize,
 		ReadTimeout:           15 * time.Second,
 		WriteTimeout:          15 * time.Second,
 		IdleTimeout:           60 * time.Second,
@@ -165,9 +173,13 @@ type quietLogger struct{ h *Handler }
 
 func (q quietLogger) Printf(format string, args ...any) { q.h.logf("http: "+format, args...) }
 
-// serveError answers requests fasthttp could not parse.
+// serveError answers requests fasthttp could not parse. The connection is
+// closed afterwards, so its read buffer is wiped too.
 func (h *Handler) serveError(ctx *fasthttp.RequestCtx, err error) {
 	clear(ctx.Request.Body())
+	if c, ok := ctx.Conn().(*conn); ok {
+		c.wipeRead()
+	}
 	if _, ok := err.(*fasthttp.ErrSmallBuffer); ok {
 		h.writeError(ctx, &Error{Status: 431, Message: "Request headers too large"}, nil)
 		return
@@ -184,6 +196,13 @@ func (h *Handler) Serve(ctx *fasthttp.RequestCtx) {
 	defer func() {
 		// Whatever happened, the body (which may hold a secret) is wiped.
 		clear(ctx.Request.Body())
+		// A connection that ends after this request is not read again:
+		// its read buffer can go now (see listener.go).
+		if ctx.Request.Header.ConnectionClose() || h.stopping.Load() {
+			if c, ok := ctx.Conn().(*conn); ok {
+				c.wipeRead()
+			}
+		}
 		if r := recover(); r != nil {
 			// The panic value is not logged: it could quote request data.
 			h.logf("handler panic (%T) on %s; stack:\n%s", r, ctx.Method(), debug.Stack())

@@ -1,5 +1,27 @@
 package handler
 
+// The listener wraps every connection so the buffers fasthttp reads requests
+// into and writes responses from are wiped, not just reused:
+//
+//   - fasthttp's bufio.Reader fills its buffer through conn.Read, and its
+//     first Read on a connection is handed the whole buffer (bufio starts
+//     empty), so the connection learns where the read buffer is. Every Read
+//     is handed free space, which is zeroed before reading into it. When a
+//     Read fails (the client left, a timeout, shutdown closing an idle
+//     connection) fasthttp still owns the reader, and the whole buffer is
+//     wiped before it goes back to fasthttp's pool.
+//   - A connection that ends without another Read (Connection: close, the
+//     server shutting down) has its read buffer wiped by the handler at the
+//     end of its last request (wipeRead), when fasthttp will not read it
+//     again.
+//   - bufio.Writer flushes through conn.Write with a slice of its own
+//     buffer, whose capacity is the writer's size; that slice is zeroed once
+//     written. A larger write bypasses the buffer with the caller's own bytes
+//     (a static asset), and is left alone.
+//
+// Over TLS the wrapper sits outside crypto/tls, so it sees the same bufio
+// buffers; the TLS records' own buffers are out of reach (see SECURITY.md).
+
 import (
 	"crypto/tls"
 	"net"
@@ -11,10 +33,16 @@ import (
 // maxConnsPerIP caps the connections one client address holds open.
 const maxConnsPerIP = 256
 
-// Listener wraps ln with TLS (when tlsConfig is not nil) and the
-// per-address connection cap. (fasthttp's own MaxConnsPerIP wrapper races
-// with Shutdown closing idle connections: its Close clears a field its Read
-// reads without a lock.)
+// Buffer sizes set on the server, so the connection knows its writer.
+const (
+	readBufferSize  = 8 << 10
+	writeBufferSize = 4 << 10
+)
+
+// Listener wraps ln with TLS (when tlsConfig is not nil), the per-address
+// connection cap, and buffer wiping. (fasthttp's own MaxConnsPerIP wrapper
+// races with Shutdown closing idle connections: its Close clears a field its
+// Read reads without a lock.)
 func (h *Handler) Listener(ln net.Listener, tlsConfig *tls.Config) net.Listener {
 	if tlsConfig != nil {
 		ln = tls.NewListener(ln, tlsConfig)
@@ -63,13 +91,41 @@ func (l *listener) release(addr netip.Addr) {
 	}
 }
 
-// conn gives its slot back once, on the first Close.
+// conn wipes fasthttp's buffers (see above) and gives its slot back once,
+// on the first Close. Read and Write run on the connection's goroutine;
+// only Close may come from another (shutdown).
 type conn struct {
 	net.Conn
 	l      *listener
 	addr   netip.Addr
+	rbuf   []byte // fasthttp's read buffer for this connection
 	closed atomic.Bool
 }
+
+func (c *conn) Read(p []byte) (int, error) {
+	if c.rbuf == nil {
+		c.rbuf = p[:cap(p)]
+	}
+	clear(p)
+	n, err := c.Conn.Read(p)
+	if err != nil {
+		c.wipeRead()
+	}
+	return n, err
+}
+
+func (c *conn) Write(p []byte) (int, error) {
+	n, err := c.Conn.Write(p)
+	if cap(p) == writeBufferSize {
+		clear(p[:n])
+	}
+	return n, err
+}
+
+// wipeRead zeroes the read buffer. Only safe when fasthttp will not use
+// what it holds: after a failed Read, or at the end of a connection's last
+// request.
+func (c *conn) wipeRead() { clear(c.rbuf) }
 
 func (c *conn) Close() error {
 	if c.closed.CompareAndSwap(false, true) {

@@ -211,12 +211,13 @@ func New(cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("failed to draw process keys: %w", err)
 	}
 	keys.Freeze()
+	a := newArena(layout)
 	s := &Store{
 		cfg:      cfg,
 		keys:     keys,
-		arena:    newArena(layout),
+		arena:    a,
 		layout:   layout,
-		hasher:   newHasher(cfg.Hash, cfg.HashWorkers, cfg.HashWait),
+		hasher:   newHasher(cfg.Hash, cfg.HashWorkers, cfg.HashWait, a),
 		secrets:  make(map[id]*record),
 		receipts: make(map[id]*record),
 		stop:     make(chan struct{}),
