@@ -16,4 +16,8 @@ COPY --from=build /otslite /otslite
 USER 65534:65534
 ENV OTSLITE_LISTEN=0.0.0.0:7143
 EXPOSE 7143
+# The binary probes itself (GET /api/v1/status, which does not count as
+# activity, so the check never keeps an idle session alive). No shell.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=5s --retries=3 \
+  CMD ["/otslite", "--healthcheck"]
 ENTRYPOINT ["/otslite"]

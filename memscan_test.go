@@ -43,6 +43,11 @@ func scanBinary(tb testing.TB) string {
 			scanBinErr = err
 			return
 		}
+		// Readable by every user: some tests run it as nobody.
+		if err := os.Chmod(dir, 0o755); err != nil {
+			scanBinErr = err
+			return
+		}
 		scanBin = filepath.Join(dir, "otslite")
 		cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w -buildid=", "-o", scanBin, ".")
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
