@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -204,75 +205,212 @@ func (s *scanServer) call(tb testing.TB, client *http.Client, path, contentType,
 	return m
 }
 
+// planted is something sent through the server whose copies are counted.
+type planted struct {
+	path, fate string // how it went in, what became of it
+	core       string // its unique random part, found in any encoding
+	full       string // all of it, as sent or revealed
+}
+
+// markerFull returns a marker with characters that every encoding changes
+// (quote, backslash, newline, non-ASCII, form delimiters) around its
+// random core.
+func markerFull(tb testing.TB, tag string) (core, full string) {
+	core = marker(tb, tag)
+	return core, core + "\"\\\né/&+= end"
+}
+
+// residues counts every planted item in pid's memory, in its core and its
+// encoded forms, and returns the counts by needle name and how many
+// needles were looked for. control is a string the process surely holds:
+// finding no copy of it means the scan itself is broken.
+func residues(tb testing.TB, pid int, items []planted, control string) (map[string]int, int) {
+	tb.Helper()
+	needles := map[string][]byte{"control": []byte(control)}
+	for i, it := range items {
+		prefix := fmt.Sprintf("%02d %s/%s/", i, it.path, it.fate)
+		needles[prefix+"core"] = []byte(it.core)
+		if it.full != it.core {
+			for form, b := range forms(it.full) {
+				needles[prefix+form] = b
+			}
+		}
+	}
+	counts := scanMemory(tb, pid, needles)
+	if counts["control"] == 0 {
+		tb.Fatalf("the scan found no copy of %q, which the process holds: it does not work", control)
+	}
+	delete(counts, "control")
+	return counts, len(needles) - 1
+}
+
+// TestMemoryResidue plants secrets through every v1 path (form and JSON
+// bodies, fresh and kept-alive connections, passphrases right and wrong,
+// generated passwords), lets each be revealed, burned, expired or left
+// waiting, and then reads the whole memory of the server: no copy of any
+// of them may be found, in any encoding — not after idle time, not after
+// garbage collections, not just before the process exits. Waiting secrets
+// are sealed, so their plaintext is absent too.
 func TestMemoryResidue(t *testing.T) {
+	t.Parallel()
 	if runtime.GOOS != "linux" {
 		t.Skip("reads /proc/PID/mem: Linux only")
 	}
 	if os.Geteuid() != 0 {
+		if os.Getenv("CI") != "" {
+			t.Fatal("reading another process's memory needs root")
+		}
 		t.Skip("reading another process's memory needs root (CI runs as root)")
 	}
 	s := startScanServer(t)
 	keepAlive := &http.Client{}
 	fresh := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	var items []planted
 
-	type secret struct {
-		marker, path, fate string
-	}
-	var secrets []secret
-	for _, c := range []struct {
+	type path struct {
 		name   string
 		client *http.Client
-	}{{"fresh", fresh}, {"keepalive", keepAlive}} {
-		for _, fate := range []string{"revealed", "burned", "waiting", "pass-revealed"} {
-			m := marker(t, strings.ReplaceAll(fate, "-", "")+c.name)
-			pass := marker(t, "pass"+c.name)
-			form := url.Values{"secret": {m}}
-			if fate == "pass-revealed" {
-				form.Set("passphrase", pass)
-			}
-			ct, body := "application/x-www-form-urlencoded", form.Encode()
-			if c.name == "keepalive" {
-				ct = "application/json"
-				js, _ := json.Marshal(map[string]string{"secret": m, "passphrase": form.Get("passphrase")})
-				body = string(js)
-			}
-			r := s.call(t, c.client, "/api/v1/share", ct, body)
-			sk, rk := r["secret_key"].(string), r["metadata_key"].(string)
-			switch fate {
-			case "revealed":
-				s.call(t, c.client, "/api/v1/secret/"+sk, "", "")
-			case "pass-revealed":
-				s.call(t, c.client, "/api/v1/secret/"+sk, "application/x-www-form-urlencoded", "passphrase="+pass)
-			case "burned":
-				s.call(t, c.client, "/api/v1/receipt/"+rk+"/burn", "", "")
-			}
-			secrets = append(secrets, secret{m, c.name, fate})
-			if fate == "pass-revealed" {
-				secrets = append(secrets, secret{pass, c.name, "passphrase"})
+		json   bool
+		pass   bool
+	}
+	paths := []path{
+		{"form-fresh", fresh, false, false},
+		{"json-keepalive", keepAlive, true, false},
+		{"pass-form", keepAlive, false, true},
+		{"pass-json", fresh, true, true},
+	}
+	form := func(p path, fields map[string]string) (string, string) {
+		if p.json {
+			b, _ := json.Marshal(fields)
+			return "application/json", string(b)
+		}
+		v := url.Values{}
+		for k, f := range fields {
+			v.Set(k, f)
+		}
+		return "application/x-www-form-urlencoded", v.Encode()
+	}
+	create := func(p path, fate, ttl string) (secretKey, receiptKey, pass string) {
+		core, full := markerFull(t, fate)
+		fields := map[string]string{"secret": full, "ttl": ttl}
+		if p.pass {
+			pc, pf := markerFull(t, "pass")
+			pass = pf
+			fields["passphrase"] = pf
+			items = append(items, planted{p.name, fate + "-passphrase", pc, pf})
+		}
+		ct, body := form(p, fields)
+		r := s.call(t, p.client, "/api/v1/share", ct, body)
+		items = append(items, planted{p.name, fate, core, full})
+		return r["secret_key"].(string), r["metadata_key"].(string), pass
+	}
+	generate := func(client *http.Client, fate, ttl string) (string, string) {
+		r := s.call(t, client, "/api/v1/generate", "application/x-www-form-urlencoded", "length=40&ttl="+ttl)
+		v := r["value"].(string)
+		items = append(items, planted{"generate", fate, v, v})
+		return r["secret_key"].(string), r["metadata_key"].(string)
+	}
+
+	// First the secrets that will expire: 60 s is the shortest ttl.
+	expireAt := time.Now().Add(time.Minute)
+	for _, p := range paths {
+		create(p, "expired", "60")
+	}
+	generate(fresh, "expired", "60")
+
+	for _, p := range paths {
+		sk, _, pass := create(p, "revealed", "600")
+		if p.pass {
+			wc, wf := markerFull(t, "wrongpass")
+			items = append(items, planted{p.name, "wrong-passphrase", wc, wf})
+			ct, body := form(p, map[string]string{"passphrase": wf})
+			req, _ := http.NewRequest("POST", s.base+"/api/v1/secret/"+sk, strings.NewReader(body))
+			req.Header.Set("Content-Type", ct)
+			if resp, err := p.client.Do(req); err == nil {
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
 			}
 		}
-		g := s.call(t, c.client, "/api/v1/generate", "", "")
-		s.call(t, c.client, "/api/v1/secret/"+g["secret_key"].(string), "", "")
-		secrets = append(secrets, secret{g["value"].(string), c.name, "generated-revealed"})
+		ct, body := form(p, map[string]string{"passphrase": pass})
+		v := s.call(t, p.client, "/api/v1/secret/"+sk, ct, body)
+		if v["value"] != items[len(items)-1-btoi(p.pass)].full {
+			t.Errorf("%s: revealed value differs from what was sent", p.name)
+		}
+		_, rk, pass := create(p, "burned", "600")
+		ct, body = form(p, map[string]string{"passphrase": pass})
+		s.call(t, p.client, "/api/v1/receipt/"+rk+"/burn", ct, body)
+		create(p, "waiting", "600")
+	}
+	for _, c := range []*http.Client{fresh, keepAlive} {
+		sk, _ := generate(c, "revealed", "600")
+		s.call(t, c, "/api/v1/secret/"+sk, "", "")
+		_, rk := generate(c, "burned", "600")
+		s.call(t, c, "/api/v1/receipt/"+rk+"/burn", "", "")
+		generate(c, "waiting", "600")
+	}
+
+	// Idle until the expired ones are gone (the sweeper runs every second).
+	time.Sleep(time.Until(expireAt) + 2*time.Second)
+	keepAlive.CloseIdleConnections()
+	time.Sleep(500 * time.Millisecond)
+	pid := s.cmd.Process.Pid
+	control := strings.TrimPrefix(s.base, "http://") + "/receipt/" // the public URL
+	first, n1 := residues(t, pid, items, control)
+
+	// Garbage collections drop pooled buffers without zeroing them: force
+	// some (each argon2id hash allocates 19 MiB) and look again.
+	gc := paths[2]
+	for range 4 {
+		create(gc, "waiting-gc", "600")
 	}
 	keepAlive.CloseIdleConnections()
-	time.Sleep(2 * time.Second) // let connections close and the sweeper run
+	time.Sleep(time.Second)
+	second, n2 := residues(t, pid, items, control)
 
-	needles := map[string][]byte{}
-	for i, sec := range secrets {
-		for form, b := range forms(sec.marker) {
-			needles[fmt.Sprintf("%02d %s/%s/%s", i, sec.path, sec.fate, form)] = b
+	for _, scan := range []struct {
+		name    string
+		counts  map[string]int
+		needles int
+	}{{"after idle", first, n1}, {"after GC", second, n2}} {
+		byPath := map[string]int{}
+		for _, name := range sortedKeys(scan.counts) {
+			if n := scan.counts[name]; n > 0 {
+				t.Errorf("%s: %s: %d copies in memory", scan.name, name, n)
+				_, rest, _ := strings.Cut(name, " ")
+				byPath[rest[:strings.LastIndex(rest, "/")]] += n
+			}
 		}
+		t.Logf("%s: %d items planted, %d needles scanned, %d copies found %v", scan.name, len(items), scan.needles, sum(scan.counts), byPath)
 	}
-	counts := scanMemory(t, s.cmd.Process.Pid, needles)
-	total := 0
-	for _, name := range sortedKeys(counts) {
-		if counts[name] > 0 {
-			t.Errorf("%s: %d copies in memory", name, counts[name])
-			total += counts[name]
+
+	// The scan above was the last look before the end: the process now
+	// ends as it should.
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- s.cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("exit after SIGTERM: %v", err)
 		}
+	case <-time.After(15 * time.Second):
+		t.Error("no exit after SIGTERM")
 	}
-	t.Logf("%d secrets × %d forms scanned; %d copies found", len(secrets), len(forms("x")), total)
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func sum(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
 }
 
 func sortedKeys(m map[string]int) []string {
