@@ -349,6 +349,31 @@ func TestMemoryResidue(t *testing.T) {
 		generate(c, "waiting", "600")
 	}
 
+	// Credentials sent with requests (refused or not) leave no copy.
+	for _, c := range []*http.Client{fresh, keepAlive} {
+		for _, path := range []string{"/api/v1/status", "/api/v1/authcheck", "/api/otslite/end"} {
+			core := marker(t, "token")
+			basic := "user:" + core
+			items = append(items, planted{"credential", "basic", core, basic})
+			bearer := marker(t, "bearer")
+			items = append(items, planted{"credential", "bearer", bearer, bearer})
+			for _, auth := range []string{"Basic " + base64.StdEncoding.EncodeToString([]byte(basic)), "Bearer " + bearer} {
+				method := "GET"
+				if strings.HasSuffix(path, "/end") {
+					method = "POST"
+				}
+				req, _ := http.NewRequest(method, s.base+path, nil)
+				req.Header.Set("Authorization", auth)
+				resp, err := c.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		}
+	}
+
 	// Idle until the expired ones are gone (the sweeper runs every second).
 	time.Sleep(time.Until(expireAt) + 2*time.Second)
 	keepAlive.CloseIdleConnections()

@@ -177,6 +177,7 @@ func (q quietLogger) Printf(format string, args ...any) { q.h.logf("http: "+form
 // closed afterwards, so its read buffer is wiped too.
 func (h *Handler) serveError(ctx *fasthttp.RequestCtx, err error) {
 	clear(ctx.Request.Body())
+	wipeCredentials(&ctx.Request.Header)
 	if c, ok := ctx.Conn().(*conn); ok {
 		c.wipeRead()
 	}
@@ -194,8 +195,11 @@ func (h *Handler) serveError(ctx *fasthttp.RequestCtx, err error) {
 // Serve is the fasthttp request handler.
 func (h *Handler) Serve(ctx *fasthttp.RequestCtx) {
 	defer func() {
-		// Whatever happened, the body (which may hold a secret) is wiped.
+		// Whatever happened, the body (which may hold a secret) is wiped,
+		// and so are credentials: fasthttp keeps parsed header values and
+		// a raw copy of the header block in the pooled request.
 		clear(ctx.Request.Body())
+		wipeCredentials(&ctx.Request.Header)
 		// A connection that ends after this request is not read again:
 		// its read buffer can go now (see listener.go).
 		if ctx.Request.Header.ConnectionClose() || h.stopping.Load() {
@@ -350,6 +354,17 @@ func securityHeaders(ctx *fasthttp.RequestCtx) {
 	h.SetBytesKV(hdrFrame, valDeny)
 	h.SetBytesKV(hdrRobots, valNoIndex)
 	h.SetBytesKV(hdrCacheControl, valNoStore)
+}
+
+// wipeCredentials zeroes every Authorization header value and the raw
+// header block of a request.
+func wipeCredentials(h *fasthttp.RequestHeader) {
+	for k, v := range h.All() {
+		if bytes.EqualFold(k, []byte(fasthttp.HeaderAuthorization)) {
+			clear(v)
+		}
+	}
+	clear(h.RawHeaders())
 }
 
 // apiHeaders go on every API response (after a reset, the security headers
