@@ -1,0 +1,135 @@
+package handler
+
+import (
+	"bytes"
+	"encoding/json"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/valyala/fasthttp"
+)
+
+// FuzzServe drives the whole handler with arbitrary methods, paths,
+// content types, bodies and forwarding headers. Whatever comes in: no
+// panic reaches the recovery (intended 500), every API answer is the v1
+// JSON shape with its headers, nothing is compressed, and the request body
+// is wiped when Serve returns.
+func FuzzServe(f *testing.F) {
+	for _, seed := range []struct{ method, path, ct, body, xff string }{
+		{"POST", "/api/v1/share", "", "secret=hello&ttl=60", ""},
+		{"POST", "/api/v1/share", "application/json", `{"secret":"h\u00e9","passphrase":"abcd"}`, ""},
+		{"POST", "/api/v1/generate", "", "length=20", "10.0.0.1"},
+		{"POST", "/api/v1/secret/0123456789abcdefghjkmnpqrstvwxyz", "", "passphrase=x", ""},
+		{"GET", "/api/v1/receipt/recent", "", "", ""},
+		{"POST", "/api/v1/receipt/0123456789abcdefghjkmnpqrstvwxyz/burn", "application/json", `{}`, "::1, 10.0.0.2"},
+		{"GET", "/api/otslite/secret/abc", "", "", ""},
+		{"GET", "/secret/abc", "", "", ""},
+		{"GET", "/static/../../etc/passwd", "", "", ""},
+		{"POST", "/api/v1/share", "application/json", `{"secret":{"a":1}}`, ""},
+		{"POST", "/api/v1/share", "application/x-www-form-urlencoded; charset=utf-8", "secret=%ZZ", "garbage"},
+	} {
+		f.Add(seed.method, seed.path, seed.ct, []byte(seed.body), seed.xff)
+	}
+	h, _, _ := MustOpenHandler(f, withTrustedProxies("192.0.2.0/24"))
+	f.Fuzz(func(t *testing.T, method, path, ct string, body []byte, xff string) {
+		var req fasthttp.Request
+		req.Header.SetMethod(method)
+		req.SetRequestURI(path)
+		req.Header.SetHost("ots.example")
+		if ct != "" {
+			req.Header.SetContentType(ct)
+		}
+		if xff != "" {
+			req.Header.Set("X-Forwarded-For", xff)
+		}
+		req.Header.Set("Accept-Encoding", "gzip, br, zstd")
+		req.SetBody(body)
+		var ctx fasthttp.RequestCtx
+		ctx.Init(&req, &net.TCPAddr{IP: net.ParseIP("192.0.2.7"), Port: 1234}, nil)
+		h.Serve(&ctx)
+
+		if b := ctx.Request.Body(); len(bytes.Trim(b, "\x00")) != 0 {
+			t.Errorf("request body not wiped: %q", b)
+		}
+		resp := &ctx.Response
+		intended := string(resp.Header.Peek("X-OTS-Intended-Status"))
+		if intended == "500" {
+			t.Fatalf("%s %q: internal error", method, path)
+		}
+		if len(resp.Header.Peek(fasthttp.HeaderContentEncoding)) != 0 && bytes.HasPrefix(ctx.Path(), []byte("/api/")) {
+			t.Errorf("%s %q: API response compressed", method, path)
+		}
+		if !bytes.HasPrefix(ctx.Path(), []byte("/api/")) || resp.StatusCode() == fasthttp.StatusMisdirectedRequest {
+			return
+		}
+		if got := string(resp.Header.ContentType()); got != "application/json; charset=utf-8" {
+			t.Errorf("%s %q: Content-Type %q", method, path, got)
+		}
+		if got := string(resp.Header.Peek("Cache-Control")); got != "no-store" {
+			t.Errorf("%s %q: Cache-Control %q", method, path, got)
+		}
+		switch resp.StatusCode() {
+		case 200:
+		case 404:
+			if n, err := strconv.Atoi(intended); err != nil || n < 400 || n > 599 {
+				t.Errorf("%s %q: 404 with intended status %q", method, path, intended)
+			}
+		default:
+			t.Errorf("%s %q: HTTP %d; the v1 API answers 200 or 404", method, path, resp.StatusCode())
+		}
+		out := resp.Body()
+		if method == "HEAD" {
+			return
+		}
+		var v any
+		if err := json.Unmarshal(out, &v); err != nil {
+			t.Fatalf("%s %q: response is not JSON: %v: %q", method, path, err, out)
+		}
+		if m, ok := v.(map[string]any); ok && resp.StatusCode() == 404 {
+			if msg, _ := m["message"].(string); msg == "" {
+				t.Errorf("%s %q: error without a message: %s", method, path, out)
+			}
+		}
+	})
+}
+
+// FuzzClientAddr feeds arbitrary X-Forwarded-For values from a trusted and
+// an untrusted peer: an untrusted peer is always the client, and a trusted
+// one yields either itself or an address that appears in the header.
+func FuzzClientAddr(f *testing.F) {
+	for _, seed := range []string{"", "203.0.113.9", "203.0.113.9, 192.0.2.1", "::ffff:1.2.3.4", "bogus, 192.0.2.1", ",,,", "2001:db8::1,192.0.2.5 , 192.0.2.6"} {
+		f.Add(seed)
+	}
+	h, _, _ := MustOpenHandler(f, withTrustedProxies("192.0.2.0/24"))
+	f.Fuzz(func(t *testing.T, xff string) {
+		for _, peer := range []string{"192.0.2.7", "198.51.100.1"} {
+			var req fasthttp.Request
+			req.Header.Set("X-Forwarded-For", xff)
+			var ctx fasthttp.RequestCtx
+			ctx.Init(&req, &net.TCPAddr{IP: net.ParseIP(peer), Port: 1}, nil)
+			got := h.clientAddr(&ctx)
+			want := netip.MustParseAddr(peer)
+			if !h.trusted(want) {
+				if got != want {
+					t.Errorf("untrusted peer %s with X-Forwarded-For %q: client %s", peer, xff, got)
+				}
+				continue
+			}
+			if got == want {
+				continue
+			}
+			found := false
+			for _, hop := range strings.Split(xff, ",") {
+				if a, err := netip.ParseAddr(strings.TrimSpace(hop)); err == nil && a.Unmap() == got {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("X-Forwarded-For %q: client %s appears nowhere in it", xff, got)
+			}
+		}
+	})
+}
