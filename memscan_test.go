@@ -143,7 +143,7 @@ func countIn(buf []byte, needles map[string][]byte, counts map[string]int) {
 			for _, name := range names {
 				if bytes.HasPrefix(rest[i:], needles[name]) {
 					counts[name]++
-					if os.Getenv("SCAN_DEBUG") != "" && strings.HasSuffix(name, "/raw") {
+					if os.Getenv("SCAN_DEBUG") != "" {
 						lo := max(0, i-120)
 						fmt.Printf("HIT %s: %q\n", name, rest[lo:min(len(rest), i+60)])
 					}
@@ -374,8 +374,29 @@ func TestMemoryResidue(t *testing.T) {
 		}
 	}
 
+	// Link keys of waiting secrets go through request paths (receipt reads,
+	// the page's peek) and responses; none may stay behind, or a memory
+	// image would open the secrets they name. This runs right before each
+	// scan, so that nothing later overwrites what it leaves.
+	touchKeys := func(stage string) {
+		for _, c := range []*http.Client{fresh, keepAlive} {
+			r := s.call(t, c, "/api/v1/share", "application/x-www-form-urlencoded", "secret=keys+test")
+			sk, rk := r["secret_key"].(string), r["metadata_key"].(string)
+			items = append(items, planted{"keys-" + stage, "waiting-secret-key", sk, sk}, planted{"keys-" + stage, "waiting-receipt-key", rk, rk})
+			for _, target := range []string{"/api/v1/receipt/" + rk, "/api/otslite/secret/" + sk, "/secret/" + sk, "/receipt/" + rk} {
+				resp, err := c.Get(s.base + target)
+				if err != nil {
+					t.Fatal(err)
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		}
+	}
+
 	// Idle until the expired ones are gone (the sweeper runs every second).
 	time.Sleep(time.Until(expireAt) + 2*time.Second)
+	touchKeys("idle")
 	keepAlive.CloseIdleConnections()
 	time.Sleep(500 * time.Millisecond)
 	pid := s.cmd.Process.Pid
@@ -388,6 +409,7 @@ func TestMemoryResidue(t *testing.T) {
 	for range 4 {
 		create(gc, "waiting-gc", "600")
 	}
+	touchKeys("gc")
 	keepAlive.CloseIdleConnections()
 	time.Sleep(time.Second)
 	second, n2 := residues(t, pid, items, control)

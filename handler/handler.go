@@ -178,6 +178,8 @@ func (q quietLogger) Printf(format string, args ...any) { q.h.logf("http: "+form
 func (h *Handler) serveError(ctx *fasthttp.RequestCtx, err error) {
 	clear(ctx.Request.Body())
 	wipeCredentials(&ctx.Request.Header)
+	wipeRequestLine(ctx)
+	store.ScrubStack()
 	if c, ok := ctx.Conn().(*conn); ok {
 		c.wipeRead()
 	}
@@ -194,12 +196,18 @@ func (h *Handler) serveError(ctx *fasthttp.RequestCtx, err error) {
 
 // Serve is the fasthttp request handler.
 func (h *Handler) Serve(ctx *fasthttp.RequestCtx) {
+	// Scrubbing at the start grows this goroutine's stack while nothing
+	// secret is on it; growing it later would copy the stack and leave
+	// the old one, keys and all, to the allocator unwiped.
+	store.ScrubStack()
 	defer func() {
 		// Whatever happened, the body (which may hold a secret) is wiped,
 		// and so are credentials: fasthttp keeps parsed header values and
 		// a raw copy of the header block in the pooled request.
 		clear(ctx.Request.Body())
 		wipeCredentials(&ctx.Request.Header)
+		wipeRequestLine(ctx)
+		store.ScrubStack()
 		// A connection that ends after this request is not read again:
 		// its read buffer can go now (see listener.go).
 		if ctx.Request.Header.ConnectionClose() || h.stopping.Load() {
@@ -365,6 +373,19 @@ func wipeCredentials(h *fasthttp.RequestHeader) {
 		}
 	}
 	clear(h.RawHeaders())
+}
+
+// wipeRequestLine zeroes the copies fasthttp keeps of the request target:
+// its paths carry link keys, and a query string may carry anything a
+// client put there. (A one-byte value may be fasthttp's shared "/"; there
+// is nothing to wipe in it.)
+func wipeRequestLine(ctx *fasthttp.RequestCtx) {
+	uri := ctx.URI()
+	for _, b := range [][]byte{ctx.Request.Header.RequestURI(), uri.PathOriginal(), uri.Path(), uri.QueryString()} {
+		if len(b) > 1 {
+			clear(b)
+		}
+	}
 }
 
 // apiHeaders go on every API response (after a reset, the security headers

@@ -48,14 +48,19 @@ type id [idSize]byte
 
 // derive writes SHA3-256(label || procKey || link) into out (locked
 // memory), composing the input in scratch (locked memory) and wiping it.
+// The sponge state holds the raw input until it is permuted, and the hash
+// passes through the stack on its way out: the state is reset and the
+// stack below this frame scrubbed before returning.
 func derive(out, scratch []byte, label [labelSize]byte, procKey, link []byte) {
 	n := copy(scratch, label[:])
 	n += copy(scratch[n:], procKey)
 	n += copy(scratch[n:], link)
-	sum := sha3.Sum256(scratch[:n])
-	copy(out, sum[:])
-	clear(sum[:])
+	h := sha3.New256()
+	h.Write(scratch[:n])
+	h.Sum(out[:0]) // out has room: it is the head of a scratch slot
+	h.Reset()
 	clear(scratch[:n])
+	ScrubStack()
 }
 
 // deriveID returns the index of link under procKey.
