@@ -492,6 +492,18 @@ func TestLifecycleHardened(t *testing.T) {
 			if core == nil || core[1] != "0" || core[2] != "0" {
 				t.Errorf("core dumps not off: %q", core)
 			}
+			// Plaintext lives only in the locked arena: it is mlocked, so
+			// it never reaches swap.
+			status, err := os.ReadFile("/proc/" + pid + "/status")
+			if err != nil {
+				t.Fatal(err)
+			}
+			lck := regexp.MustCompile(`VmLck:\s+(\d+) kB`).FindStringSubmatch(string(status))
+			if kb, _ := strconv.Atoi(lck[1]); kb < 4<<10 {
+				t.Errorf("only %d KiB locked; the arena alone is several MiB", kb)
+			} else {
+				t.Logf("%d KiB locked", kb)
+			}
 		})
 	}
 }
