@@ -74,7 +74,7 @@ func (h *Handler) limit(ctx *fasthttp.RequestCtx, k kind) *Error {
 	if ok {
 		return nil
 	}
-	return &Error{Status: 429, Message: "Rate limit exceeded; try again later", RetryAfter: wait}
+	return &Error{Status: 429, Message: msgRateLimited, RetryAfter: wait}
 }
 
 // fields are the request parameters the v1 API reads.

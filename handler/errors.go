@@ -30,6 +30,8 @@ const (
 	msgNotAuthorized  = "Not authorized"
 	msgIncorrectPass  = "Incorrect passphrase"
 	msgNoEmail        = "An account is required to send emails."
+	// Upstream's wording; client libraries match on it.
+	msgRateLimited = "Apologies dear citizen! You have been rate limited."
 )
 
 var (

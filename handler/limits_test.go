@@ -99,6 +99,7 @@ func TestRateLimit(t *testing.T) {
 			MustOK(t, share())
 		}
 		ra := retryAfter(t, MustFailResponse(t, share(), 429))
+		MustFail(t, share(), 429, msgRateLimited)
 		s.clock.Add(time.Duration(ra-1) * time.Second)
 		MustFail(t, share(), 429, "")
 		s.clock.Add(time.Second)
