@@ -1,9 +1,11 @@
 // Package assets holds otslite's web UI and serves it ready to send.
 //
-// The UI lives in ui/ and is embedded into the binary. Load runs once at
-// startup: it gives every static file a content-hashed name, rewrites the
-// references in the HTML pages to those names, and compresses everything with
-// gzip and zstd so that no request ever compresses anything.
+// The UI is embedded into the binary: static files in ui/, page templates in
+// pages/, and one text catalog per language in locales/. Load runs once at
+// startup: it gives every static file a content-hashed name, renders every
+// page in every language with its references rewritten to those names, and
+// compresses everything with gzip and zstd so that no request ever
+// compresses anything.
 //
 // Rules this package keeps:
 //   - Nothing here is secret. Only these fixed, secret-free files are ever
@@ -13,6 +15,8 @@
 //     path cannot reach anything else.
 //   - Static files do not refer to each other; only HTML pages refer to static
 //     files, which keeps every hash a function of the file's own bytes.
+//   - Every visible string comes from a catalog; a catalog missing a key, or
+//     a page asking for one that does not exist, fails Load.
 package assets
 
 import (
@@ -29,21 +33,24 @@ import (
 	"github.com/klauspost/compress/zstd"
 )
 
-//go:embed ui
-var ui embed.FS
+//go:embed ui pages locales
+var embedded embed.FS
 
 // staticPrefix is the URL prefix of static files, and the prefix by which
 // HTML pages refer to them.
 const staticPrefix = "/static/"
 
-// pages maps each page's name to its file in ui/ and the route it is served
-// at. Every page must exist, and ui/ may hold no other HTML file.
+// pages maps each page's name to its template in pages/ and the route it is
+// served at. Every page must exist; pages/ may also hold layout.html, the
+// parts the pages share, and nothing else.
 var pages = map[string]struct{ file, route string }{
 	"create":   {"create.html", "/"},
 	"secret":   {"secret.html", "/secret/:key"},
 	"receipt":  {"receipt.html", "/receipt/:key"},
 	"security": {"security.html", "/security"},
 }
+
+const layoutFile = "layout.html"
 
 // contentTypes is the fixed table of file extensions the UI may use. A file
 // with any other extension fails Load, so nothing is ever served with a
@@ -70,6 +77,9 @@ type File struct {
 	Name string
 	// ContentType is the value for the Content-Type header.
 	ContentType string
+	// Language is a page's locale ("" for static files), for the
+	// Content-Language header.
+	Language string
 	// ETag is a strong, quoted entity tag: the hex of the first 16 bytes of
 	// the SHA-256 of Raw.
 	ETag string
@@ -84,40 +94,87 @@ type File struct {
 	Zstd []byte
 }
 
-// Set is the loaded UI: its static files by hashed path and its pages by name.
-// It is read-only after Load and safe for concurrent use.
+// Set is the loaded UI: its static files by hashed path and its pages by
+// name and locale. It is read-only after Load and safe for concurrent use.
 type Set struct {
 	static map[string]*File
-	pages  map[string]*File
+	pages  map[pageKey]*File
 }
+
+type pageKey struct{ name, locale string }
 
 // Load reads the embedded UI, gives each static file a content-hashed name,
-// rewrites references to them in the HTML pages, and pre-compresses
-// everything once (gzip and zstd, both at best compression). It is meant to be
-// called once at startup; an error means the embedded UI is broken.
+// renders every page in every locale with references rewritten to those
+// names, and pre-compresses everything once (gzip and zstd, both at best
+// compression). It is meant to be called once at startup; an error means the
+// embedded UI is broken.
 func Load() (*Set, error) {
-	sub, err := fs.Sub(ui, "ui")
-	if err != nil {
-		return nil, fmt.Errorf("failed to open embedded ui: %w", err)
+	sub := func(dir string) fs.FS {
+		f, err := fs.Sub(embedded, dir)
+		if err != nil {
+			panic(err) // dir is one of the embedded directories
+		}
+		return f
 	}
-	return load(sub)
+	return load(sub("ui"), sub("pages"), sub("locales"))
 }
 
-// load does Load's work on any file system, so tests can feed it broken UIs.
-func load(fsys fs.FS) (*Set, error) {
-	entries, err := fs.ReadDir(fsys, ".")
-	if err != nil {
-		return nil, fmt.Errorf("failed to list ui: %w", err)
-	}
+// load does Load's work on any file systems, so tests can feed it broken UIs.
+func load(static, templates, locales fs.FS) (*Set, error) {
 	c, err := newCompressor()
 	if err != nil {
 		return nil, err
 	}
 	defer c.close()
 
-	s := &Set{static: make(map[string]*File), pages: make(map[string]*File)}
-	renames := make(map[string]string) // "app.css" -> "/static/app.3f9a1c2b.css"
-	html := make(map[string][]byte)    // "create.html" -> raw page
+	s := &Set{static: make(map[string]*File), pages: make(map[pageKey]*File)}
+	renames, err := s.loadStatic(c, static)
+	if err != nil {
+		return nil, err
+	}
+	cats, err := loadCatalogs(locales)
+	if err != nil {
+		return nil, err
+	}
+	tmpls, err := parsePages(templates, renames)
+	if err != nil {
+		return nil, err
+	}
+	for _, loc := range Locales {
+		text, err := textScript(cats[loc])
+		if err != nil {
+			return nil, fmt.Errorf("locales/%s.json: %w", loc, err)
+		}
+		textName := staticPrefix + "text-" + loc + "." + shortHash(text) + ".js"
+		f, err := c.file(textName, contentTypes[".js"], true, text)
+		if err != nil {
+			return nil, err
+		}
+		s.static[textName] = f
+		for page, p := range pages {
+			raw, err := render(tmpls[page], page, loc, cats, textName)
+			if err != nil {
+				return nil, fmt.Errorf("pages/%s in %s: %w", p.file, loc, err)
+			}
+			f, err := c.file(p.route, contentTypes[".html"], false, raw)
+			if err != nil {
+				return nil, err
+			}
+			f.Language = loc
+			s.pages[pageKey{page, loc}] = f
+		}
+	}
+	return s, nil
+}
+
+// loadStatic hashes and compresses the static files and returns their new
+// names by old ("app.css" -> "/static/app.3f9a1c2b.css").
+func (s *Set) loadStatic(c *compressor, fsys fs.FS) (map[string]string, error) {
+	entries, err := fs.ReadDir(fsys, ".")
+	if err != nil {
+		return nil, fmt.Errorf("failed to list ui: %w", err)
+	}
+	renames := make(map[string]string)
 	for _, e := range entries {
 		name := e.Name()
 		if e.IsDir() {
@@ -132,14 +189,15 @@ func load(fsys fs.FS) (*Set, error) {
 			return nil, err
 		}
 		if ext == ".html" {
-			html[name] = raw
-			continue
+			return nil, fmt.Errorf("ui/%s: pages belong in pages/", name)
+		}
+		if strings.HasPrefix(base, "text-") {
+			return nil, fmt.Errorf("ui/%s: text-* names are made from the catalogs", name)
 		}
 		if bytes.Contains(raw, []byte(staticPrefix)) {
 			return nil, fmt.Errorf("ui/%s: static files must not refer to other static files", name)
 		}
-		sum := sha256.Sum256(raw)
-		hashed := staticPrefix + base + "." + hex.EncodeToString(sum[:4]) + ext
+		hashed := staticPrefix + base + "." + shortHash(raw) + ext
 		f, err := c.file(hashed, contentTypes[ext], true, raw)
 		if err != nil {
 			return nil, err
@@ -147,27 +205,13 @@ func load(fsys fs.FS) (*Set, error) {
 		renames[name] = hashed
 		s.static[hashed] = f
 	}
+	return renames, nil
+}
 
-	for page, p := range pages {
-		raw, ok := html[p.file]
-		if !ok {
-			return nil, fmt.Errorf("ui/%s: page %q is missing", p.file, page)
-		}
-		delete(html, p.file)
-		raw, err := rewriteRefs(raw, renames)
-		if err != nil {
-			return nil, fmt.Errorf("ui/%s: %w", p.file, err)
-		}
-		f, err := c.file(p.route, contentTypes[".html"], false, raw)
-		if err != nil {
-			return nil, err
-		}
-		s.pages[page] = f
-	}
-	for name := range html {
-		return nil, fmt.Errorf("ui/%s: not a known page", name)
-	}
-	return s, nil
+// shortHash is the content hash in a static file's name.
+func shortHash(raw []byte) string {
+	sum := sha256.Sum256(raw)
+	return hex.EncodeToString(sum[:4])
 }
 
 // splitName splits a ui file name into base and extension, and refuses names
@@ -283,9 +327,10 @@ func (s *Set) Static(path []byte) (*File, bool) {
 	return f, ok
 }
 
-// Page returns an HTML page by name: "create" (served at /), "secret"
-// (/secret/:key), "receipt" (/receipt/:key and /private/:key) or "security"
-// (/security). An unknown name gives nil.
-func (s *Set) Page(name string) *File {
-	return s.pages[name]
+// Page returns an HTML page by name and locale (one of Locales): "create"
+// (served at /), "secret" (/secret/:key), "receipt" (/receipt/:key and
+// /private/:key) or "security" (/security). An unknown name or locale gives
+// nil.
+func (s *Set) Page(name, locale string) *File {
+	return s.pages[pageKey{name, locale}]
 }

@@ -37,13 +37,12 @@ func allFiles(tb testing.TB, s *Set) []*File {
 	tb.Helper()
 	var files []*File
 	seen := map[string]bool{}
-	for _, name := range pageNames {
-		p := s.Page(name)
+	for _, p := range allPages(tb, s) {
 		files = append(files, p)
 		for _, ref := range staticRefs.FindAll(p.Raw, -1) {
 			f, ok := s.Static(ref)
 			if !ok {
-				tb.Fatalf("page %s: %s does not resolve", name, ref)
+				tb.Fatalf("page %s (%s): %s does not resolve", p.Name, p.Language, ref)
 			}
 			if !seen[f.Name] {
 				seen[f.Name] = true
@@ -54,20 +53,40 @@ func allFiles(tb testing.TB, s *Set) []*File {
 	return files
 }
 
+// allPages returns every page in every locale.
+func allPages(tb testing.TB, s *Set) []*File {
+	tb.Helper()
+	var out []*File
+	for _, loc := range Locales {
+		for _, name := range pageNames {
+			p := s.Page(name, loc)
+			if p == nil {
+				tb.Fatalf("Page(%q, %q) = nil", name, loc)
+			}
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 func TestLoad(t *testing.T) {
 	s := MustLoad(t)
 	routes := map[string]string{"create": "/", "secret": "/secret/:key", "receipt": "/receipt/:key", "security": "/security"}
-	for _, name := range pageNames {
-		p := s.Page(name)
-		if p == nil {
-			t.Fatalf("Page(%q) = nil", name)
-		}
-		if p.Name != routes[name] || p.Immutable || p.ContentType != "text/html; charset=utf-8" {
-			t.Errorf("Page(%q) = {Name %q, Immutable %v, ContentType %q}", name, p.Name, p.Immutable, p.ContentType)
+	for _, loc := range Locales {
+		for _, name := range pageNames {
+			p := s.Page(name, loc)
+			if p == nil {
+				t.Fatalf("Page(%q, %q) = nil", name, loc)
+			}
+			if p.Name != routes[name] || p.Immutable || p.ContentType != "text/html; charset=utf-8" || p.Language != loc {
+				t.Errorf("Page(%q, %q) = {Name %q, Immutable %v, ContentType %q, Language %q}", name, loc, p.Name, p.Immutable, p.ContentType, p.Language)
+			}
 		}
 	}
-	if s.Page("nope") != nil || s.Page("") != nil {
-		t.Error("unknown page name gave a page")
+	for _, bad := range [][2]string{{"nope", "en"}, {"", "en"}, {"create", ""}, {"create", "xx"}, {"create", "EN"}} {
+		if s.Page(bad[0], bad[1]) != nil {
+			t.Errorf("Page(%q, %q) gave a page", bad[0], bad[1])
+		}
 	}
 	if len(s.static) == 0 {
 		t.Fatal("no static files")
@@ -82,25 +101,20 @@ func TestLoad(t *testing.T) {
 
 func TestPagesReferToStaticFiles(t *testing.T) {
 	s := MustLoad(t)
-	for _, name := range pageNames {
-		raw := s.Page(name).Raw
-		refs := staticRefs.FindAll(raw, -1)
+	used := map[string]bool{}
+	for _, p := range allPages(t, s) {
+		refs := staticRefs.FindAll(p.Raw, -1)
 		if len(refs) == 0 {
-			t.Errorf("page %s refers to no static file", name)
+			t.Errorf("page %s (%s) refers to no static file", p.Name, p.Language)
 		}
 		for _, ref := range refs {
 			if _, ok := s.Static(ref); !ok {
-				t.Errorf("page %s: %s does not resolve", name, ref)
+				t.Errorf("page %s (%s): %s does not resolve", p.Name, p.Language, ref)
 			}
-		}
-	}
-	// Every static file is used by some page.
-	used := map[string]bool{}
-	for _, name := range pageNames {
-		for _, ref := range staticRefs.FindAll(s.Page(name).Raw, -1) {
 			used[string(ref)] = true
 		}
 	}
+	// Every static file is used by some page.
 	for name := range s.static {
 		if !used[name] {
 			t.Errorf("%s is used by no page", name)
@@ -283,7 +297,7 @@ func TestEncode(t *testing.T) {
 
 func TestEncodeDoesNotAllocate(t *testing.T) {
 	s := MustLoad(t)
-	f := s.Page("create")
+	f := s.Page("create", "en")
 	h := []byte("gzip, deflate, br;q=0.9, zstd;q=0.8, *;q=0.1")
 	if n := testing.AllocsPerRun(100, func() { f.Encode(h) }); n != 0 {
 		t.Errorf("Encode allocates %v times", n)
@@ -323,8 +337,8 @@ var (
 // break at run time: no inline script, style or event handler anywhere.
 func TestPagesObeyCSP(t *testing.T) {
 	s := MustLoad(t)
-	for _, name := range pageNames {
-		page := s.Page(name).Raw
+	for _, p := range allPages(t, s) {
+		name, page := p.Name+" ("+p.Language+")", p.Raw
 		for _, tag := range tagRE.FindAll(page, -1) {
 			if handlerRE.Match(tag) {
 				t.Errorf("%s: event-handler attribute in %s", name, tag)
@@ -362,10 +376,12 @@ func TestPagesObeyCSP(t *testing.T) {
 // TestPagesBasics checks what every page must carry.
 func TestPagesBasics(t *testing.T) {
 	s := MustLoad(t)
-	for _, name := range pageNames {
-		page := string(s.Page(name).Raw)
+	for _, p := range allPages(t, s) {
+		name, page := p.Name+" ("+p.Language+")", string(p.Raw)
 		for _, want := range []string{
-			`<html lang="en">`,
+			`<html lang="` + p.Language + `" dir="ltr">`,
+			`<a class="skip" href="#main">`,
+			`<main id="main"`,
 			`<meta name="viewport" content="width=device-width, initial-scale=1">`,
 			`<meta name="referrer" content="no-referrer">`,
 			`<meta charset="utf-8">`,
@@ -387,14 +403,28 @@ func TestPagesBasics(t *testing.T) {
 }
 
 // TestScriptsKeepSecretsOut checks the scripts never reach for storage,
-// cookies or the console, and never build HTML from strings.
+// cookies or the console, and never build HTML from strings. Only the two
+// scripts that keep the tab's theme and language choice may touch
+// sessionStorage, and only under those two names.
 func TestScriptsKeepSecretsOut(t *testing.T) {
 	s := MustLoad(t)
+	storageUse := regexp.MustCompile(`sessionStorage\.\w+\(([^,)]*)`)
 	for name, f := range s.static {
 		if !strings.HasSuffix(name, ".js") {
 			continue
 		}
-		for _, banned := range []string{"localStorage", "sessionStorage", "document.cookie", "console.", "innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function", "history.pushState", "history.replaceState"} {
+		if strings.HasPrefix(name, "/static/prefs.") || strings.HasPrefix(name, "/static/common.") {
+			for _, m := range storageUse.FindAllSubmatch(f.Raw, -1) {
+				switch string(m[1]) {
+				case `"otslite.theme"`, `"otslite.locale"`, "STORE_THEME", "STORE_LOCALE", "name":
+				default:
+					t.Errorf("%s: sessionStorage used with %s", name, m[1])
+				}
+			}
+		} else if bytes.Contains(f.Raw, []byte("sessionStorage")) {
+			t.Errorf("%s uses sessionStorage", name)
+		}
+		for _, banned := range []string{"localStorage", "indexedDB", "document.cookie", "console.", "innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function", "history.pushState", "history.replaceState"} {
 			if bytes.Contains(f.Raw, []byte(banned)) {
 				t.Errorf("%s uses %s", name, banned)
 			}
@@ -405,48 +435,92 @@ func TestScriptsKeepSecretsOut(t *testing.T) {
 	}
 }
 
+// TestCreatePageIsSmall holds the first load of the create page (the page
+// and everything it refers to, as a browser asking for gzip gets them) to
+// 60 KB in every language.
 func TestCreatePageIsSmall(t *testing.T) {
 	s := MustLoad(t)
-	p := s.Page("create")
-	total := len(p.Raw)
-	for _, ref := range staticRefs.FindAll(p.Raw, -1) {
-		if f, ok := s.Static(ref); ok && f.ContentType != "image/svg+xml" {
-			total += len(f.Raw)
+	for _, loc := range Locales {
+		p := s.Page("create", loc)
+		total := len(p.Gzip)
+		for _, ref := range staticRefs.FindAll(p.Raw, -1) {
+			f, ok := s.Static(ref)
+			if !ok {
+				t.Fatalf("%s does not resolve", ref)
+			}
+			body, _ := f.Encode([]byte("gzip, deflate, br"))
+			total += len(body)
 		}
-	}
-	if total >= 30<<10 {
-		t.Errorf("create page is %d bytes of HTML, CSS and JS; want < 30 KiB", total)
+		if total > 60_000 {
+			t.Errorf("create page (%s) first load is %d bytes compressed; want at most 60 KB", loc, total)
+		}
+		t.Logf("create page (%s): %d bytes compressed on first load", loc, total)
 	}
 }
 
 func TestLoadErrors(t *testing.T) {
-	good := func() fstest.MapFS {
-		fsys := fstest.MapFS{"app.css": {Data: []byte("body{}")}}
-		for _, p := range pages {
-			fsys[p.file] = &fstest.MapFile{Data: []byte(`<link href="/static/app.css">`)}
+	type uiFS struct{ static, pages, locales fstest.MapFS }
+	good := func() uiFS {
+		u := uiFS{
+			static:  fstest.MapFS{"app.css": {Data: []byte("body{}")}},
+			pages:   fstest.MapFS{layoutFile: {Data: []byte(`{{define "page"}}<link href="/static/app.css">{{.T "k"}}{{template "main" .}}{{end}}`)}},
+			locales: fstest.MapFS{},
 		}
-		return fsys
+		for _, p := range pages {
+			u.pages[p.file] = &fstest.MapFile{Data: []byte(`{{define "main"}}{{.T "k"}} {{.Lang}}{{end}}`)}
+		}
+		for _, loc := range Locales {
+			u.locales[loc+".json"] = &fstest.MapFile{Data: []byte(`{"meta.name":"N","meta.dir":"ltr","k":"text {n}","js.x":"y"}`)}
+		}
+		return u
 	}
-	if _, err := load(good()); err != nil {
+	if _, err := load(good().static, good().pages, good().locales); err != nil {
 		t.Fatalf("good ui: %v", err)
 	}
-	for name, breakIt := range map[string]func(fstest.MapFS){
-		"ErrMissingStatic": func(fsys fstest.MapFS) {
-			fsys["create.html"] = &fstest.MapFile{Data: []byte(`<script src="/static/nope.js"></script>`)}
+	for name, breakIt := range map[string]func(uiFS){
+		"ErrMissingStatic": func(u uiFS) {
+			u.pages["create.html"] = &fstest.MapFile{Data: []byte(`{{define "main"}}<script src="/static/nope.js"></script>{{end}}`)}
 		},
-		"ErrMissingPage":  func(fsys fstest.MapFS) { delete(fsys, "secret.html") },
-		"ErrUnknownPage":  func(fsys fstest.MapFS) { fsys["extra.html"] = &fstest.MapFile{Data: []byte("x")} },
-		"ErrUnknownExt":   func(fsys fstest.MapFS) { fsys["a.exe"] = &fstest.MapFile{Data: []byte("x")} },
-		"ErrBadName":      func(fsys fstest.MapFS) { fsys["a.b.css"] = &fstest.MapFile{Data: []byte("x")} },
-		"ErrSubdirectory": func(fsys fstest.MapFS) { fsys["sub/a.css"] = &fstest.MapFile{Data: []byte("x")} },
-		"ErrStaticRefersToStatic": func(fsys fstest.MapFS) {
-			fsys["app.css"] = &fstest.MapFile{Data: []byte("body{background:url(/static/x.svg)}")}
+		"ErrMissingPage":  func(u uiFS) { delete(u.pages, "secret.html") },
+		"ErrUnknownPage":  func(u uiFS) { u.pages["extra.html"] = &fstest.MapFile{Data: []byte("x")} },
+		"ErrPageInStatic": func(u uiFS) { u.static["extra.html"] = &fstest.MapFile{Data: []byte("x")} },
+		"ErrUnknownExt":   func(u uiFS) { u.static["a.exe"] = &fstest.MapFile{Data: []byte("x")} },
+		"ErrBadName":      func(u uiFS) { u.static["a.b.css"] = &fstest.MapFile{Data: []byte("x")} },
+		"ErrTextName":     func(u uiFS) { u.static["text-en.js"] = &fstest.MapFile{Data: []byte("x")} },
+		"ErrSubdirectory": func(u uiFS) { u.static["sub/a.css"] = &fstest.MapFile{Data: []byte("x")} },
+		"ErrBadTemplate":  func(u uiFS) { u.pages["create.html"] = &fstest.MapFile{Data: []byte(`{{define "main"}}{{.T}`)} },
+		"ErrUnknownTextKey": func(u uiFS) {
+			u.pages["create.html"] = &fstest.MapFile{Data: []byte(`{{define "main"}}{{.T "nope"}}{{end}}`)}
+		},
+		"ErrScriptTextInPage": func(u uiFS) {
+			u.pages["create.html"] = &fstest.MapFile{Data: []byte(`{{define "main"}}{{.T "js.x"}}{{end}}`)}
+		},
+		"ErrMissingCatalog": func(u uiFS) { delete(u.locales, "ko.json") },
+		"ErrUnknownCatalog": func(u uiFS) { u.locales["xx.json"] = u.locales["en.json"] },
+		"ErrBadCatalog":     func(u uiFS) { u.locales["fr.json"] = &fstest.MapFile{Data: []byte(`{"k":`)} },
+		"ErrMissingKey": func(u uiFS) {
+			u.locales["de.json"] = &fstest.MapFile{Data: []byte(`{"meta.name":"N","meta.dir":"ltr","js.x":"y"}`)}
+		},
+		"ErrExtraKey": func(u uiFS) {
+			u.locales["ja.json"] = &fstest.MapFile{Data: []byte(`{"meta.name":"N","meta.dir":"ltr","k":"text {n}","js.x":"y","more":"z"}`)}
+		},
+		"ErrEmptyText": func(u uiFS) {
+			u.locales["es.json"] = &fstest.MapFile{Data: []byte(`{"meta.name":"N","meta.dir":"ltr","k":"  ","js.x":"y"}`)}
+		},
+		"ErrPlaceholder": func(u uiFS) {
+			u.locales["it.json"] = &fstest.MapFile{Data: []byte(`{"meta.name":"N","meta.dir":"ltr","k":"text {m}","js.x":"y"}`)}
+		},
+		"ErrDirection": func(u uiFS) {
+			u.locales["pt-BR.json"] = &fstest.MapFile{Data: []byte(`{"meta.name":"N","meta.dir":"up","k":"text {n}","js.x":"y"}`)}
+		},
+		"ErrStaticRefersToStatic": func(u uiFS) {
+			u.static["app.css"] = &fstest.MapFile{Data: []byte("body{background:url(/static/x.svg)}")}
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
-			fsys := good()
-			breakIt(fsys)
-			if _, err := load(fsys); err == nil {
+			u := good()
+			breakIt(u)
+			if _, err := load(u.static, u.pages, u.locales); err == nil {
 				t.Error("load succeeded")
 			}
 		})

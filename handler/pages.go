@@ -12,6 +12,13 @@ import (
 // secret, and GET or HEAD on them consumes nothing, so link previews, mail
 // scanners and prefetchers cannot burn a secret. Only the page's explicit
 // reveal POST to the API does.
+//
+// Each page exists in every language of the UI, rendered at startup; the
+// request picks one (?locale=, then Accept-Language, then English: see
+// assets.Negotiate).
+
+// valAcceptEnLang is the Vary of pages: they differ by language too.
+var valAcceptEnLang = []byte("Accept-Encoding, Accept-Language")
 
 var (
 	prefixStatic  = []byte("/static/")
@@ -27,17 +34,22 @@ func (h *Handler) servePage(ctx *fasthttp.RequestCtx, path []byte) {
 		return
 	}
 	var f *assets.File
+	page := ""
 	switch {
 	case bytes.HasPrefix(path, prefixStatic):
 		f, _ = h.assets.Static(path)
 	case string(path) == "/":
-		f = h.assets.Page("create")
+		page = "create"
 	case string(path) == "/security":
-		f = h.assets.Page("security")
+		page = "security"
 	case pageKey(path, prefixSecret):
-		f = h.assets.Page("secret")
+		page = "secret"
 	case pageKey(path, prefixReceipt), pageKey(path, prefixPrivate):
-		f = h.assets.Page("receipt")
+		page = "receipt"
+	}
+	if page != "" {
+		locale := assets.Negotiate(ctx.QueryArgs().Peek("locale"), ctx.Request.Header.Peek(fasthttp.HeaderAcceptLanguage))
+		f = h.assets.Page(page, locale)
 	}
 	if f == nil {
 		pageError(ctx, "Not found", fasthttp.StatusNotFound)
@@ -63,11 +75,13 @@ func (h *Handler) serveFile(ctx *fasthttp.RequestCtx, f *assets.File) {
 	hdr := &ctx.Response.Header
 	if !f.Immutable {
 		hdr.SetBytesKV(hdrCSP, valCSPPage)
+		hdr.SetBytesKV(hdrVary, valAcceptEnLang)
+		hdr.Set(fasthttp.HeaderContentLanguage, f.Language)
 	} else {
 		hdr.SetBytesKV(hdrCacheControl, valForever)
+		hdr.SetBytesKV(hdrVary, valAcceptEn)
 	}
 	hdr.SetBytesKV(hdrETag, []byte(f.ETag))
-	hdr.SetBytesKV(hdrVary, valAcceptEn)
 	hdr.SetContentType(f.ContentType)
 	if match := ctx.Request.Header.Peek(fasthttp.HeaderIfNoneMatch); len(match) > 0 && bytes.Contains(match, []byte(f.ETag)) {
 		ctx.SetStatusCode(fasthttp.StatusNotModified)

@@ -300,3 +300,42 @@ func TestOwnAPI(t *testing.T) {
 		s.MustBeWaiting(t, guarded)
 	})
 }
+
+func TestPagesLanguage(t *testing.T) {
+	s := MustOpenServer(t)
+	for _, tc := range []struct{ target, acceptLanguage, want, h1 string }{
+		{"/", "", "en", "Share a secret"},
+		{"/", "fr-CH, fr;q=0.9, en;q=0.8", "fr", "Partager un secret"},
+		{"/", "ko-KR", "ko", "비밀 공유하기"},
+		{"/", "pt-PT", "pt-BR", "Compartilhar um segredo"},
+		{"/?locale=ko", "fr", "ko", "비밀 공유하기"},
+		{"/?locale=xx", "de", "de", "Ein Geheimnis teilen"},
+		{"/secret/abc?locale=ja", "", "ja", "あなたへの秘密"},
+		{"/private/abc", "zh-TW", "zh-CN", "你的回执"},
+		{"/security?locale=it", "", "it", "Consigli di sicurezza"},
+	} {
+		t.Run(tc.target+"/"+tc.acceptLanguage, func(t *testing.T) {
+			r := s.do(t, "GET", tc.target, "", "", "Accept-Language", tc.acceptLanguage)
+			checkPage(t, r)
+			if got := r.get("Content-Language"); got != tc.want {
+				t.Errorf("Content-Language = %q, want %q", got, tc.want)
+			}
+			if got := r.get("Vary"); got != "Accept-Encoding, Accept-Language" {
+				t.Errorf("Vary = %q", got)
+			}
+			body := string(r.body)
+			if !strings.Contains(body, `<html lang="`+tc.want+`" dir="ltr">`) || !strings.Contains(body, "<h1>"+tc.h1+"</h1>") {
+				t.Errorf("page is not in %s: %.300s", tc.want, body)
+			}
+		})
+	}
+	// Static files do not vary by language.
+	r := s.do(t, "GET", "/", "", "")
+	m := staticRef.FindSubmatch(r.body)
+	if m == nil {
+		t.Fatal("no static reference")
+	}
+	if st := s.do(t, "GET", string(m[1]), "", "", "Accept-Language", "fr"); st.get("Vary") != "Accept-Encoding" || st.get("Content-Language") != "" {
+		t.Errorf("static file: Vary %q, Content-Language %q", st.get("Vary"), st.get("Content-Language"))
+	}
+}

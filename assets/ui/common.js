@@ -4,43 +4,17 @@
 // Rules: no inline code (the CSP forbids it); text goes into the page only
 // through textContent and .value, never as HTML; secret values and
 // passphrases never go to storage, cookies, URLs or the console, and live in
-// variables only as long as a request needs them.
+// variables only as long as a request needs them. Every text shown comes
+// from the page's catalog (window.otsliteText, see T).
 "use strict";
 
 (function () {
-  // Every string this script shows. Translating the UI means translating
-  // this object and the HTML pages. {name} marks a value filled in later.
-  var TEXT = {
-    network: "Could not reach the server. Check your connection and try again.",
-    generic: "Something went wrong. Please try again.",
-    configFailed: "Could not load the server's settings. Defaults are shown; the server still checks every request.",
-    tooMany: "Too many attempts. Please try again in {wait}.",
-    tooManyNoWait: "Too many attempts. Please try again later.",
-    emptySecret: "Type or paste the secret first.",
-    secretTooLarge: "The secret is {over} bytes too long for this server.",
-    byteCount: "{used} of {max} bytes",
-    byteCountNoMax: "{used} bytes",
-    passphraseShort: "The passphrase must be at least {min} characters long, or empty.",
-    passphraseLong: "The passphrase must be at most {max} characters long.",
-    passphraseMissing: "Enter the passphrase.",
-    linkLives: "It can be opened once, within {duration} (until {time}).",
-    copied: "Copied.",
-    copyFailed: "Could not copy. Select the text and copy it yourself.",
-    waitingExpiry: "If nobody opens it, it expires in {duration}.",
-    wrongPassphrase: "That passphrase did not work. The secret is still there: check the passphrase and try again.",
-    stateNew: "Waiting: the secret has not been opened yet.",
-    stateReceived: "Opened at {time}.",
-    stateReceivedNoTime: "Opened.",
-    stateBurned: "Burned: the secret was destroyed before anyone opened it.",
-    stateExpired: "Expired: nobody opened the secret in time, and it is gone.",
-    stateUnknown: "Unknown state.",
-    secretExpires: "Secret expires",
-    receiptExpires: "Receipt expires",
-    atTimeIn: "{time} (in {duration})",
-    passphraseYes: "Required",
-    passphraseNo: "None",
-    burnTooLate: "The secret could not be burned: it was already opened, burned, or expired."
-  };
+  var TEXT = window.otsliteText || {};
+
+  // T returns the catalog text called name.
+  function T(name) {
+    return Object.prototype.hasOwnProperty.call(TEXT, name) ? TEXT[name] : name;
+  }
 
   var LANG = document.documentElement.lang || "en";
 
@@ -167,12 +141,28 @@
     });
   }
 
+  // loadConfig resolves to the server's limits: {config, ok}. When they
+  // cannot be read, ok is false and safe defaults stand in; the server
+  // checks every request anyway.
+  function loadConfig() {
+    var cfg = { default_ttl: 3600, max_ttl: 604800, max_secret_size: 65536, passphrase_min: 4, passphrase_max: 128 };
+    return api("GET", "/api/otslite/config").then(function (r) {
+      if (!r.ok || !r.data) return { config: cfg, ok: false };
+      Object.keys(cfg).forEach(function (k) {
+        if (typeof r.data[k] === "number" && r.data[k] >= 0) cfg[k] = r.data[k];
+      });
+      return { config: cfg, ok: true };
+    });
+  }
+
   function errorText(r) {
-    if (r.status === 0) return TEXT.network;
+    if (r.status === 0) return T("network");
     if (r.status === 429) {
-      return r.retryAfter ? fill(TEXT.tooMany, { wait: formatDuration(r.retryAfter) }) : TEXT.tooManyNoWait;
+      return r.retryAfter ? fill(T("tooMany"), { wait: formatDuration(r.retryAfter) }) : T("tooManyNoWait");
     }
-    return r.message || TEXT.generic;
+    if (r.status === 503) return T("busy");
+    if (r.status === 413) return T("tooLarge");
+    return T("generic"); // the server's own messages are not translated
   }
 
   function showError(text) {
@@ -189,34 +179,38 @@
 
   // ---- shared controls ----
 
-  // Checkboxes with data-reveal="<input id>" switch a password field between
+  // Buttons with data-reveal="<input id>" switch a password field between
   // hidden and shown.
   function wireRevealToggles() {
-    var boxes = document.querySelectorAll("input[type=checkbox][data-reveal]");
-    Array.prototype.forEach.call(boxes, function (box) {
-      var target = $(box.getAttribute("data-reveal"));
+    each("button[data-reveal]", function (button) {
+      var target = $(button.getAttribute("data-reveal"));
       if (!target) return;
-      box.checked = false;
-      box.addEventListener("change", function () {
-        target.type = box.checked ? "text" : "password";
+      button.addEventListener("click", function () {
+        setRevealed(button, target, target.type === "password");
       });
     });
   }
 
+  function setRevealed(button, target, shown) {
+    target.type = shown ? "text" : "password";
+    button.textContent = shown ? T("hide") : T("show");
+  }
+
   function hidePasswords() {
-    var boxes = document.querySelectorAll("input[type=checkbox][data-reveal]");
-    Array.prototype.forEach.call(boxes, function (box) {
-      var target = $(box.getAttribute("data-reveal"));
-      box.checked = false;
-      if (target) target.type = "password";
+    each("button[data-reveal]", function (button) {
+      var target = $(button.getAttribute("data-reveal"));
+      if (target) setRevealed(button, target, false);
     });
+  }
+
+  function each(selector, fn) {
+    Array.prototype.forEach.call(document.querySelectorAll(selector), fn);
   }
 
   // Buttons with data-copy="<field id>" copy that field's value, and report
   // in the [data-note-for] element beside it.
   function wireCopyButtons() {
-    var buttons = document.querySelectorAll("button[data-copy]");
-    Array.prototype.forEach.call(buttons, function (button) {
+    each("button[data-copy]", function (button) {
       var id = button.getAttribute("data-copy");
       var field = $(id);
       var note = document.querySelector('[data-note-for="' + id + '"]');
@@ -224,7 +218,7 @@
       button.addEventListener("click", function () {
         copyField(field).then(function (ok) {
           if (!note) return;
-          note.textContent = ok ? TEXT.copied : TEXT.copyFailed;
+          note.textContent = ok ? T("copied") : T("copyFailed");
           clearTimeout(timer);
           timer = setTimeout(function () { note.textContent = ""; }, 5000);
         });
@@ -251,7 +245,7 @@
   }
 
   function clearCopyNotes() {
-    Array.prototype.forEach.call(document.querySelectorAll("[data-note-for]"), function (n) {
+    each("[data-note-for]", function (n) {
       n.textContent = "";
     });
   }
@@ -270,11 +264,74 @@
     buttons.forEach(function (b) { b.disabled = busy; });
   }
 
+  // ---- theme and language ----
+
+  var STORE_THEME = "otslite.theme";
+  var STORE_LOCALE = "otslite.locale";
+
+  function remember(name, value) {
+    try {
+      sessionStorage.setItem(name, value);
+    } catch (e) {
+      // storage disabled: the choice lasts for this page only
+    }
+  }
+
+  function isDark() {
+    var t = document.documentElement.getAttribute("data-theme");
+    if (t) return t === "dark";
+    return !!(window.matchMedia && matchMedia("(prefers-color-scheme: dark)").matches);
+  }
+
+  function wireTheme() {
+    var button = $("theme-toggle");
+    if (!button) return;
+    function sync() { button.setAttribute("aria-pressed", isDark() ? "true" : "false"); }
+    button.addEventListener("click", function () {
+      var next = isDark() ? "light" : "dark";
+      document.documentElement.setAttribute("data-theme", next);
+      remember(STORE_THEME, next);
+      sync();
+    });
+    if (window.matchMedia) {
+      var mq = matchMedia("(prefers-color-scheme: dark)");
+      if (mq.addEventListener) mq.addEventListener("change", sync);
+    }
+    sync();
+    show(button, true);
+  }
+
+  // The language menu's links keep the fragment (a secret link's key), and
+  // the choice is remembered for this tab. Links to other pages carry a
+  // language that came in the address (?locale=).
+  function wireLanguage() {
+    each("a[data-locale]", function (a) {
+      var loc = a.getAttribute("data-locale");
+      a.href = "?locale=" + encodeURIComponent(loc) + location.hash;
+      a.addEventListener("click", function () { remember(STORE_LOCALE, loc); });
+    });
+    var m = /[?&]locale=([^&#]*)/.exec(location.search);
+    if (!m) return;
+    var q = "locale=" + m[1];
+    each("a[href^='/']", function (a) {
+      var href = a.getAttribute("href");
+      if (href.indexOf("//") === 0 || href.indexOf("?") >= 0) return;
+      var hash = href.indexOf("#");
+      a.setAttribute("href", hash < 0 ? href + "?" + q : href.slice(0, hash) + "?" + q + href.slice(hash));
+    });
+  }
+
+  function pageLocale() {
+    return document.documentElement.lang || "en";
+  }
+
+  wireTheme();
+  wireLanguage();
   wireRevealToggles();
   wireCopyButtons();
 
   window.otslite = Object.freeze({
-    TEXT: TEXT,
+    T: T,
     $: $,
     show: show,
     fill: fill,
@@ -285,10 +342,12 @@
     utf8Length: utf8Length,
     codePoints: codePoints,
     api: api,
+    loadConfig: loadConfig,
     errorText: errorText,
     showError: showError,
     clearError: clearError,
     hidePasswords: hidePasswords,
+    pageLocale: pageLocale,
     clearCopyNotes: clearCopyNotes,
     keyFromPath: keyFromPath,
     setBusy: setBusy

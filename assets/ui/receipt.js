@@ -1,9 +1,13 @@
 // otslite UI, receipt page (/receipt/<key>, /private/<key>): state and burn.
+// A receipt link made by the create page carries the secret link's fragment,
+// so this page can rebuild the whole secret link and compute the proof that
+// burning a browser-encrypted secret needs.
 "use strict";
 
 (function () {
   var o = window.otslite;
-  var TEXT = o.TEXT;
+  var zk = window.otsliteZK;
+  var T = o.T;
   var fill = o.fill;
   var formatDuration = o.formatDuration;
   var formatTime = o.formatTime;
@@ -29,7 +33,9 @@
     var burnConfirm = $("burn-confirm");
     var burnCancel = $("burn-cancel");
     var refresh = $("refresh");
-    var needsPassphrase = false;
+    var link = zk.parseFragment(location.hash) || null;
+    var needsPassphrase = false; // a person must type one to burn
+    var cfg = null;
 
     function showMissing() {
       show(loading, false);
@@ -46,30 +52,36 @@
 
     function stateText(rc) {
       switch (rc.state) {
-        case "new": return TEXT.stateNew;
+        case "new": return T("stateNew");
         case "received":
           return typeof rc.received === "number" && rc.received > 0
-            ? fill(TEXT.stateReceived, { time: formatTime(rc.received) }) : TEXT.stateReceivedNoTime;
-        case "burned": return TEXT.stateBurned;
-        case "expired": return TEXT.stateExpired;
-        default: return TEXT.stateUnknown;
+            ? fill(T("stateReceived"), { time: formatTime(rc.received) }) : T("stateReceivedNoTime");
+        case "burned": return T("stateBurned");
+        case "expired": return T("stateExpired");
+        default: return T("stateUnknown");
       }
     }
 
     function render(rc) {
       var now = nowSeconds();
       var isNew = rc.state === "new";
-      needsPassphrase = rc.passphrase_required === true;
+      var guarded = rc.passphrase_required === true;
+      needsPassphrase = link ? link.passphrase : guarded;
       $("state-text").textContent = stateText(rc);
       $("created").textContent = typeof rc.created === "number" ? formatTime(rc.created) : "";
       var left = isNew && typeof rc.secret_ttl === "number" ? rc.secret_ttl : rc.metadata_ttl;
-      $("expiry-label").textContent = isNew ? TEXT.secretExpires : TEXT.receiptExpires;
+      $("expiry-label").textContent = isNew ? T("secretExpires") : T("receiptExpires");
       $("expiry").textContent = typeof left === "number"
-        ? fill(TEXT.atTimeIn, { time: formatTime(now + left), duration: formatDuration(left) }) : "";
-      $("passphrase-info").textContent = needsPassphrase ? TEXT.passphraseYes : TEXT.passphraseNo;
+        ? fill(T("atTimeIn"), { time: formatTime(now + left), duration: formatDuration(left) }) : "";
+      $("passphrase-info").textContent = needsPassphrase ? T("passphraseYes")
+        : link && guarded ? T("passphraseKey") : T("passphraseNo");
       var canShare = isNew && typeof rc.secret_key === "string" && rc.secret_key !== "";
-      $("share-link").value = canShare ? location.origin + "/secret/" + rc.secret_key : "";
+      $("share-link").value = canShare
+        ? location.origin + "/secret/" + rc.secret_key + (link ? "#" + link.fragment : "") : "";
       show($("share"), canShare);
+      // A secret made by the create page always has a proof on the server;
+      // without the fragment its link cannot be rebuilt here.
+      show($("share-note"), canShare && !link && guarded);
       show($("burn-passphrase-field"), needsPassphrase);
       if (!isNew) closeBurn();
       show(burnArea, isNew);
@@ -111,20 +123,30 @@
       burnStart.focus();
     });
 
+    // burnParams resolves to the burn request's fields: the proof for a
+    // browser-encrypted secret, else the passphrase as typed.
+    function burnParams(passphrase) {
+      if (!link) return Promise.resolve(passphrase ? { passphrase: passphrase } : {});
+      return zk.unlock(link, passphrase, cfg).then(function (u) {
+        u.ikm.fill(0);
+        return { passphrase: u.proof };
+      });
+    }
+
     burnForm.addEventListener("submit", function (ev) {
       ev.preventDefault();
       clearError();
-      var params = {};
-      if (needsPassphrase) {
-        if (burnPass.value === "") {
-          showError(TEXT.passphraseMissing);
-          burnPass.focus();
-          return;
-        }
-        params.passphrase = burnPass.value;
+      if (needsPassphrase && burnPass.value === "") {
+        showError(T("passphraseMissing"));
+        burnPass.focus();
+        return;
       }
       setBusy(burnForm, true, [burnConfirm, burnCancel]);
-      api("POST", "/api/v1/receipt/" + key + "/burn", params).then(function (r) {
+      burnParams(needsPassphrase ? burnPass.value : "").then(function (params) {
+        return api("POST", "/api/v1/receipt/" + key + "/burn", params);
+      }, function () {
+        return { ok: false, status: -1 };
+      }).then(function (r) {
         setBusy(burnForm, false, [burnConfirm, burnCancel]);
         if (r.ok && r.data && r.data.state && typeof r.data.state === "object") {
           closeBurn();
@@ -135,10 +157,10 @@
         }
         if (r.status === 404) {
           closeBurn();
-          load().then(function () { showError(TEXT.burnTooLate); });
+          load().then(function () { showError(T("burnTooLate")); });
           return;
         }
-        showError(errorText(r));
+        showError(r.status === 400 ? T("incorrectPassphrase") : errorText(r));
         if (needsPassphrase && r.status === 400) {
           burnPass.focus();
           burnPass.select();
@@ -154,7 +176,13 @@
     });
 
     show(loading, true);
-    load();
+    if (link && !zk.available()) {
+      link = null; // the receipt still shows; burning asks for what it can
+    }
+    o.loadConfig().then(function (c) {
+      cfg = c.config;
+      load();
+    });
   }
 
   initReceipt();

@@ -1,0 +1,226 @@
+package assets
+
+// The UI's languages. Each catalog in locales/ is one flat JSON object of
+// key -> text, with the same keys as English:
+//
+//   - "meta.name" is the language's own name (for the language menu),
+//     "meta.dir" its writing direction ("ltr" or "rtl");
+//   - "js.<name>" texts go to the pages' scripts as T("<name>"), through a
+//     generated static file /static/text-<locale>.<hash>.js;
+//   - every other key is used by the page templates as {{.T "<key>"}}.
+//
+// Texts are plain text (templates escape them). "{name}" marks a value the
+// script fills in; a translation must use exactly the placeholders English
+// does.
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"regexp"
+	"slices"
+	"strings"
+)
+
+// catalog is one language's texts.
+type catalog map[string]string
+
+const jsPrefix = "js."
+
+var placeholderRE = regexp.MustCompile(`\{[a-zA-Z]+\}`)
+
+// loadCatalogs reads locales/<tag>.json for every locale, and checks each
+// against English: same keys, same placeholders, nothing empty.
+func loadCatalogs(fsys fs.FS) (map[string]catalog, error) {
+	entries, err := fs.ReadDir(fsys, ".")
+	if err != nil {
+		return nil, fmt.Errorf("failed to list locales: %w", err)
+	}
+	cats := make(map[string]catalog, len(Locales))
+	for _, e := range entries {
+		loc, ok := strings.CutSuffix(e.Name(), ".json")
+		if !ok || !slices.Contains(Locales, loc) {
+			return nil, fmt.Errorf("locales/%s: not the catalog of a known locale", e.Name())
+		}
+		raw, err := fs.ReadFile(fsys, e.Name())
+		if err != nil {
+			return nil, fmt.Errorf("failed to read locales/%s: %w", e.Name(), err)
+		}
+		var c catalog
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&c); err != nil {
+			return nil, fmt.Errorf("locales/%s: %w", e.Name(), err)
+		}
+		cats[loc] = c
+	}
+	en, ok := cats[DefaultLocale]
+	if !ok {
+		return nil, errors.New("locales/en.json is missing")
+	}
+	for _, loc := range Locales {
+		c, ok := cats[loc]
+		if !ok {
+			return nil, fmt.Errorf("locales/%s.json is missing", loc)
+		}
+		if err := c.check(en); err != nil {
+			return nil, fmt.Errorf("locales/%s.json: %w", loc, err)
+		}
+	}
+	return cats, nil
+}
+
+// check compares c with the English catalog.
+func (c catalog) check(en catalog) error {
+	for _, k := range sortedKeys(en) {
+		v, ok := c[k]
+		switch {
+		case !ok:
+			return fmt.Errorf("missing key %q", k)
+		case strings.TrimSpace(v) == "":
+			return fmt.Errorf("empty text for %q", k)
+		}
+		want, got := placeholderRE.FindAllString(en[k], -1), placeholderRE.FindAllString(v, -1)
+		slices.Sort(want)
+		slices.Sort(got)
+		if !slices.Equal(want, got) {
+			return fmt.Errorf("%q has placeholders %v, English has %v", k, got, want)
+		}
+	}
+	for _, k := range sortedKeys(c) {
+		if _, ok := en[k]; !ok {
+			return fmt.Errorf("key %q is not in English", k)
+		}
+	}
+	if d := c["meta.dir"]; d != "ltr" && d != "rtl" {
+		return fmt.Errorf(`meta.dir is %q, want "ltr" or "rtl"`, d)
+	}
+	return nil
+}
+
+func sortedKeys(c catalog) []string {
+	keys := make([]string, 0, len(c))
+	for k := range c {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// textScript is the script that hands a catalog's js.* texts to the pages'
+// scripts, as window.otsliteText.
+func textScript(c catalog) ([]byte, error) {
+	js := make(map[string]string)
+	for k, v := range c {
+		if name, ok := strings.CutPrefix(k, jsPrefix); ok {
+			js[name] = v
+		}
+	}
+	// encoding/json escapes <, >, &, U+2028 and U+2029: the result is a
+	// valid script literal whatever the texts hold.
+	obj, err := json.Marshal(js)
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	b.WriteString("// otslite UI texts; made from the catalog at startup.\n")
+	b.WriteString("window.otsliteText = Object.freeze(")
+	b.Write(obj)
+	b.WriteString(");\n")
+	return b.Bytes(), nil
+}
+
+// parsePages parses every page template together with the layout, after
+// rewriting their static references to hashed names.
+func parsePages(fsys fs.FS, renames map[string]string) (map[string]*template.Template, error) {
+	entries, err := fs.ReadDir(fsys, ".")
+	if err != nil {
+		return nil, fmt.Errorf("failed to list pages: %w", err)
+	}
+	known := map[string]bool{layoutFile: true}
+	for _, p := range pages {
+		known[p.file] = true
+	}
+	for _, e := range entries {
+		if !known[e.Name()] {
+			return nil, fmt.Errorf("pages/%s: not a known page", e.Name())
+		}
+	}
+	read := func(name string) (string, error) {
+		raw, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return "", fmt.Errorf("pages/%s: %w", name, err)
+		}
+		raw, err = rewriteRefs(raw, renames)
+		if err != nil {
+			return "", fmt.Errorf("pages/%s: %w", name, err)
+		}
+		return string(raw), nil
+	}
+	layout, err := read(layoutFile)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]*template.Template, len(pages))
+	for page, p := range pages {
+		src, err := read(p.file)
+		if err != nil {
+			return nil, err
+		}
+		t, err := template.New(page).Option("missingkey=error").Parse(layout)
+		if err == nil {
+			_, err = t.Parse(src)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("pages/%s: %w", p.file, err)
+		}
+		out[page] = t
+	}
+	return out, nil
+}
+
+// pageData is what a page template sees.
+type pageData struct {
+	Page       string // "create", "secret", ...
+	Lang       string // the locale, for <html lang>
+	Dir        string // "ltr" or "rtl"
+	TextScript string // hashed path of the locale's text script
+	Locales    []localeLink
+	cat        catalog
+	missing    []string
+}
+
+// localeLink is one entry of the language menu.
+type localeLink struct {
+	Tag, Name string
+	Current   bool
+}
+
+// T returns the text for key; an unknown key is remembered and fails the
+// render.
+func (d *pageData) T(key string) string {
+	v, ok := d.cat[key]
+	if !ok || strings.HasPrefix(key, jsPrefix) {
+		d.missing = append(d.missing, key)
+	}
+	return v
+}
+
+// render executes a page template in one locale.
+func render(t *template.Template, page, loc string, cats map[string]catalog, textScript string) ([]byte, error) {
+	d := &pageData{Page: page, Lang: loc, Dir: cats[loc]["meta.dir"], TextScript: textScript, cat: cats[loc]}
+	for _, l := range Locales {
+		d.Locales = append(d.Locales, localeLink{Tag: l, Name: cats[l]["meta.name"], Current: l == loc})
+	}
+	var b bytes.Buffer
+	if err := t.ExecuteTemplate(&b, "page", d); err != nil {
+		return nil, err
+	}
+	if len(d.missing) > 0 {
+		return nil, fmt.Errorf("no page text for %q", d.missing)
+	}
+	return b.Bytes(), nil
+}
