@@ -159,6 +159,7 @@
     $("receipt-link").value = receiptURL;
     $("receipt-open").href = receiptURL;
     show(form, false);
+    show($("intro"), false);
     show(result, true);
     $("result-title").focus();
   }
@@ -197,6 +198,7 @@
     o.clearCopyNotes();
     o.clearError();
     show(result, false);
+    show($("intro"), true);
     show(form, true);
     secret.focus();
   });
