@@ -1,5 +1,7 @@
 package assets
 
+import "bytes"
+
 // This file chooses a body for an Accept-Encoding header (RFC 9110, section
 // 12.5.3). It runs on every static request, so it must not allocate: the
 // header is walked in place, never split.
@@ -40,27 +42,15 @@ func (f *File) Encode(acceptEncoding []byte) (body []byte, contentEncoding strin
 // mention wins.
 func parseAcceptEncoding(h []byte) (zst, gz, star acceptance) {
 	for len(h) > 0 {
-		item := h
-		h = nil
-		for i, b := range item {
-			if b == ',' {
-				item, h = item[:i], item[i+1:]
-				break
-			}
-		}
-		name, params := item, []byte(nil)
-		for i, b := range item {
-			if b == ';' {
-				name, params = item[:i], item[i+1:]
-				break
-			}
-		}
+		var item []byte
+		item, h = cutByte(h, ',')
+		name, params := cutByte(item, ';')
 		name = trimOWS(name)
 		if len(name) == 0 {
 			continue
 		}
 		a := refused
-		if weightAccepts(params) {
+		if weight(params) > 0 {
 			a = accepted
 		}
 		switch {
@@ -75,52 +65,57 @@ func parseAcceptEncoding(h []byte) (zst, gz, star acceptance) {
 	return zst, gz, star
 }
 
-// weightAccepts reports whether the parameters after a coding's name leave it
-// acceptable: true with no q parameter or with q above zero, false for q=0 and
-// for a q-value that is not one (the safe reading: fall back to Raw).
-func weightAccepts(params []byte) bool {
+// cutByte splits b around the first c: before, and after (nil when b holds
+// no c).
+func cutByte(b []byte, c byte) (before, after []byte) {
+	if i := bytes.IndexByte(b, c); i >= 0 {
+		return b[:i], b[i+1:]
+	}
+	return b, nil
+}
+
+// weight reads the q parameter among an item's parameters (RFC 9110,
+// section 12.4.2) as thousandths: 1000 without one, 0 for q=0 and for a
+// q-value that is not one (the safe reading: not wanted).
+func weight(params []byte) int {
 	for len(params) > 0 {
-		p := params
-		params = nil
-		for i, b := range p {
-			if b == ';' {
-				p, params = p[:i], p[i+1:]
-				break
-			}
-		}
+		var p []byte
+		p, params = cutByte(params, ';')
 		p = trimOWS(p)
 		if len(p) < 2 || (p[0] != 'q' && p[0] != 'Q') || p[1] != '=' {
 			continue
 		}
-		return qPositive(p[2:])
+		return qThousandths(p[2:])
 	}
-	return true
+	return 1000
 }
 
-// qPositive parses an RFC 9110 qvalue, ( "0" [ "." 0*3DIGIT ] ) /
-// ( "1" [ "." 0*3("0") ] ), and reports whether it is valid and above zero.
-func qPositive(v []byte) bool {
+// qThousandths parses an RFC 9110 qvalue, ( "0" [ "." 0*3DIGIT ] ) /
+// ( "1" [ "." 0*3("0") ] ), into 0..1000; anything else gives 0.
+func qThousandths(v []byte) int {
 	if len(v) == 0 || (v[0] != '0' && v[0] != '1') {
-		return false
+		return 0
 	}
-	one := v[0] == '1'
+	whole := int(v[0] - '0')
 	v = v[1:]
 	if len(v) == 0 {
-		return one
+		return whole * 1000
 	}
 	if v[0] != '.' || len(v) > 4 {
-		return false
+		return 0
 	}
-	positive := one
+	frac, scale := 0, 100
 	for _, d := range v[1:] {
-		switch {
-		case d < '0' || d > '9', one && d != '0':
-			return false
-		case d != '0':
-			positive = true
+		if d < '0' || d > '9' {
+			return 0
 		}
+		frac += int(d-'0') * scale
+		scale /= 10
 	}
-	return positive
+	if whole == 1 && frac != 0 {
+		return 0
+	}
+	return whole*1000 + frac
 }
 
 // trimOWS trims HTTP optional whitespace (spaces and tabs) from both ends.

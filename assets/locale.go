@@ -1,5 +1,10 @@
 package assets
 
+import (
+	"bytes"
+	"strings"
+)
+
 // Locale negotiation. The page a visitor gets speaks, in this order:
 //
 //  1. the language named by ?locale= (a link, or the choice made in the
@@ -32,21 +37,9 @@ func Negotiate(query, acceptLanguage []byte) string {
 	best, bestQ := DefaultLocale, 0
 	h := acceptLanguage
 	for n := 0; len(h) > 0 && n < maxLanguageItems; n++ {
-		item := h
-		h = nil
-		for i, b := range item {
-			if b == ',' {
-				item, h = item[:i], item[i+1:]
-				break
-			}
-		}
-		tag, params := item, []byte(nil)
-		for i, b := range item {
-			if b == ';' {
-				tag, params = item[:i], item[i+1:]
-				break
-			}
-		}
+		var item []byte
+		item, h = cutByte(h, ',')
+		tag, params := cutByte(item, ';')
 		q := weight(params)
 		if q <= bestQ {
 			continue // earlier items win ties
@@ -69,20 +62,11 @@ func match(tag []byte) (string, bool) {
 		}
 	}
 	primary := tag
-	for i, b := range tag {
-		if b == '-' || b == '_' {
-			primary = tag[:i]
-			break
-		}
+	if i := bytes.IndexAny(tag, "-_"); i >= 0 {
+		primary = tag[:i]
 	}
 	for _, loc := range Locales {
-		p := loc
-		for i := 0; i < len(loc); i++ {
-			if loc[i] == '-' {
-				p = loc[:i]
-				break
-			}
-		}
+		p, _, _ := strings.Cut(loc, "-")
 		if equalFoldASCII(primary, p) { // primary subtags in Locales are lower case
 			return loc, true
 		}
@@ -113,52 +97,4 @@ func lowerASCII(c byte) byte {
 		return c + 'a' - 'A'
 	}
 	return c
-}
-
-// weight reads the q parameter of an Accept-Language item as thousandths:
-// 1000 without one, 0 for q=0 and for anything that is not a valid qvalue.
-func weight(params []byte) int {
-	for len(params) > 0 {
-		p := params
-		params = nil
-		for i, b := range p {
-			if b == ';' {
-				p, params = p[:i], p[i+1:]
-				break
-			}
-		}
-		p = trimOWS(p)
-		if len(p) < 2 || (p[0] != 'q' && p[0] != 'Q') || p[1] != '=' {
-			continue
-		}
-		return qThousandths(p[2:])
-	}
-	return 1000
-}
-
-// qThousandths parses an RFC 9110 qvalue into 0..1000; invalid gives 0.
-func qThousandths(v []byte) int {
-	if len(v) == 0 || (v[0] != '0' && v[0] != '1') {
-		return 0
-	}
-	whole := int(v[0] - '0')
-	v = v[1:]
-	if len(v) == 0 {
-		return whole * 1000
-	}
-	if v[0] != '.' || len(v) > 4 {
-		return 0
-	}
-	frac, scale := 0, 100
-	for _, d := range v[1:] {
-		if d < '0' || d > '9' {
-			return 0
-		}
-		frac += int(d-'0') * scale
-		scale /= 10
-	}
-	if whole == 1 && frac != 0 {
-		return 0
-	}
-	return whole*1000 + frac
 }
