@@ -339,6 +339,45 @@ func TestBrowser(t *testing.T) {
 		if !eval[bool](t, recipient, visible("gone")) {
 			t.Errorf("second visit shows %s, want gone", pageState(recipient))
 		}
+		// Nothing is kept in either browser but the tab's own choices.
+		for _, ctx := range []context.Context{sender, recipient} {
+			kept := eval[[]string](t, ctx, `[document.cookie, String(localStorage.length), Object.keys(sessionStorage).filter(function (k) { return k !== "otslite.theme" && k !== "otslite.locale"; }).join(",")]`)
+			if kept[0] != "" || kept[1] != "0" || kept[2] != "" {
+				t.Errorf("browser keeps cookies %q, %s localStorage items, sessionStorage %q", kept[0], kept[1], kept[2])
+			}
+		}
+	})
+
+	t.Run("ExpiryChoices", func(t *testing.T) {
+		// One hour unless the server allows less; never more than it
+		// allows, whether by --max-ttl or by the end of its session.
+		for _, tc := range []struct {
+			args     []string
+			want     []string
+			selected string
+		}{
+			{nil, []string{"300", "3600", "14400", "86400", "259200", "604800"}, "3600"},
+			{[]string{"--max-ttl", "90m"}, []string{"300", "3600", "5400"}, "3600"},
+			{[]string{"--max-ttl", "30m", "--default-ttl", "5m"}, []string{"300", "1800"}, "1800"},
+			{[]string{"--lifetime", "10m", "--default-ttl", "5m"}, []string{"300", "599"}, "599"},
+		} {
+			srv := b.srv
+			if tc.args != nil {
+				srv = startScanServer(t, tc.args...)
+			}
+			ctx := b.tab(t)
+			b.navigate(t, ctx, srv.base+"/")
+			until(t, ctx, `!document.getElementById("create").disabled`)
+			got := eval[[]string](t, ctx, `Array.from(document.getElementById("ttl").options).map(function (o) { return o.value; })`)
+			sel := eval[string](t, ctx, `document.getElementById("ttl").value`)
+			// A session's end moves while the test runs: allow a second.
+			if len(got) == len(tc.want) && tc.args != nil && tc.args[0] == "--lifetime" && got[1] == "598" {
+				got[1], sel = "599", "599"
+			}
+			if strings.Join(got, " ") != strings.Join(tc.want, " ") || sel != tc.selected {
+				t.Errorf("%v: choices %v (selected %s), want %v (selected %s)", tc.args, got, sel, tc.want, tc.selected)
+			}
+		}
 	})
 
 	t.Run("Passphrase", func(t *testing.T) {
