@@ -50,9 +50,7 @@ func loadCatalogs(fsys fs.FS) (map[string]catalog, error) {
 			return nil, fmt.Errorf("failed to read locales/%s: %w", e.Name(), err)
 		}
 		var c catalog
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&c); err != nil {
+		if err := json.Unmarshal(raw, &c); err != nil {
 			return nil, fmt.Errorf("locales/%s: %w", e.Name(), err)
 		}
 		cats[loc] = c
