@@ -1,0 +1,298 @@
+// Package access decides who may do what: the create tokens that clients
+// present as HTTP Basic credentials, and the hours during which secrets may
+// be opened.
+//
+// Rules for this package:
+//   - A token read here (from a request or the token file) never becomes a
+//     Go string, and every buffer that held one is wiped. Tokens given as
+//     flags or environment variables arrive as strings; those are the
+//     caller's.
+//   - Tokens are kept only as hashes keyed with a process key that lives in
+//     locked memory. A presented token is compared against every entry of
+//     the table, in constant time.
+//   - No error message quotes a token: errors name a line or an entry, and
+//     the user.
+package access
+
+import (
+	"bytes"
+	"crypto/sha3"
+	"crypto/subtle"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"sync"
+	"sync/atomic"
+
+	"github.com/awnumar/memguard"
+)
+
+// MaxTokenFile is the largest token file read.
+const MaxTokenFile = 1 << 20
+
+const (
+	labelSize = 8
+	keySize   = 32
+	hashInput = labelSize + keySize + maxDecoded
+)
+
+// Hash labels; each names one use of the process key.
+var (
+	labelVerify = [labelSize]byte{'t', 'o', 'k', 'e', 'n', 'v', 'f', 'y'}
+	labelOwn    = [labelSize]byte{'t', 'o', 'k', 'e', 'n', 'o', 'w', 'n'}
+	labelMask   = [labelSize]byte{'o', 'w', 'n', 'm', 'a', 's', 'k', 0}
+)
+
+type entry struct {
+	user string
+	hash [32]byte
+}
+
+// Tokens is the table of create tokens in force: those given as flags or
+// in the environment (fixed for the process's life) and those read from
+// the token file (read again by Reload). Safe for concurrent use.
+type Tokens struct {
+	key   *memguard.LockedBuffer
+	fixed []entry
+	path  string
+
+	mu    sync.Mutex // serializes Reload
+	table atomic.Pointer[[]entry]
+}
+
+// NewTokens hashes the fixed "user:token" entries and reads the token file
+// at path ("" for none).
+func NewTokens(fixed []string, path string) (*Tokens, error) {
+	t := &Tokens{key: memguard.NewBufferRandom(keySize), path: path}
+	t.key.Freeze()
+	for i, s := range fixed {
+		line := []byte(s)
+		user, token, err := ParseToken(line)
+		if err == nil {
+			t.fixed = append(t.fixed, entry{user: string(user), hash: t.sum(labelVerify, user, token)})
+		}
+		clear(line)
+		if err != nil {
+			t.Close()
+			return nil, fmt.Errorf("entry %d: %w", i+1, err)
+		}
+	}
+	if _, err := t.Reload(); err != nil {
+		t.Close()
+		return nil, err
+	}
+	return t, nil
+}
+
+// Close wipes the process key. Nothing checks afterwards.
+func (t *Tokens) Close() { t.key.Destroy() }
+
+// Required reports whether creating needs a token: whenever tokens were
+// configured, even if the token file now lists none (an emptied file
+// locks everyone out rather than letting everyone in).
+func (t *Tokens) Required() bool { return t != nil && (len(t.fixed) > 0 || t.path != "") }
+
+// Len is the number of tokens in force.
+func (t *Tokens) Len() int { return len(*t.table.Load()) }
+
+// Users lists the users that have a token now, sorted, each once.
+func (t *Tokens) Users() []string {
+	var users []string
+	for _, e := range *t.table.Load() {
+		users = append(users, e.user)
+	}
+	slices.Sort(users)
+	return slices.Compact(users)
+}
+
+// Path is the token file, "" for none.
+func (t *Tokens) Path() string { return t.path }
+
+// Reload reads the token file again and puts its tokens, with the fixed
+// ones, in force at once. Requests under way finish with the table they
+// started with. On any error the tokens in force stay as they were. It
+// returns the number of tokens read from the file.
+func (t *Tokens) Reload() (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	entries := slices.Clone(t.fixed)
+	n := 0
+	if t.path != "" {
+		data, err := readFile(t.path)
+		if err != nil {
+			return 0, err
+		}
+		fromFile, err := t.parseFile(data)
+		clear(data)
+		if err != nil {
+			return 0, err
+		}
+		n = len(fromFile)
+		entries = append(entries, fromFile...)
+	}
+	slices.SortFunc(entries, func(a, b entry) int { return bytes.Compare(a.hash[:], b.hash[:]) })
+	entries = slices.CompactFunc(entries, func(a, b entry) bool { return a.hash == b.hash })
+	t.table.Store(&entries)
+	return n, nil
+}
+
+// readFile reads at most MaxTokenFile bytes of path.
+func readFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	buf := make([]byte, 0, 4096)
+	for {
+		if len(buf) == cap(buf) {
+			bigger := make([]byte, len(buf), 2*cap(buf))
+			copy(bigger, buf)
+			clear(buf) // never leave a token behind in a dropped buffer
+			buf = bigger
+		}
+		n, err := f.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		switch {
+		case len(buf) > MaxTokenFile:
+			clear(buf)
+			return nil, fmt.Errorf("%s: larger than %d bytes", path, MaxTokenFile)
+		case errors.Is(err, io.EOF):
+			return buf, nil
+		case err != nil:
+			clear(buf)
+			return nil, fmt.Errorf("failed to read %s: %w", path, err)
+		}
+	}
+}
+
+// parseFile reads a token file: one "user:token" a line; blank lines and
+// lines starting with '#' are skipped; spaces around an entry are ignored.
+func (t *Tokens) parseFile(data []byte) ([]entry, error) {
+	var entries []entry
+	// Lines are cut out of data in place: a scanner would copy them into
+	// a buffer of its own that nothing wipes.
+	for n, rest := 1, data; len(rest) > 0; n++ {
+		var line []byte
+		line, rest, _ = bytes.Cut(rest, []byte("\n"))
+		line = bytes.TrimSpace(line)
+		if len(line) == 0 || line[0] == '#' {
+			continue
+		}
+		user, token, err := ParseToken(line)
+		if err != nil {
+			return nil, fmt.Errorf("%s: line %d: %w", t.path, n, err)
+		}
+		entries = append(entries, entry{user: string(user), hash: t.sum(labelVerify, user, token)})
+	}
+	return entries, nil
+}
+
+// ParseToken splits a "user:token" entry and checks both halves. The
+// error never quotes the token.
+func ParseToken(b []byte) (user, token []byte, err error) {
+	user, token, ok := bytes.Cut(b, []byte(":"))
+	switch {
+	case !ok:
+		return nil, nil, errors.New("want user:token")
+	case !validUser(user):
+		return nil, nil, fmt.Errorf("the user must be 1 to %d printable characters without spaces, ':' or ','", MaxUser)
+	case !validToken(token):
+		return nil, nil, fmt.Errorf("the token of user %q must be %d to %d printable characters without spaces or ','", user, MinToken, MaxToken)
+	}
+	return user, token, nil
+}
+
+// sum is SHA3-256(label || process key || user ":" token), composed in a
+// buffer that is wiped. (SHA-3 needs no HMAC construction to be keyed.)
+func (t *Tokens) sum(label [labelSize]byte, user, token []byte) [32]byte {
+	var in [hashInput]byte
+	n := copy(in[:], label[:])
+	n += copy(in[n:], t.key.Bytes())
+	n += copy(in[n:], user)
+	in[n] = ':'
+	n++
+	n += copy(in[n:], token)
+	sum := sha3.Sum256(in[:n])
+	clear(in[:])
+	return sum
+}
+
+// Credential is a create token that was accepted.
+type Credential struct {
+	User string   // as configured; it becomes the receipts' custid
+	ID   [32]byte // names the credential (user and token) without revealing it
+	own  [32]byte // known only while a request presents the token
+}
+
+// Check reads an Authorization header value and looks the Basic credential
+// up. Every entry of the table is compared, in constant time. When the
+// credential is refused, the returned User is the username presented if
+// some token is configured for it (so logs can name whose old token was
+// used), and "" otherwise.
+func (t *Tokens) Check(header []byte) (Credential, bool) {
+	var buf [maxDecoded]byte
+	defer clear(buf[:])
+	if t == nil {
+		return Credential{}, false
+	}
+	user, token, ok := ParseBasic(header, buf[:])
+	if !ok || !validUser(user) || !validToken(token) {
+		return Credential{User: t.known(user)}, false
+	}
+	sum := t.sum(labelVerify, user, token)
+	table := *t.table.Load()
+	match, at := 0, 0
+	for i := range table {
+		eq := subtle.ConstantTimeCompare(sum[:], table[i].hash[:])
+		at = subtle.ConstantTimeSelect(eq, i, at)
+		match |= eq
+	}
+	if match == 0 {
+		return Credential{User: t.known(user)}, false
+	}
+	return Credential{User: table[at].user, ID: sum, own: t.sum(labelOwn, user, token)}, true
+}
+
+// Holds reports whether a credential with this ID is still in force.
+func (t *Tokens) Holds(id [32]byte) bool {
+	for _, e := range *t.table.Load() {
+		if e.hash == id {
+			return true
+		}
+	}
+	return false
+}
+
+// known returns the configured username equal to user, or "".
+func (t *Tokens) known(user []byte) string {
+	if t == nil || len(user) == 0 {
+		return ""
+	}
+	for _, e := range *t.table.Load() {
+		if e.user == string(user) {
+			return e.user
+		}
+	}
+	return ""
+}
+
+// Mask XORs b (at most 32 bytes) with a key stream that only this
+// credential's token and the process key produce, at position nonce. The
+// same call undoes it. Each nonce must be used for one message only.
+func (c *Credential) Mask(b []byte, nonce uint64) {
+	var in [labelSize + 32 + 8]byte
+	n := copy(in[:], labelMask[:])
+	n += copy(in[n:], c.own[:])
+	binary.LittleEndian.PutUint64(in[n:], nonce)
+	pad := sha3.Sum256(in[:])
+	clear(in[:])
+	subtle.XORBytes(b, b, pad[:len(b)])
+	clear(pad[:])
+}
+
+// Wipe forgets the credential's token-derived key.
+func (c *Credential) Wipe() { clear(c.own[:]) }
