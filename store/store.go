@@ -72,6 +72,12 @@ type Config struct {
 	SweepInterval time.Duration // active expiry; default 1s, negative: no sweeper
 	Now           func() time.Time
 	Rand          io.Reader
+
+	// Expired, when set, is told of every secret that expires unread,
+	// with its Ref and custid (for the audit trail). It is called with
+	// the store locked: it must return quickly and must not call the
+	// store.
+	Expired func(ref Ref, custID string)
 }
 
 // DefaultLockedBytes is the arena size asked for when nothing else is said.
@@ -92,6 +98,7 @@ type Receipt struct {
 	ShortKey           [8]byte // the secret key's first 8 characters, when known
 	State              State
 	CustID             string
+	Ref                Ref           // names the secret in audit records
 	TTL                time.Duration // the ttl the secret was given
 	Created            time.Time
 	Updated            time.Time
@@ -595,6 +602,7 @@ func (s *Store) openSecretKey(r *Receipt, receiptKey, sealedKey []byte) error {
 func (s *Store) fill(r *Receipt, rec *record) {
 	r.State = rec.state
 	r.CustID = rec.custID
+	r.Ref = Ref(rec.secretID)
 	r.TTL = rec.ttl
 	r.Created = time.Unix(0, rec.created)
 	r.Updated = time.Unix(0, rec.updated)
@@ -656,6 +664,9 @@ func (s *Store) retireLocked(rec *record, to State, at int64) {
 		s.stats.Burned++
 	case StateExpired:
 		s.stats.Expired++
+		if s.cfg.Expired != nil {
+			s.cfg.Expired(Ref(rec.secretID), rec.custID)
+		}
 	}
 	if rec.pass != nil {
 		rec.pass.reset()
