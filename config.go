@@ -23,10 +23,13 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"otslite/handler/access"
 )
 
 // Config is everything otslite is told at startup.
@@ -55,6 +58,17 @@ type Config struct {
 	// not a secret's content. It never appears in errors or Summary.
 	AdminToken string
 
+	// Access policy and audit. Create tokens given as flags or in the
+	// environment are Go strings (so is all of os.Args); main hashes them
+	// and reads --token-file without ever making one. They never appear in
+	// errors or Summary.
+	CreateTokens []string       // "user:token" entries that may create
+	TokenFile    string         // more entries, one a line; re-read on SIGHUP
+	CreateAllow  []netip.Prefix // who may create; empty: any address
+	RevealAllow  []netip.Prefix // who may open secrets; empty: any address
+	RevealHours  string         // when secrets may be opened, canonical; "": always
+	QuietAudit   bool           // no audit lines on stderr (the admin view keeps them)
+
 	// TLS: files (both or neither), or a certificate made in memory.
 	TLSCert       string // PEM certificate chain, leaf first
 	TLSKey        string // PEM private key
@@ -80,8 +94,7 @@ const (
 // --name-x, -y for --name-y) and then shows their defaults in that order;
 // true/false flags show none. It must fit 24 lines of 80 columns.
 const usage = `otslite: share a secret once; kept only in protected memory, gone after reading.
-Usage: otslite [flags]
-
+Usage: otslite [flags]; OTSLITE_MAX_TTL sets --max-ttl, and so on (see README).
   --listen                  host:port to serve on (default 127.0.0.1:7143)
   --public-url              base URL of links (default http[s]://<listen>)
   --default-ttl, --max-ttl  secret lifetime: usual, longest (default 1h, 7d)
@@ -94,14 +107,16 @@ Usage: otslite [flags]
   --exit-when-drained       end once a secret was made and none is left
   --grace                   shutdown grace for requests, max 1m (default 5s)
   --admin-token             operator token, 16+ characters (default random)
+  --create-token, --token-file  user:token; file of them (default none, none)
+  --create-allow, --reveal-allow  CIDRs that may create, open (default any, any)
+  --reveal-hours            Mon-Fri 08:00-18:00 Europe/Paris (default always)
+  --quiet-audit             no audit lines on stderr (admin view keeps them)
   --tls-cert, -key          PEM files to serve HTTPS with (default none, none)
   --tls-self-signed         serve HTTPS with a 30-day in-memory certificate
   --http-redirect           host:port redirecting HTTP to HTTPS (default none)
   --debuggable              development only: leave the process dumpable
   --healthcheck             probe the server these flags describe, then exit
-
 Durations: 90s, 1h30m, 7d. Sizes: 65536, 64KiB, 1M (K = KB = KiB = 1024).
-Every flag has an OTSLITE_* environment variable: --max-ttl -> OTSLITE_MAX_TTL.
 `
 
 func defaultConfig() Config {
@@ -207,7 +222,8 @@ type option struct {
 	raw   string     // the text it was last set from
 	err   error      // our error for a failed Set; the flag package rewords it
 
-	hidden bool // never quote the value in messages
+	hidden bool   // never quote the value in messages
+	env    string // its variable, when not the usual OTSLITE_NAME
 }
 
 // options binds every flag to its field in c, in usage order.
@@ -230,6 +246,12 @@ func (c *Config) options() []*option {
 		{name: "exit-when-drained", value: boolValue{&c.ExitWhenDrained}},
 		{name: "grace", value: durationValue{&c.Grace}},
 		{name: "admin-token", value: stringValue{&c.AdminToken}, hidden: true},
+		{name: "create-token", env: "OTSLITE_CREATE_TOKENS", value: tokensValue{&c.CreateTokens}, hidden: true},
+		{name: "token-file", value: stringValue{&c.TokenFile}},
+		{name: "create-allow", value: prefixesValue{&c.CreateAllow}},
+		{name: "reveal-allow", value: prefixesValue{&c.RevealAllow}},
+		{name: "reveal-hours", value: hoursValue{&c.RevealHours}},
+		{name: "quiet-audit", value: boolValue{&c.QuietAudit}},
 		{name: "tls-cert", value: stringValue{&c.TLSCert}},
 		{name: "tls-key", value: stringValue{&c.TLSKey}},
 		{name: "tls-self-signed", value: boolValue{&c.TLSSelfSigned}},
@@ -264,8 +286,12 @@ func (o *option) set(from, s string) error {
 	return nil
 }
 
-// envName is the flag's environment variable: --max-ttl -> OTSLITE_MAX_TTL.
+// envName is the flag's environment variable: --max-ttl -> OTSLITE_MAX_TTL
+// (--create-token, which takes a list, reads OTSLITE_CREATE_TOKENS).
 func (o *option) envName() string {
+	if o.env != "" {
+		return o.env
+	}
 	return "OTSLITE_" + strings.ToUpper(strings.ReplaceAll(o.name, "-", "_"))
 }
 
@@ -518,10 +544,55 @@ func (c Config) Summary() []string {
 		tls += "; plain HTTP on " + c.HTTPRedirect + " redirects to " + c.PublicURL
 	}
 	lines = append(lines, idle+"; "+lifetime+"; "+drained, grace, tls)
+	lines = append(lines, c.accessSummary()...)
 	if c.Debuggable {
 		lines = append(lines, "WARNING: --debuggable: the process can be dumped or traced; for development only")
 	}
 	return lines
+}
+
+// accessSummary describes tokens, policy and audit; never a token.
+func (c Config) accessSummary() []string {
+	who := func(p []netip.Prefix) string {
+		if len(p) == 0 {
+			return "any address"
+		}
+		return prefixesValue{&p}.String()
+	}
+	tokens := "creating needs no token"
+	switch {
+	case len(c.CreateTokens) > 0 && c.TokenFile != "":
+		tokens = fmt.Sprintf("creating needs a token: %d given (users %s), more in %s", len(c.CreateTokens), strings.Join(userNames(c.CreateTokens), ", "), c.TokenFile)
+	case len(c.CreateTokens) > 0:
+		tokens = fmt.Sprintf("creating needs a token: %d given (users %s)", len(c.CreateTokens), strings.Join(userNames(c.CreateTokens), ", "))
+	case c.TokenFile != "":
+		tokens = "creating needs a token from " + c.TokenFile
+	}
+	when := "at any time"
+	if c.RevealHours != "" {
+		when = c.RevealHours
+	}
+	trail := "audit: JSON lines on stderr"
+	if c.QuietAudit {
+		trail = "audit: quiet on stderr"
+	}
+	return []string{
+		tokens,
+		"secrets may be created from " + who(c.CreateAllow) + ", opened from " + who(c.RevealAllow) + ", " + when,
+		trail,
+	}
+}
+
+// userNames lists the distinct users of "user:token" entries, in order.
+func userNames(entries []string) []string {
+	var users []string
+	for _, e := range entries {
+		user, _, _ := strings.Cut(e, ":")
+		if !slices.Contains(users, user) {
+			users = append(users, user)
+		}
+	}
+	return users
 }
 
 // Flag values. Their String methods must cope with a zero value, which the
@@ -654,6 +725,69 @@ func (v prefixesValue) String() string {
 		s[i] = p.String()
 	}
 	return strings.Join(s, ",")
+}
+
+// tokensValue appends "user:token" entries on every Set (a comma-separated
+// list), checking each. Its String names the users only.
+type tokensValue struct{ p *[]string }
+
+func (v tokensValue) Set(s string) error {
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		entry := []byte(f)
+		_, _, err := access.ParseToken(entry)
+		clear(entry)
+		if err != nil {
+			return err
+		}
+		*v.p = append(*v.p, f)
+	}
+	return nil
+}
+
+func (v tokensValue) String() string {
+	if v.p == nil {
+		return ""
+	}
+	return strings.Join(tokenUsers(*v.p), ",")
+}
+
+// tokenUsers lists the users of "user:token" entries, as "user:<hidden>".
+func tokenUsers(entries []string) []string {
+	users := make([]string, len(entries))
+	for i, e := range entries {
+		user, _, _ := strings.Cut(e, ":")
+		users[i] = user + ":<hidden>"
+	}
+	return users
+}
+
+// hoursValue holds a --reveal-hours schedule in its canonical form;
+// "always" (or nothing) means no schedule.
+type hoursValue struct{ p *string }
+
+func (v hoursValue) Set(s string) error {
+	s = strings.TrimSpace(s)
+	if s == "" || strings.EqualFold(s, "always") {
+		*v.p = ""
+		return nil
+	}
+	h, err := access.ParseHours(s)
+	if err != nil {
+		return err
+	}
+	*v.p = h.String()
+	return nil
+}
+
+func (v hoursValue) String() string {
+	if v.p == nil {
+		return ""
+	}
+	return *v.p
 }
 
 // parsePrefix reads a CIDR prefix, masking off host bits, or a bare IP as a

@@ -254,6 +254,25 @@ func TestParseConfig(t *testing.T) {
 		{"OKFlagBeatsBadEnv", []string{"--max-ttl", "3d"}, map[string]string{"OTSLITE_MAX_TTL": "junk"}, want(func(c *Config) {
 			c.MaxTTL = 3 * day
 		})},
+		{"OKCreateTokens", []string{"--create-token", "alice:alice-first-token-0001", "--create-token", "bob:bob-only-token-000003, carol:carol-token-00000004"}, nil, want(func(c *Config) {
+			c.CreateTokens = []string{"alice:alice-first-token-0001", "bob:bob-only-token-000003", "carol:carol-token-00000004"}
+		})},
+		{"OKCreateTokensEnv", nil, map[string]string{"OTSLITE_CREATE_TOKENS": "alice:alice-first-token-0001,bob:bob-only-token-000003", "OTSLITE_TOKEN_FILE": "/run/tokens"}, want(func(c *Config) {
+			c.CreateTokens = []string{"alice:alice-first-token-0001", "bob:bob-only-token-000003"}
+			c.TokenFile = "/run/tokens"
+		})},
+		{"OKCreateTokenFlagBeatsEnv", []string{"--create-token", "bob:bob-only-token-000003"}, map[string]string{"OTSLITE_CREATE_TOKENS": "alice:alice-first-token-0001"}, want(func(c *Config) {
+			c.CreateTokens = []string{"bob:bob-only-token-000003"}
+		})},
+		{"OKAllowLists", []string{"--create-allow", "10.0.0.0/8,fd00::/8", "--reveal-allow", "127.0.0.1", "--reveal-allow", "::1"}, nil, want(func(c *Config) {
+			c.CreateAllow = prefixes("10.0.0.0/8", "fd00::/8")
+			c.RevealAllow = prefixes("127.0.0.1/32", "::1/128")
+		})},
+		{"OKRevealHours", []string{"--reveal-hours", "mon-fri 8:00-18:00  Europe/Paris"}, nil, want(func(c *Config) {
+			c.RevealHours = "Mon-Fri 08:00-18:00 Europe/Paris"
+		})},
+		{"OKRevealHoursAlways", nil, map[string]string{"OTSLITE_REVEAL_HOURS": "always"}, want(nil)},
+		{"OKQuietAudit", nil, map[string]string{"OTSLITE_QUIET_AUDIT": "yes"}, want(func(c *Config) { c.QuietAudit = true })},
 		{"OKTrustedProxyFlagBeatsEnv", []string{"--trusted-proxy", "10.0.0.1"}, map[string]string{"OTSLITE_TRUSTED_PROXY": "10.0.0.2,10.0.0.3"}, want(func(c *Config) {
 			c.TrustedProxies = prefixes("10.0.0.1/32")
 		})},
@@ -335,6 +354,13 @@ func TestParseConfigErrors(t *testing.T) {
 		{"ErrPassphraseMinAboveMax", []string{"--passphrase-min", "200"}, nil, `--passphrase-min: "200": must not exceed --passphrase-max (128)`},
 		{"ErrPassphraseMaxBelowMin", []string{"--passphrase-max", "2"}, nil, `--passphrase-max: "2": must not be below --passphrase-min (4)`},
 
+		{"ErrCreateTokenNoColon", []string{"--create-token", "alice-first-token-0001"}, nil, `--create-token: "<hidden>": want user:token`},
+		{"ErrCreateTokenShort", []string{"--create-token", "alice:s3cr3t"}, nil, `--create-token: "<hidden>": the token of user "alice" must be 16 to 256 printable characters without spaces or ','`},
+		{"ErrCreateTokensEnv", nil, map[string]string{"OTSLITE_CREATE_TOKENS": "alice:alice-first-token-0001,bob:s3cr3t"}, `OTSLITE_CREATE_TOKENS: "<hidden>": the token of user "bob" must be 16 to 256 printable characters without spaces or ','`},
+		{"ErrCreateAllow", []string{"--create-allow", "10.0.0.0/33"}, nil, `--create-allow: "10.0.0.0/33": "10.0.0.0/33" is not an IP or CIDR prefix (examples: 10.0.0.1, 10.0.0.0/8, fd00::/8)`},
+		{"ErrRevealAllow", nil, map[string]string{"OTSLITE_REVEAL_ALLOW": "lan"}, `OTSLITE_REVEAL_ALLOW: "lan": "lan" is not an IP or CIDR prefix (examples: 10.0.0.1, 10.0.0.0/8, fd00::/8)`},
+		{"ErrRevealHoursZone", []string{"--reveal-hours", "Mon-Fri 08:00-18:00 Europe/Pariss"}, nil, `--reveal-hours: "Mon-Fri 08:00-18:00 Europe/Pariss": "Europe/Pariss" is not a known time zone (example: Mon-Fri 08:00-18:00 Europe/Paris)`},
+		{"ErrRevealHoursRange", []string{"--reveal-hours", "Mon-Fri 8-18"}, nil, `--reveal-hours: "Mon-Fri 8-18": "8-18": "8" is not a time of day (HH:MM, 00:00 to 24:00) (example: Mon-Fri 08:00-18:00 Europe/Paris)`},
 		{"ErrTrustedProxyBad", []string{"--trusted-proxy", "10.0.0.300"}, nil, `--trusted-proxy: "10.0.0.300": "10.0.0.300" is not an IP or CIDR prefix (examples: 10.0.0.1, 10.0.0.0/8, fd00::/8)`},
 		{"ErrTrustedProxyBadInList", []string{"--trusted-proxy", "10.0.0.1,proxy.local"}, nil, `--trusted-proxy: "10.0.0.1,proxy.local": "proxy.local" is not an IP or CIDR prefix (examples: 10.0.0.1, 10.0.0.0/8, fd00::/8)`},
 		{"ErrTrustedProxyBadBits", []string{"--trusted-proxy", "10.0.0.0/33"}, nil, `--trusted-proxy: "10.0.0.0/33": "10.0.0.0/33" is not an IP or CIDR prefix (examples: 10.0.0.1, 10.0.0.0/8, fd00::/8)`},
@@ -514,7 +540,7 @@ func TestUsageMatchesFlags(t *testing.T) {
 			switch d := defs[i]; {
 			case name == "public-url":
 				// Derived; covered by TestParseConfig.
-			case d == "none" || name == "admin-token" && d == "random":
+			case d == "none" || name == "admin-token" && d == "random" || strings.HasSuffix(name, "-allow") && d == "any":
 				if got := defaults[slices.Index(names, name)].String(); got != "" {
 					t.Errorf("usage shows --%s default %q, but it is %q", name, d, got)
 				}
@@ -554,7 +580,8 @@ func TestEnvNames(t *testing.T) {
 		"OTSLITE_MAX_SECRET_SIZE", "OTSLITE_MAX_SECRETS", "OTSLITE_MAX_BYTES", "OTSLITE_RATE_LIMIT",
 		"OTSLITE_RATE_WINDOW", "OTSLITE_PASSPHRASE_MIN", "OTSLITE_PASSPHRASE_MAX", "OTSLITE_TRUSTED_PROXY",
 		"OTSLITE_IDLE", "OTSLITE_LIFETIME", "OTSLITE_EXIT_WHEN_DRAINED", "OTSLITE_GRACE",
-		"OTSLITE_ADMIN_TOKEN", "OTSLITE_TLS_CERT", "OTSLITE_TLS_KEY", "OTSLITE_TLS_SELF_SIGNED",
+		"OTSLITE_ADMIN_TOKEN", "OTSLITE_CREATE_TOKENS", "OTSLITE_TOKEN_FILE", "OTSLITE_CREATE_ALLOW",
+		"OTSLITE_REVEAL_ALLOW", "OTSLITE_REVEAL_HOURS", "OTSLITE_QUIET_AUDIT", "OTSLITE_TLS_CERT", "OTSLITE_TLS_KEY", "OTSLITE_TLS_SELF_SIGNED",
 		"OTSLITE_HTTP_REDIRECT", "OTSLITE_DEBUGGABLE", "OTSLITE_HEALTHCHECK",
 	}
 	if !slices.Equal(asked, want) {
@@ -699,6 +726,9 @@ func TestSummary(t *testing.T) {
 		"ends after 30m without requests; no fixed lifetime; keeps running when drained",
 		"in-flight requests get 5s to finish at the end",
 		"TLS: off",
+		"creating needs no token",
+		"secrets may be created from any address, opened from any address, at any time",
+		"audit: JSON lines on stderr",
 	}
 	if !slices.Equal(got, wantLines) {
 		t.Errorf("Summary() =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(wantLines, "\n"))
@@ -727,6 +757,14 @@ func TestSummary(t *testing.T) {
 		{"TLSSelfSignedRedirect", []string{"--tls-self-signed", "--public-url", "https://ots.lan", "--http-redirect", ":80"}, []string{
 			"TLS: self-signed; plain HTTP on :80 redirects to https://ots.lan",
 		}},
+		{"Access", []string{"--create-token", "alice:alice-first-token-0001,bob:bob-only-token-000003,alice:alice-second-token-002",
+			"--token-file", "/run/tokens", "--create-allow", "10.0.0.0/8", "--reveal-allow", "127.0.0.1,::1",
+			"--reveal-hours", "Mon-Fri 08:00-18:00 Europe/Paris", "--quiet-audit"}, []string{
+			"creating needs a token: 3 given (users alice, bob), more in /run/tokens",
+			"secrets may be created from 10.0.0.0/8, opened from 127.0.0.1/32,::1/128, Mon-Fri 08:00-18:00 Europe/Paris",
+			"audit: quiet on stderr",
+		}},
+		{"TokenFile", []string{"--token-file", "/run/tokens"}, []string{"creating needs a token from /run/tokens"}},
 		{"Debuggable", []string{"--debuggable"}, []string{
 			"WARNING: --debuggable: the process can be dumped or traced; for development only",
 		}},
@@ -773,6 +811,38 @@ func TestConfigAdminTokenHidden(t *testing.T) {
 	}
 }
 
+// TestConfigCreateTokensHidden checks that create tokens reach no error
+// and no summary line, however the configuration fails.
+func TestConfigCreateTokensHidden(t *testing.T) {
+	const token = "Cr3ateT0ken-ABCDEFGH"
+	for _, args := range [][]string{
+		{"--create-token", "alice:" + token},
+		{"--create-token", "alice:" + token, "--max-ttl", "7x"},
+		{"--create-token", "alice:" + token + ",bob:" + token[:10]},
+		{"--create-token", "alice:" + token + " x"},
+		{"--create-token", token},
+		{"--create-token", "al ice:" + token},
+		{"--create-token", "alice:" + token, "--create-token", "alice:" + token[:15]},
+	} {
+		c, err := parse(t, args, nil)
+		var text string
+		if err != nil {
+			text = err.Error()
+		} else {
+			text = strings.Join(c.Summary(), "\n") + tokensValue{&c.CreateTokens}.String()
+		}
+		for _, part := range []string{token, token[:10], token[:15]} {
+			if strings.Contains(text, part) {
+				t.Errorf("ParseConfig(%q) shows a create token: %s", args, text)
+			}
+		}
+	}
+	env := map[string]string{"OTSLITE_CREATE_TOKENS": "alice:" + token[:12]}
+	if _, err := parse(t, nil, env); err == nil || strings.Contains(err.Error(), token[:12]) {
+		t.Errorf("ParseConfig with a short OTSLITE_CREATE_TOKENS: %v; want an error without the token", err)
+	}
+}
+
 func TestParseBool(t *testing.T) {
 	for in, want := range map[string]bool{
 		"1": true, "true": true, "TRUE": true, "True": true, "yes": true, "Yes": true, "on": true, "ON": true,
@@ -808,6 +878,9 @@ func ExampleConfig_Summary() {
 	// ends after 30m without requests; no fixed lifetime; keeps running when drained
 	// in-flight requests get 5s to finish at the end
 	// TLS: off
+	// creating needs no token
+	// secrets may be created from any address, opened from any address, at any time
+	// audit: JSON lines on stderr
 }
 
 func ExampleConfig_Summary_tls() {
@@ -817,7 +890,7 @@ func ExampleConfig_Summary_tls() {
 		fmt.Println(err)
 		return
 	}
-	for _, l := range c.Summary()[6:] {
+	for _, l := range c.Summary()[6:9] {
 		fmt.Println(l)
 	}
 	// Output:

@@ -3,8 +3,9 @@
 // wiped when read, burned, expired, or when the session ends.
 //
 // What goes to stderr: startup facts for the operator (once, the admin
-// token), one summary line at the end with counts only, and failures. Never
-// a secret, a passphrase, or a link key.
+// token), the audit trail (one JSON line per event, unless --quiet-audit),
+// one summary line at the end with counts only, and failures. Never a
+// secret, a passphrase, a create token or a link key.
 //
 // Exit codes: 0 normal end (idle, lifetime, drained, operator, signal),
 // 1 failure, 2 bad configuration.
@@ -32,6 +33,7 @@ import (
 
 	"otslite/assets"
 	"otslite/handler"
+	"otslite/handler/audit"
 	"otslite/store"
 )
 
@@ -102,12 +104,23 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		}
 	}
 
+	acc, err := newAccess(cfg)
+	if err != nil {
+		ln.Close()
+		logger.Print(err)
+		return exitConfig
+	}
+	defer acc.close()
+	trail := acc.trail(stderr)
+	defer trail.Close()
+
 	budget := store.LockedBudget(store.DefaultLockedBytes)
 	st, err := store.New(store.Config{
 		MaxSecretSize: cfg.MaxSecretSize,
 		MaxSecrets:    cfg.MaxSecrets,
 		MaxBytes:      cfg.MaxBytes,
 		LockedBytes:   budget.Bytes,
+		Expired:       expired(trail),
 	})
 	if err != nil {
 		ln.Close()
@@ -155,6 +168,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		AdminToken:     adminToken,
 		Deadline:       deadline,
 		HSTS:           tlsSetup != nil,
+		Tokens:         acc.tokens,
+		CreateAllow:    cfg.CreateAllow,
+		RevealAllow:    cfg.RevealAllow,
+		RevealHours:    acc.hours,
+		Audit:          trail,
 	}
 	if explicitURL {
 		if u, err := url.Parse(cfg.PublicURL); err == nil {
@@ -172,8 +190,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if tlsSetup != nil {
 		logger.Printf("TLS certificate SHA-256 fingerprint: %s", tlsSetup.Fingerprint)
 	}
+	if acc.tokens != nil {
+		logger.Printf("create tokens in force: %d (users %s)", acc.tokens.Len(), strings.Join(acc.tokens.Users(), ", "))
+	}
 	if cfg.AdminToken == "" {
-		logger.Printf("admin token (shown once; POST %s/api/otslite/end with \"Authorization: Bearer <token>\" ends the session): %s", cfg.PublicURL, adminToken)
+		logger.Printf("admin token (shown once; POST %s/api/otslite/end with \"Authorization: Bearer <token>\" ends the session, %s/api/otslite/audit.html shows the audit trail): %s", cfg.PublicURL, cfg.PublicURL, adminToken)
 	}
 
 	served := make(chan error, 2)
@@ -193,6 +214,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		redirect = h.NewRedirectServer()
 		go func() { served <- redirect.Serve(rln) }()
 	}
+	trail.Record(audit.Event{Event: audit.SessionStart, Outcome: audit.OK})
+	stopReload := reloadOnHangup(h, acc.tokens, logger)
+	defer stopReload()
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
@@ -222,6 +246,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	s := st.Stats()
 	logger.Printf("session over (%s): %d created, %d revealed, %d burned, %d expired, %d wiped unread",
 		reason, s.Created, s.Revealed, s.Burned, s.Expired, s.Secrets)
+	trail.Record(audit.Event{Event: audit.SessionEnd, Outcome: reason})
 	return code
 }
 

@@ -2,8 +2,6 @@ package handler
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"crypto/subtle"
 	"errors"
 	"strconv"
 	"time"
@@ -11,6 +9,8 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"otslite/handler/access"
+	"otslite/handler/audit"
 	"otslite/handler/params"
 	"otslite/store"
 )
@@ -19,11 +19,13 @@ import (
 
 var (
 	statusJSON = []byte(`{"status":"nominal","locale":"en"}`)
-	anon       = []byte("anon")
+	anon       = []byte(access.Anonymous)
 )
 
 func (h *Handler) status(ctx *fasthttp.RequestCtx) {
-	if _, e := h.credential(ctx, false); e != nil {
+	c, e := h.identify(ctx, audit.Status, false)
+	c.done()
+	if e != nil {
 		h.writeError(ctx, e, nil)
 		return
 	}
@@ -31,48 +33,25 @@ func (h *Handler) status(ctx *fasthttp.RequestCtx) {
 }
 
 func (h *Handler) authcheck(ctx *fasthttp.RequestCtx) {
-	if _, e := h.credential(ctx, true); e != nil {
+	c, e := h.identify(ctx, audit.Authcheck, true)
+	c.done()
+	if e != nil {
 		h.writeError(ctx, e, nil)
 		return
 	}
 	h.writeJSON(ctx, append(newBody().head, statusJSON...))
 }
 
-// recent lists the receipts made with the caller's credential. Only
-// credentials can be listed, and none is accepted while no tokens are
-// configured, so it always answers "Not authorized" for now.
-func (h *Handler) recent(ctx *fasthttp.RequestCtx) {
-	if _, e := h.credential(ctx, true); e != nil {
-		h.writeError(ctx, e, nil)
-		return
-	}
-	h.writeJSON(ctx, append(newBody().head, "[]"...))
-}
-
-// credential checks the Basic credential a request carries. No token is
-// configurable yet, so any credential sent is refused (a client that
-// believes it is authenticated must learn otherwise), and a request without
-// one is anonymous unless required.
-// Every v1 endpoint checks it, those needing no account included: the
-// contract checks credentials that are sent everywhere.
-func (h *Handler) credential(ctx *fasthttp.RequestCtx, required bool) ([]byte, *Error) {
-	if len(ctx.Request.Header.PeekBytes([]byte(fasthttp.HeaderAuthorization))) == 0 {
-		if required {
-			return nil, errNotAuthorized
-		}
-		return anon, nil
-	}
-	if e := h.limit(ctx, kindAuth); e != nil {
-		return nil, e
-	}
-	return nil, errNotAuthorized
-}
-
-// limit counts a request of kind k against its client's rate limit.
-func (h *Handler) limit(ctx *fasthttp.RequestCtx, k kind) *Error {
-	ok, wait := h.limits.allow(h.clientAddr(ctx), k, h.now())
+// limit counts a request of kind k against its client's rate limit. The
+// first refusal in a window goes to the audit trail as action.
+func (h *Handler) limit(ctx *fasthttp.RequestCtx, k kind, action string) *Error {
+	addr := h.clientAddr(ctx)
+	ok, wait, first := h.limits.take(addr, k, h.now(), true)
 	if ok {
 		return nil
+	}
+	if first {
+		h.record(action, "", &caller{addr: addr}, audit.RateLimited)
 	}
 	return &Error{Status: 429, Message: msgRateLimited, RetryAfter: wait}
 }
@@ -236,46 +215,9 @@ func (h *Handler) config(ctx *fasthttp.RequestCtx) {
 	h.writeBody(ctx, b)
 }
 
-// end lets the operator end the session: POST /api/otslite/end with
-// "Authorization: Bearer <admin token>". The answer goes out before the
-// server stops (shutdown lets in-flight requests finish).
-func (h *Handler) end(ctx *fasthttp.RequestCtx) {
-	if !h.admin(ctx) {
-		if e := h.limit(ctx, kindAuth); e != nil {
-			h.writeError(ctx, e, nil)
-			return
-		}
-		h.writeError(ctx, errNotAuthorized, nil)
-		return
-	}
-	h.logf("session ended by the operator from %s", h.clientAddr(ctx))
-	h.writeJSON(ctx, append(newBody().head, `{"status":"ending"}`...))
-	if h.cfg.EndSession != nil {
-		h.cfg.EndSession()
-	}
-}
-
-// admin reports whether the request carries the admin token, compared in
-// constant time through its hash.
-func (h *Handler) admin(ctx *fasthttp.RequestCtx) bool {
-	if h.cfg.AdminToken == "" {
-		return false
-	}
-	token, ok := bytes.CutPrefix(ctx.Request.Header.Peek(fasthttp.HeaderAuthorization), []byte("Bearer "))
-	if !ok {
-		return false
-	}
-	sum := sha256.Sum256(bytes.TrimSpace(token))
-	return subtle.ConstantTimeCompare(sum[:], h.adminHash[:]) == 1
-}
-
 // createOptions reads what share and generate have in common.
-func (h *Handler) createOptions(ctx *fasthttp.RequestCtx, f *fields) (store.CreateOptions, *store.Plain, error) {
+func (h *Handler) createOptions(c *caller, f *fields) (store.CreateOptions, *store.Plain, error) {
 	var o store.CreateOptions
-	custid, e := h.credential(ctx, false)
-	if e != nil {
-		return o, nil, e
-	}
 	if f.has&hasRecipient != 0 && !f.recipient.IsEmpty() {
 		return o, nil, errNoEmail
 	}
@@ -288,15 +230,32 @@ func (h *Handler) createOptions(ctx *fasthttp.RequestCtx, f *fields) (store.Crea
 		return o, nil, err
 	}
 	o.TTL = ttl
-	o.CustID = string(custid)
+	o.CustID = c.custID()
 	if pass != nil {
 		o.Passphrase = pass.Bytes()
 	}
 	return o, pass, nil
 }
 
+// created records a new secret: in the audit trail and, when a credential
+// made it, in that credential's recent list.
+func (h *Handler) created(action string, c *caller, r *store.Receipt) {
+	if c.authed {
+		h.recents.add(&c.cred, &r.ReceiptKey)
+	}
+	if h.cfg.Audit != nil {
+		h.record(action, h.cfg.Audit.Ref(r.Ref), c, audit.OK)
+	}
+}
+
 func (h *Handler) share(ctx *fasthttp.RequestCtx) {
-	if e := h.limit(ctx, kindCreate); e != nil {
+	if e := h.limit(ctx, kindCreate, audit.Create); e != nil {
+		h.writeError(ctx, e, nil)
+		return
+	}
+	c, e := h.creator(ctx, audit.Create)
+	defer c.done()
+	if e != nil {
 		h.writeError(ctx, e, nil)
 		return
 	}
@@ -305,7 +264,7 @@ func (h *Handler) share(ctx *fasthttp.RequestCtx) {
 		h.writeError(ctx, h.errorFor(opCreate, err), nil)
 		return
 	}
-	o, pass, err := h.createOptions(ctx, &f)
+	o, pass, err := h.createOptions(c, &f)
 	defer pass.Release()
 	if err == nil && (f.has&hasSecret == 0 || f.secret.IsEmpty()) {
 		err = errNothingToShare
@@ -325,6 +284,7 @@ func (h *Handler) share(ctx *fasthttp.RequestCtx) {
 		h.writeError(ctx, h.errorFor(opCreate, err), nil)
 		return
 	}
+	h.created(audit.Create, c, &r)
 	b := newBody()
 	b.head = h.appendReceipt(b.head, &r)
 	r.Wipe()
@@ -338,7 +298,13 @@ const (
 )
 
 func (h *Handler) generate(ctx *fasthttp.RequestCtx) {
-	if e := h.limit(ctx, kindCreate); e != nil {
+	if e := h.limit(ctx, kindCreate, audit.Generate); e != nil {
+		h.writeError(ctx, e, nil)
+		return
+	}
+	c, e := h.creator(ctx, audit.Generate)
+	defer c.done()
+	if e != nil {
 		h.writeError(ctx, e, nil)
 		return
 	}
@@ -354,7 +320,7 @@ func (h *Handler) generate(ctx *fasthttp.RequestCtx) {
 			return
 		}
 	}
-	o, pass, err := h.createOptions(ctx, &f)
+	o, pass, err := h.createOptions(c, &f)
 	defer pass.Release()
 	if err != nil {
 		h.writeError(ctx, h.errorFor(opCreate, err), nil)
@@ -375,6 +341,7 @@ func (h *Handler) generate(ctx *fasthttp.RequestCtx) {
 		h.writeError(ctx, h.errorFor(opCreate, err), nil)
 		return
 	}
+	h.created(audit.Generate, c, &r)
 	b := newBody()
 	b.head = h.appendReceipt(b.head, &r)
 	r.Wipe()
@@ -385,16 +352,24 @@ func (h *Handler) generate(ctx *fasthttp.RequestCtx) {
 }
 
 func (h *Handler) reveal(ctx *fasthttp.RequestCtx, key []byte) {
-	if e := h.limit(ctx, kindReveal); e != nil {
+	if e := h.limit(ctx, kindReveal, audit.Reveal); e != nil {
 		h.writeError(ctx, e, key)
 		return
 	}
-	if _, e := h.credential(ctx, false); e != nil {
+	c, e := h.identify(ctx, audit.Reveal, false)
+	defer c.done()
+	if e != nil {
 		h.writeError(ctx, e, key)
 		return
 	}
+	ref := h.secretRef(key)
 	if len(key) < store.MinKeyLen {
+		h.record(audit.Reveal, ref, c, audit.Unknown)
 		h.writeError(ctx, errShortKey, key)
+		return
+	}
+	if e := h.mayOpen(audit.Reveal, ref, c); e != nil {
+		h.writeError(ctx, e, key)
 		return
 	}
 	f, err := readFields(ctx)
@@ -405,8 +380,9 @@ func (h *Handler) reveal(ctx *fasthttp.RequestCtx, key []byte) {
 	defer pass.Release()
 	var value *store.Plain
 	if err == nil {
-		value, err = h.store.Reveal(key, pass.Bytes(), h.clientAddr(ctx))
+		value, err = h.store.Reveal(key, pass.Bytes(), c.addr)
 	}
+	h.record(audit.Reveal, ref, c, outcome(err, pass))
 	if err != nil {
 		h.writeError(ctx, h.errorFor(opReveal, err), key)
 		return
@@ -420,12 +396,44 @@ func (h *Handler) reveal(ctx *fasthttp.RequestCtx, key []byte) {
 	h.writeBody(ctx, b)
 }
 
+// secretRef is the audit trail's name for the secret behind a secret key;
+// "" when there is no trail or key is no key.
+func (h *Handler) secretRef(key []byte) string {
+	if h.cfg.Audit == nil {
+		return ""
+	}
+	if ref, ok := h.store.SecretRef(key); ok {
+		return h.cfg.Audit.Ref(ref)
+	}
+	return ""
+}
+
+// outcome names the result of a reveal or burn for the audit trail.
+func outcome(err error, pass *store.Plain) string {
+	var lock *store.LockoutError
+	switch {
+	case err == nil:
+		return audit.OK
+	case errors.Is(err, store.ErrNotFound):
+		return audit.Unknown
+	case errors.As(err, &lock):
+		return audit.LockedOut
+	case errors.Is(err, store.ErrPassphrase) && pass == nil:
+		return audit.NoPassphrase
+	case errors.Is(err, store.ErrPassphrase):
+		return audit.WrongPassphrase
+	}
+	return audit.Failed
+}
+
 func (h *Handler) receipt(ctx *fasthttp.RequestCtx, key []byte) {
-	if e := h.limit(ctx, kindReceipt); e != nil {
+	if e := h.limit(ctx, kindReceipt, audit.Receipt); e != nil {
 		h.writeError(ctx, e, nil)
 		return
 	}
-	if _, e := h.credential(ctx, false); e != nil {
+	c, e := h.identify(ctx, audit.Receipt, false)
+	c.done()
+	if e != nil {
 		h.writeError(ctx, e, nil)
 		return
 	}
@@ -445,15 +453,18 @@ func (h *Handler) receipt(ctx *fasthttp.RequestCtx, key []byte) {
 }
 
 func (h *Handler) burn(ctx *fasthttp.RequestCtx, key []byte) {
-	if e := h.limit(ctx, kindBurn); e != nil {
+	if e := h.limit(ctx, kindBurn, audit.Burn); e != nil {
 		h.writeError(ctx, e, nil)
 		return
 	}
-	if _, e := h.credential(ctx, false); e != nil {
+	c, e := h.identify(ctx, audit.Burn, false)
+	defer c.done()
+	if e != nil {
 		h.writeError(ctx, e, nil)
 		return
 	}
 	if len(key) < store.MinKeyLen {
+		h.record(audit.Burn, "", c, audit.Unknown)
 		h.writeError(ctx, errShortKey, nil)
 		return
 	}
@@ -465,7 +476,18 @@ func (h *Handler) burn(ctx *fasthttp.RequestCtx, key []byte) {
 	defer pass.Release()
 	var r store.Receipt
 	if err == nil {
-		r, err = h.store.Burn(key, pass.Bytes(), h.clientAddr(ctx))
+		r, err = h.store.Burn(key, pass.Bytes(), c.addr)
+	}
+	if h.cfg.Audit != nil {
+		ref, ok := r.Ref, err == nil
+		if !ok {
+			ref, ok = h.store.ReceiptRef(key)
+		}
+		name := ""
+		if ok {
+			name = h.cfg.Audit.Ref(ref)
+		}
+		h.record(audit.Burn, name, c, outcome(err, pass))
 	}
 	if err != nil {
 		h.writeError(ctx, h.errorFor(opBurn, err), nil)
@@ -484,7 +506,12 @@ func (h *Handler) burn(ctx *fasthttp.RequestCtx, key []byte) {
 // peek tells the secret page whether a secret waits and needs a passphrase.
 // It never consumes anything.
 func (h *Handler) peek(ctx *fasthttp.RequestCtx, key []byte) {
-	if e := h.limit(ctx, kindReveal); e != nil {
+	if e := h.limit(ctx, kindReveal, audit.Peek); e != nil {
+		h.writeError(ctx, e, nil)
+		return
+	}
+	c := &caller{addr: h.clientAddr(ctx)}
+	if e := h.mayOpen(audit.Peek, h.secretRef(key), c); e != nil {
 		h.writeError(ctx, e, nil)
 		return
 	}
@@ -504,13 +531,19 @@ func (h *Handler) peek(ctx *fasthttp.RequestCtx, key []byte) {
 
 // appendReceipt appends the v1 receipt object for r.
 func (h *Handler) appendReceipt(dst []byte, r *store.Receipt) []byte {
+	return h.appendReceiptAs(dst, r, true)
+}
+
+// appendReceiptAs appends the receipt object, with "secret_key" (while the
+// secret waits) only when withSecretKey is set.
+func (h *Handler) appendReceiptAs(dst []byte, r *store.Receipt, withSecretKey bool) []byte {
 	now := h.now()
 	dst = append(dst, `{"custid":`...)
 	dst = appendString(dst, []byte(r.CustID))
 	dst = append(dst, `,"metadata_key":"`...)
 	dst = append(dst, r.ReceiptKey[:]...)
 	dst = append(dst, '"')
-	if r.State == store.StateNew {
+	if r.State == store.StateNew && withSecretKey {
 		dst = append(dst, `,"secret_key":"`...)
 		dst = append(dst, r.SecretKey[:]...)
 		dst = append(dst, '"')

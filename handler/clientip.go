@@ -39,14 +39,7 @@ func (h *Handler) clientAddr(ctx *fasthttp.RequestCtx) netip.Addr {
 	return addr
 }
 
-func (h *Handler) trusted(a netip.Addr) bool {
-	for _, p := range h.cfg.TrustedProxies {
-		if p.Contains(a) {
-			return true
-		}
-	}
-	return false
-}
+func (h *Handler) trusted(a netip.Addr) bool { return within(h.cfg.TrustedProxies, a) }
 
 func peerAddr(ctx *fasthttp.RequestCtx) netip.Addr {
 	if tcp, ok := ctx.RemoteAddr().(*net.TCPAddr); ok {

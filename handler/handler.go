@@ -26,6 +26,8 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"otslite/assets"
+	"otslite/handler/access"
+	"otslite/handler/audit"
 	"otslite/store"
 )
 
@@ -49,6 +51,13 @@ type Config struct {
 	Deadline   time.Time // the session's end: no ttl reaches past it
 	PinHost    string    // when set, requests naming another Host get 421
 	HSTS       bool      // send Strict-Transport-Security (serving TLS)
+
+	// Access policy and audit (see auth.go, policy.go), all optional.
+	Tokens      *access.Tokens // create tokens; nil: creating is anonymous
+	CreateAllow []netip.Prefix // who may create; empty: any address
+	RevealAllow []netip.Prefix // who may open secrets; empty: any address
+	RevealHours *access.Hours  // when secrets may be opened; nil: always
+	Audit       *audit.Trail   // where events go; nil: nowhere
 }
 
 // minTTL is the shortest ttl; shorter requests are raised to it.
@@ -60,6 +69,8 @@ type Handler struct {
 	store       *store.Store
 	assets      *assets.Set
 	limits      *limiter
+	authFails   *limiter // failed credentials, per address
+	recents     recentIndex
 	errTooLarge *Error
 	receiptBase []byte // PublicURL + "/receipt/"
 	adminHash   [sha256.Size]byte
@@ -91,6 +102,7 @@ func New(st *store.Store, ui *assets.Set, cfg Config) *Handler {
 		store:       st,
 		assets:      ui,
 		limits:      newLimiter(cfg.RateLimit, cfg.RateWindow),
+		authFails:   newLimiter(min(cfg.RateLimit, maxAuthFailures), cfg.RateWindow),
 		errTooLarge: &Error{Status: 413, Message: fmt.Sprintf("Secret value exceeds the maximum size of %d bytes", st.MaxSecretSize())},
 		receiptBase: []byte(cfg.PublicURL + "/receipt/"),
 	}
@@ -299,6 +311,10 @@ func (h *Handler) serveOwn(ctx *fasthttp.RequestCtx, path []byte) {
 		h.only(ctx, get && rest == nil, h.config)
 	case "end":
 		h.only(ctx, ctx.IsPost() && rest == nil, h.end)
+	case "audit":
+		h.only(ctx, get && rest == nil, h.auditJSON)
+	case "audit.html":
+		h.only(ctx, get && rest == nil, h.auditPage)
 	case "secret":
 		h.only(ctx, get && len(rest) > 0, func(ctx *fasthttp.RequestCtx) { h.peek(ctx, rest) })
 	default:

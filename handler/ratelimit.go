@@ -20,7 +20,7 @@ const (
 	kindReveal
 	kindReceipt
 	kindBurn
-	kindAuth // failed credentials
+	kindAuth // failed credentials (a limiter of their own)
 	kinds
 )
 
@@ -47,8 +47,17 @@ func newLimiter(limit int, window time.Duration) *limiter {
 // reached it returns false and how long until the window turns over. A nil
 // limiter allows everything.
 func (l *limiter) allow(addr netip.Addr, k kind, now time.Time) (bool, time.Duration) {
+	ok, wait, _ := l.take(addr, k, now, true)
+	return ok, wait
+}
+
+// take is allow that counts only when count is set (so it can also ask
+// whether addr is over its limit), and that reports the first refusal of
+// addr for k in a window, so a refusal is logged once, not for every
+// request that follows it.
+func (l *limiter) take(addr netip.Addr, k kind, now time.Time, count bool) (ok bool, wait time.Duration, first bool) {
 	if l == nil {
-		return true, 0
+		return true, 0, false
 	}
 	addr = bucket(addr)
 	epoch := now.UnixNano() / int64(l.window)
@@ -61,6 +70,9 @@ func (l *limiter) allow(addr netip.Addr, k kind, now time.Time) (bool, time.Dura
 	}
 	c := l.counts[addr]
 	if c == nil {
+		if !count {
+			return true, 0, false
+		}
 		if len(l.counts) < maxTracked {
 			c = new([kinds]uint32)
 			l.counts[addr] = c
@@ -69,10 +81,17 @@ func (l *limiter) allow(addr netip.Addr, k kind, now time.Time) (bool, time.Dura
 		}
 	}
 	if c[k] >= l.limit {
-		return false, time.Duration((epoch+1)*int64(l.window) - now.UnixNano())
+		// One past the limit marks the refusal as reported.
+		first = c[k] == l.limit
+		if first {
+			c[k]++
+		}
+		return false, time.Duration((epoch+1)*int64(l.window) - now.UnixNano()), first
 	}
-	c[k]++
-	return true, 0
+	if count {
+		c[k]++
+	}
+	return true, 0, false
 }
 
 // bucket maps an address to the unit it is counted under.

@@ -9,23 +9,24 @@ import (
 // Limits on a credential. A request whose credential does not fit is
 // refused like a wrong one.
 const (
-	MaxUser    = 128 // bytes of a username
-	MinToken   = 16  // characters of a token
-	MaxToken   = 256 // characters of a token
-	maxDecoded = MaxUser + 1 + MaxToken
+	MaxUser  = 128 // bytes of a username
+	MinToken = 16  // characters of a token
+	MaxToken = 256 // characters of a token
+	// MaxCredential is the longest "user:token" ParseBasic decodes.
+	MaxCredential = MaxUser + 1 + MaxToken
 	// MaxBasic is the longest Authorization value ParseBasic reads.
-	MaxBasic = len("Basic ") + (maxDecoded+2)/3*4
+	MaxBasic = len("Basic ") + (MaxCredential+2)/3*4
 )
 
 var basicScheme = []byte("basic")
 
 // ParseBasic reads an HTTP Basic credential (RFC 7617) from an
 // Authorization header value: "Basic " and base64 of "user:token". It
-// decodes into buf, which must hold maxDecoded bytes, and returns user and
+// decodes into buf, which must hold MaxCredential bytes, and returns user and
 // token as slices of buf; the caller wipes buf. The scheme is matched in
 // any case; padding may be left off. ok is false for anything else.
 func ParseBasic(header, buf []byte) (user, token []byte, ok bool) {
-	if len(header) > MaxBasic || len(buf) < maxDecoded {
+	if len(header) > MaxBasic || len(buf) < MaxCredential {
 		return nil, nil, false
 	}
 	scheme, rest, found := bytes.Cut(header, []byte(" "))
@@ -37,12 +38,12 @@ func ParseBasic(header, buf []byte) (user, token []byte, ok bool) {
 	if len(rest)%4 != 0 {
 		enc = base64.RawStdEncoding
 	}
-	if enc.DecodedLen(len(rest)) > maxDecoded {
+	if enc.DecodedLen(len(rest)) > MaxCredential {
 		return nil, nil, false
 	}
 	n, err := enc.Decode(buf, rest)
 	if err != nil {
-		clear(buf[:maxDecoded])
+		clear(buf[:MaxCredential])
 		return nil, nil, false
 	}
 	user, token, found = bytes.Cut(buf[:n], []byte(":"))

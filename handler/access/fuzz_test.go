@@ -20,7 +20,7 @@ func FuzzParseBasic(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, header []byte) {
-		var buf [maxDecoded]byte
+		var buf [MaxCredential]byte
 		user, token, ok := ParseBasic(header, buf[:])
 		if !ok {
 			if user != nil || token != nil {
@@ -28,11 +28,11 @@ func FuzzParseBasic(f *testing.F) {
 			}
 			return
 		}
-		if len(user)+1+len(token) > maxDecoded || bytes.IndexByte(user, ':') >= 0 {
+		if len(user)+1+len(token) > MaxCredential || bytes.IndexByte(user, ':') >= 0 {
 			t.Fatalf("ParseBasic(%q) = %q, %q", header, user, token)
 		}
 		again := []byte("Basic " + base64.StdEncoding.EncodeToString(append(append(append([]byte{}, user...), ':'), token...)))
-		var buf2 [maxDecoded]byte
+		var buf2 [MaxCredential]byte
 		u2, t2, ok2 := ParseBasic(again, buf2[:])
 		if !ok2 || !bytes.Equal(u2, user) || !bytes.Equal(t2, token) {
 			t.Fatalf("re-encoded %q reads %q, %q, %v; want %q, %q", again, u2, t2, ok2, user, token)
@@ -88,7 +88,7 @@ func FuzzTokenFile(f *testing.F) {
 	})
 }
 
-var lineError = regexp.MustCompile(`^: line (\d+): (?:want user:token|the user must be 1 to \d+ printable characters without spaces, ':' or ','|the token of user ("(?:[^"\\]|\\.)*") must be \d+ to \d+ printable characters without spaces or ',')$`)
+var lineError = regexp.MustCompile(`^: line (\d+): (?:want user:token|the user must be 1 to \d+ printable characters without spaces, ':' or ','|the user "anon" means no user; choose another name|the token of user ("(?:[^"\\]|\\.)*") must be \d+ to \d+ printable characters without spaces or ',')$`)
 
 // FuzzParseHours: any spec is read without panicking; an accepted one
 // reads back from its canonical form, and Next finds the first open minute.

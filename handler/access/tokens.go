@@ -36,7 +36,7 @@ const MaxTokenFile = 1 << 20
 const (
 	labelSize = 8
 	keySize   = 32
-	hashInput = labelSize + keySize + maxDecoded
+	hashInput = labelSize + keySize + MaxCredential
 )
 
 // Hash labels; each names one use of the process key.
@@ -191,6 +191,10 @@ func (t *Tokens) parseFile(data []byte) ([]entry, error) {
 	return entries, nil
 }
 
+// Anonymous is the custid of secrets made without a credential; no token
+// may take the name.
+const Anonymous = "anon"
+
 // ParseToken splits a "user:token" entry and checks both halves. The
 // error never quotes the token.
 func ParseToken(b []byte) (user, token []byte, err error) {
@@ -200,6 +204,8 @@ func ParseToken(b []byte) (user, token []byte, err error) {
 		return nil, nil, errors.New("want user:token")
 	case !validUser(user):
 		return nil, nil, fmt.Errorf("the user must be 1 to %d printable characters without spaces, ':' or ','", MaxUser)
+	case string(user) == Anonymous:
+		return nil, nil, fmt.Errorf("the user %q means no user; choose another name", Anonymous)
 	case !validToken(token):
 		return nil, nil, fmt.Errorf("the token of user %q must be %d to %d printable characters without spaces or ','", user, MinToken, MaxToken)
 	}
@@ -234,7 +240,7 @@ type Credential struct {
 // some token is configured for it (so logs can name whose old token was
 // used), and "" otherwise.
 func (t *Tokens) Check(header []byte) (Credential, bool) {
-	var buf [maxDecoded]byte
+	var buf [MaxCredential]byte
 	defer clear(buf[:])
 	if t == nil {
 		return Credential{}, false

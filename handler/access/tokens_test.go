@@ -28,11 +28,11 @@ func TestParseBasic(t *testing.T) {
 		{"ErrNoSpace", "Basic", "", "", false},
 		{"ErrGarbage", "Basic !!!not-base64", "", "", false},
 		{"ErrURLAlphabet", "Basic " + base64.URLEncoding.EncodeToString([]byte("a:\xff\xfe\xfd")), "", "", false},
-		{"ErrTooLong", "Basic " + base64.StdEncoding.EncodeToString([]byte("a:"+strings.Repeat("x", maxDecoded))), "", "", false},
+		{"ErrTooLong", "Basic " + base64.StdEncoding.EncodeToString([]byte("a:"+strings.Repeat("x", MaxCredential))), "", "", false},
 		{"ErrEmpty", "", "", "", false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			var buf [maxDecoded]byte
+			var buf [MaxCredential]byte
 			user, token, ok := ParseBasic([]byte(tt.header), buf[:])
 			if ok != tt.ok || string(user) != tt.user || string(token) != tt.token {
 				t.Errorf("ParseBasic(%q) = %q, %q, %v; want %q, %q, %v", tt.header, user, token, ok, tt.user, tt.token, tt.ok)
@@ -50,6 +50,7 @@ func TestParseToken(t *testing.T) {
 		{"OKEmail", "alice@example.org:" + secret, ""},
 		{"ErrNoColon", secret, "want user:token"},
 		{"ErrEmptyUser", ":" + secret, "the user must be"},
+		{"ErrAnon", "anon:" + secret, `the user "anon" means no user`},
 		{"ErrSpaceInUser", "al ice:" + secret, "the user must be"},
 		{"ErrShortToken", "alice:" + secret[:15], `the token of user "alice" must be 16 to 256`},
 		{"ErrSpaceInToken", "alice:" + secret + " x", `the token of user "alice"`},

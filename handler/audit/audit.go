@@ -41,8 +41,9 @@ const (
 	Recent       = "recent"
 	Authcheck    = "authcheck"
 	Status       = "status"
-	Peek         = "peek" // the UI asking whether a secret waits
-	Admin        = "admin"
+	Peek         = "peek"          // the UI asking whether a secret waits
+	End          = "end"           // the operator ending the session
+	View         = "audit_view"    // the operator reading the trail
 	Dropped      = "audit_dropped" // Outcome is how many lines the writer missed
 )
 

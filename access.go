@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"otslite/handler"
+	"otslite/handler/access"
+	"otslite/handler/audit"
+	"otslite/store"
+)
+
+// accessSetup is what the access flags become: the create tokens (nil when
+// none are configured) and the reveal hours (nil: always).
+type accessSetup struct {
+	cfg    Config
+	tokens *access.Tokens
+	hours  *access.Hours
+}
+
+// newAccess hashes the create tokens, reads the token file and parses the
+// hours. Errors are one line, naming the flag, never quoting a token.
+func newAccess(cfg Config) (*accessSetup, error) {
+	a := &accessSetup{cfg: cfg}
+	if len(cfg.CreateTokens) > 0 || cfg.TokenFile != "" {
+		// ParseConfig checked the tokens given as flags: only the file
+		// can be wrong here.
+		t, err := access.NewTokens(cfg.CreateTokens, cfg.TokenFile)
+		if err != nil {
+			return nil, fmt.Errorf("--token-file: %v", err)
+		}
+		a.tokens = t
+	}
+	if cfg.RevealHours != "" {
+		h, err := access.ParseHours(cfg.RevealHours)
+		if err != nil {
+			a.close()
+			return nil, fmt.Errorf("--reveal-hours: %q: %v", cfg.RevealHours, err)
+		}
+		a.hours = h
+	}
+	return a, nil
+}
+
+func (a *accessSetup) close() {
+	if a.tokens != nil {
+		a.tokens.Close()
+	}
+}
+
+// trail starts the audit trail, writing to stderr unless told to be quiet.
+func (a *accessSetup) trail(stderr io.Writer) *audit.Trail {
+	var out io.Writer
+	if !a.cfg.QuietAudit {
+		out = stderr
+	}
+	return audit.New(audit.Config{Out: out})
+}
+
+// expired is the store's hook for secrets that expire unread.
+func expired(trail *audit.Trail) func(store.Ref, string) {
+	return func(ref store.Ref, custID string) {
+		if custID == access.Anonymous {
+			custID = ""
+		}
+		trail.Record(audit.Event{Event: audit.Expire, Ref: trail.Ref(ref), User: custID, Outcome: audit.OK})
+	}
+}
+
+// reloadOnHangup re-reads the token file on every SIGHUP until stopped.
+// Secrets, connections and requests under way are not touched; if the
+// file cannot be read, the tokens in force stay. Without a token file,
+// SIGHUP keeps its usual meaning.
+func reloadOnHangup(h *handler.Handler, tokens *access.Tokens, logger *log.Logger) (stop func()) {
+	if tokens == nil || tokens.Path() == "" {
+		return func() {}
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+			}
+			if n, err := h.ReloadTokens(); err != nil {
+				logger.Printf("SIGHUP: --token-file: %v; the tokens in force stay", err)
+			} else {
+				logger.Printf("SIGHUP: re-read %s (%d tokens); create tokens in force: %d (users %s)",
+					tokens.Path(), n, tokens.Len(), strings.Join(tokens.Users(), ", "))
+			}
+		}
+	}()
+	return func() {
+		signal.Stop(hup)
+		cancel()
+		<-done
+	}
+}
