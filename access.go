@@ -13,7 +13,6 @@ import (
 	"otslite/handler"
 	"otslite/handler/access"
 	"otslite/handler/audit"
-	"otslite/store"
 )
 
 // accessSetup is what the access flags become: the create tokens (nil when
@@ -61,16 +60,6 @@ func (a *accessSetup) trail(stderr io.Writer) *audit.Trail {
 		out = stderr
 	}
 	return audit.New(audit.Config{Out: out})
-}
-
-// expired is the store's hook for secrets that expire unread.
-func expired(trail *audit.Trail) func(store.Ref, string) {
-	return func(ref store.Ref, custID string) {
-		if custID == access.Anonymous {
-			custID = ""
-		}
-		trail.Record(audit.Event{Event: audit.Expire, Ref: trail.Ref(ref), User: custID, Outcome: audit.OK})
-	}
 }
 
 // reloadOnHangup re-reads the token file on every SIGHUP until stopped.

@@ -23,6 +23,7 @@ import (
 
 	"otslite/handler/access"
 	"otslite/handler/audit"
+	"otslite/store"
 )
 
 // maxAuthFailures caps failed credentials per address per rate window
@@ -133,6 +134,17 @@ func (h *Handler) isAdmin(header []byte) bool {
 	eq := subtle.ConstantTimeCompare(sum[:], h.adminHash[:]) == 1
 	clear(sum[:])
 	return eq
+}
+
+// Expired returns the store's hook (store.Config.Expired) that puts
+// secrets expiring unread in the audit trail.
+func Expired(trail *audit.Trail) func(store.Ref, string) {
+	return func(ref store.Ref, custID string) {
+		if custID == access.Anonymous {
+			custID = ""
+		}
+		trail.Record(audit.Event{Event: audit.Expire, Ref: trail.Ref(ref), User: custID, Outcome: audit.OK})
+	}
 }
 
 // record adds an event about a request to the audit trail.
