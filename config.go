@@ -791,13 +791,17 @@ func (v hoursValue) String() string {
 }
 
 // parsePrefix reads a CIDR prefix, masking off host bits, or a bare IP as a
-// one-address prefix. IPv4-mapped IPv6 addresses are unmapped, since IPv4
-// clients are matched as IPv4.
+// one-address prefix. IPv4-mapped IPv6 addresses and prefixes are unmapped,
+// since IPv4 clients are matched as IPv4.
 func parsePrefix(s string) (netip.Prefix, error) {
 	if strings.Contains(s, "/") {
 		p, err := netip.ParsePrefix(s)
 		if err != nil {
 			return netip.Prefix{}, err
+		}
+		if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
+			// ::ffff:10.0.0.0/104 is 10.0.0.0/8: clients are matched as IPv4.
+			p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
 		}
 		return p.Masked(), nil
 	}

@@ -191,6 +191,9 @@ func TestParseConfig(t *testing.T) {
 		{"OKTrustedProxyIPv6CIDR", []string{"--trusted-proxy", "fd00::/8"}, nil, want(func(c *Config) {
 			c.TrustedProxies = prefixes("fd00::/8")
 		})},
+		{"OKCreateAllowMappedPrefix", []string{"--create-allow", "::ffff:10.0.0.0/104"}, nil, want(func(c *Config) {
+			c.CreateAllow = prefixes("10.0.0.0/8")
+		})},
 		{"OKTrustedProxyMappedIPv4", []string{"--trusted-proxy", "::ffff:10.0.0.1"}, nil, want(func(c *Config) {
 			c.TrustedProxies = prefixes("10.0.0.1/32")
 		})},
@@ -923,6 +926,34 @@ func FuzzParseSize(f *testing.F) {
 		m, err := parseSize(f)
 		if err != nil || m != n {
 			t.Fatalf("parseSize(formatSize(%d)) = parseSize(%q) = %d, %v; want %d", n, f, m, err, n)
+		}
+	})
+}
+
+// FuzzPrefixes: any --trusted-proxy, --create-allow or --reveal-allow
+// value is read without panicking; what it yields is masked, IPv4 as IPv4,
+// without zones, and reads back the same from its String form.
+func FuzzPrefixes(f *testing.F) {
+	for _, s := range []string{"10.0.0.1", "10.1.2.3/8, fd00::/8,", "::ffff:10.0.0.1", "::ffff:10.0.0.0/104", "::1/128",
+		"fe80::1%eth0", "10.0.0.0/33", "1.2.3.4/0", ",,", "0.0.0.0/0,::/0", "2001:db8::/129", " 192.168.0.0/16 "} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var ps []netip.Prefix
+		if err := (prefixesValue{&ps}).Set(s); err != nil {
+			if strings.Contains(err.Error(), "\n") {
+				t.Fatalf("error spans lines: %q", err)
+			}
+			return
+		}
+		for _, p := range ps {
+			if !p.IsValid() || p != p.Masked() || p.Addr().Zone() != "" || p.Addr().Is4In6() {
+				t.Fatalf("Set(%q) gave %v", s, p)
+			}
+		}
+		var again []netip.Prefix
+		if err := (prefixesValue{&again}).Set(prefixesValue{&ps}.String()); err != nil || !slices.Equal(again, ps) {
+			t.Fatalf("Set(%q) = %v; its String %q reads back as %v, %v", s, ps, prefixesValue{&ps}.String(), again, err)
 		}
 	})
 }

@@ -311,7 +311,8 @@ func TestRecentKeysMasked(t *testing.T) {
 		}
 	}
 	var r recentIndex
-	tok, _ := s.h.cfg.Tokens.Check([]byte(basicAuth("alice", aliceToken)))
+	var tok access.Credential
+	s.h.cfg.Tokens.Check([]byte(basicAuth("alice", aliceToken)), &tok)
 	var k store.Key
 	for range recentKeep + 10 {
 		r.add(&tok, &k)

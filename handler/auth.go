@@ -74,9 +74,7 @@ func (h *Handler) identify(ctx *fasthttp.RequestCtx, action string, required boo
 	if e := h.authBlocked(action, c); e != nil {
 		return c, e
 	}
-	cred, ok := h.cfg.Tokens.Check(header)
-	c.cred = cred
-	if !ok {
+	if !h.cfg.Tokens.Check(header, &c.cred) {
 		h.authFailed(action, c)
 		return c, errNotAuthorized
 	}

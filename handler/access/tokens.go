@@ -56,6 +56,7 @@ type entry struct {
 // the token file (read again by Reload). Safe for concurrent use.
 type Tokens struct {
 	key   *memguard.LockedBuffer
+	work  *scratch
 	fixed []entry
 	path  string
 
@@ -66,13 +67,15 @@ type Tokens struct {
 // NewTokens hashes the fixed "user:token" entries and reads the token file
 // at path ("" for none).
 func NewTokens(fixed []string, path string) (*Tokens, error) {
-	t := &Tokens{key: memguard.NewBufferRandom(keySize), path: path}
+	t := &Tokens{key: memguard.NewBufferRandom(keySize), work: newScratch(), path: path}
 	t.key.Freeze()
 	for i, s := range fixed {
 		line := []byte(s)
 		user, token, err := ParseToken(line)
 		if err == nil {
-			t.fixed = append(t.fixed, entry{user: string(user), hash: t.sum(labelVerify, user, token)})
+			e := entry{user: string(user)}
+			t.sum(&e.hash, labelVerify, user, token)
+			t.fixed = append(t.fixed, e)
 		}
 		clear(line)
 		if err != nil {
@@ -87,8 +90,12 @@ func NewTokens(fixed []string, path string) (*Tokens, error) {
 	return t, nil
 }
 
-// Close wipes the process key. Nothing checks afterwards.
-func (t *Tokens) Close() { t.key.Destroy() }
+// Close wipes the process key and the scratch memory. Nothing checks
+// afterwards.
+func (t *Tokens) Close() {
+	t.key.Destroy()
+	t.work.destroy()
+}
 
 // Required reports whether creating needs a token: whenever tokens were
 // configured, even if the token file now lists none (an emptied file
@@ -186,7 +193,9 @@ func (t *Tokens) parseFile(data []byte) ([]entry, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: line %d: %w", t.path, n, err)
 		}
-		entries = append(entries, entry{user: string(user), hash: t.sum(labelVerify, user, token)})
+		e := entry{user: string(user)}
+		t.sum(&e.hash, labelVerify, user, token)
+		entries = append(entries, e)
 	}
 	return entries, nil
 }
@@ -212,19 +221,37 @@ func ParseToken(b []byte) (user, token []byte, err error) {
 	return user, token, nil
 }
 
-// sum is SHA3-256(label || process key || user ":" token), composed in a
-// buffer that is wiped. (SHA-3 needs no HMAC construction to be keyed.)
-func (t *Tokens) sum(label [labelSize]byte, user, token []byte) [32]byte {
-	var in [hashInput]byte
-	n := copy(in[:], label[:])
+// sum is SHAKE256(label || process key || user ":" token), 32 bytes,
+// composed in scratch memory. (SHA-3 needs no HMAC construction to be
+// keyed.)
+func (t *Tokens) sum(out *[32]byte, label [labelSize]byte, user, token []byte) {
+	sl := t.work.get()
+	defer sl.put()
+	t.sumIn(sl, out[:], label, user, token)
+}
+
+// sumIn is sum in a slot the caller holds: the hash input is composed in
+// its upper half (the lower half may hold the credential).
+func (t *Tokens) sumIn(sl slot, out []byte, label [labelSize]byte, user, token []byte) {
+	in := sl.buf[slotSize/2:]
+	n := copy(in, label[:])
 	n += copy(in[n:], t.key.Bytes())
 	n += copy(in[n:], user)
 	in[n] = ':'
 	n++
 	n += copy(in[n:], token)
-	sum := sha3.Sum256(in[:n])
-	clear(in[:])
-	return sum
+	sl.hash(out, in[:n])
+	clear(in[:n])
+}
+
+// Hash writes SHA3-256(in) into out, leaving no copy of in in the hash's
+// state. (sha3.Sum256 leaves in, unpermuted, in the state it cloned.) For
+// values that are not credentials: the state lives where Go puts it.
+func Hash(out *[32]byte, in []byte) {
+	h := sha3.New256()
+	h.Write(in)
+	h.Sum(out[:0])
+	h.Reset()
 }
 
 // Credential is a create token that was accepted.
@@ -232,24 +259,28 @@ type Credential struct {
 	User string   // as configured; it becomes the receipts' custid
 	ID   [32]byte // names the credential (user and token) without revealing it
 	own  [32]byte // known only while a request presents the token
+	work *scratch
 }
 
-// Check reads an Authorization header value and looks the Basic credential
-// up. Every entry of the table is compared, in constant time. When the
-// credential is refused, the returned User is the username presented if
+// Check reads an Authorization header value into c and looks the Basic
+// credential up. Every entry of the table is compared, in constant time.
+// When the credential is refused, c.User is the username presented if
 // some token is configured for it (so logs can name whose old token was
 // used), and "" otherwise.
-func (t *Tokens) Check(header []byte) (Credential, bool) {
-	var buf [MaxCredential]byte
-	defer clear(buf[:])
-	if t == nil {
-		return Credential{}, false
+func (t *Tokens) Check(header []byte, c *Credential) bool {
+	*c = Credential{}
+	if t == nil || len(header) > MaxBasic {
+		return false
 	}
-	user, token, ok := ParseBasic(header, buf[:])
+	sl := t.work.get()
+	defer sl.put()
+	user, token, ok := ParseBasic(header, sl.buf[:MaxCredential])
 	if !ok || !validUser(user) || !validToken(token) {
-		return Credential{User: t.known(user)}, false
+		c.User = t.known(user)
+		return false
 	}
-	sum := t.sum(labelVerify, user, token)
+	var sum [32]byte
+	t.sumIn(sl, sum[:], labelVerify, user, token)
 	table := *t.table.Load()
 	match, at := 0, 0
 	for i := range table {
@@ -258,9 +289,12 @@ func (t *Tokens) Check(header []byte) (Credential, bool) {
 		match |= eq
 	}
 	if match == 0 {
-		return Credential{User: t.known(user)}, false
+		c.User = t.known(user)
+		return false
 	}
-	return Credential{User: table[at].user, ID: sum, own: t.sum(labelOwn, user, token)}, true
+	c.User, c.ID, c.work = table[at].user, sum, t.work
+	t.sumIn(sl, c.own[:], labelOwn, user, token)
+	return true
 }
 
 // Holds reports whether a credential with this ID is still in force.
@@ -290,14 +324,14 @@ func (t *Tokens) known(user []byte) string {
 // credential's token and the process key produce, at position nonce. The
 // same call undoes it. Each nonce must be used for one message only.
 func (c *Credential) Mask(b []byte, nonce uint64) {
-	var in [labelSize + 32 + 8]byte
-	n := copy(in[:], labelMask[:])
+	sl := c.work.get()
+	defer sl.put()
+	in, pad := sl.buf[:labelSize+32+8], sl.buf[slotSize/2:slotSize/2+32]
+	n := copy(in, labelMask[:])
 	n += copy(in[n:], c.own[:])
 	binary.LittleEndian.PutUint64(in[n:], nonce)
-	pad := sha3.Sum256(in[:])
-	clear(in[:])
+	sl.hash(pad, in)
 	subtle.XORBytes(b, b, pad[:len(b)])
-	clear(pad[:])
 }
 
 // Wipe forgets the credential's token-derived key.

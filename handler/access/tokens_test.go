@@ -98,7 +98,8 @@ func MustNewTokens(tb testing.TB, fixed []string, path string) *Tokens {
 
 func checkUser(tb testing.TB, tok *Tokens, user, token, want string, ok bool) Credential {
 	tb.Helper()
-	c, got := tok.Check(basic(user, token))
+	var c Credential
+	got := tok.Check(basic(user, token), &c)
 	if got != ok || c.User != want {
 		tb.Errorf("Check(%s:%s) = %q, %v; want %q, %v", user, token, c.User, got, want, ok)
 	}
@@ -122,7 +123,7 @@ func TestTokens(t *testing.T) {
 		if none.Required() {
 			t.Error("a nil table requires tokens")
 		}
-		if _, ok := none.Check(basic("alice", alice1)); ok {
+		if none.Check(basic("alice", alice1), new(Credential)) {
 			t.Error("a nil table accepted a credential")
 		}
 	})
@@ -151,7 +152,7 @@ func TestTokens(t *testing.T) {
 		checkUser(t, tok, "alice", alice1+"x", "alice", false)
 		checkUser(t, tok, "alice", "short", "alice", false)
 		checkUser(t, tok, "ALICE", alice1, "", false)
-		if c, ok := tok.Check([]byte("Bearer " + alice1)); ok || c.User != "" {
+		if c := new(Credential); tok.Check([]byte("Bearer "+alice1), c) || c.User != "" {
 			t.Errorf("a bearer token was accepted as %q", c.User)
 		}
 	})
@@ -239,9 +240,10 @@ func TestTokens(t *testing.T) {
 
 func TestCredentialMask(t *testing.T) {
 	tok := MustNewTokens(t, []string{"alice:alice-first-token-0001", "bob:bob-only-token-000003"}, "")
-	a, _ := tok.Check(basic("alice", "alice-first-token-0001"))
-	a2, _ := tok.Check(basic("alice", "alice-first-token-0001"))
-	b, _ := tok.Check(basic("bob", "bob-only-token-000003"))
+	var a, a2, b Credential
+	tok.Check(basic("alice", "alice-first-token-0001"), &a)
+	tok.Check(basic("alice", "alice-first-token-0001"), &a2)
+	tok.Check(basic("bob", "bob-only-token-000003"), &b)
 	const plain = "0123456789abcdefghjkmnpqrstvwxyz"
 	buf := []byte(plain)
 	a.Mask(buf, 7)

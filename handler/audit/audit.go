@@ -16,7 +16,6 @@
 package audit
 
 import (
-	"crypto/sha3"
 	"encoding/hex"
 	"io"
 	"net/netip"
@@ -25,6 +24,8 @@ import (
 	"time"
 
 	"github.com/awnumar/memguard"
+
+	"otslite/handler/access"
 )
 
 // What happened: the action an event is about.
@@ -213,7 +214,8 @@ func (t *Trail) Ref(ref [16]byte) string {
 	n := copy(in[:], "auditref")
 	n += copy(in[n:], t.key.Bytes())
 	copy(in[n:], ref[:])
-	sum := sha3.Sum256(in[:])
+	var sum [32]byte
+	access.Hash(&sum, in[:])
 	clear(in[:])
 	return hex.EncodeToString(sum[:6])
 }
