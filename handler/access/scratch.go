@@ -4,6 +4,8 @@ import (
 	"crypto/sha3"
 
 	"github.com/awnumar/memguard"
+
+	"otslite/store"
 )
 
 // Where credentials are worked on. A presented token is decoded, hashed
@@ -11,8 +13,8 @@ import (
 // never in stack buffers: when a goroutine's stack grows, Go copies it
 // and frees the old one without wiping it, so a stack buffer cannot be
 // relied on to be the only copy. After each use the stack just below the
-// caller is overwritten (burnStack), for what the permutation's own frame
-// left there.
+// caller is overwritten (store.ScrubStack), for what the permutation's own
+// frame left there.
 
 const (
 	slotSize  = 1024 // a decoded credential and a hash input: 2 × 425 bytes at most
@@ -55,7 +57,7 @@ func (sl slot) put() {
 	clear(sl.buf)
 	sl.h.Reset()
 	sl.s.free <- sl.i
-	burnStack()
+	store.ScrubStack()
 }
 
 // hash writes SHAKE256(in), len(out) bytes, into out. The sponge squeezes
@@ -69,15 +71,3 @@ func (sl slot) hash(out, in []byte) {
 }
 
 func (s *scratch) destroy() { s.mem.Destroy() }
-
-// burnStack overwrites 4 KiB of the stack below its caller, where the
-// frames of the calls just made (hashing, decoding) lie dead.
-//
-//go:noinline
-func burnStack() byte {
-	var b [4 << 10]byte
-	return touch(b[:])
-}
-
-//go:noinline
-func touch(b []byte) byte { return b[0] ^ b[len(b)-1] }
