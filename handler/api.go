@@ -249,22 +249,17 @@ func (h *Handler) created(action string, c *caller, r *store.Receipt) {
 }
 
 func (h *Handler) share(ctx *fasthttp.RequestCtx) {
-	if e := h.limit(ctx, kindCreate, audit.Create); e != nil {
-		h.writeError(ctx, e, nil)
+	c, ok := h.creating(ctx, audit.Create)
+	if !ok {
 		return
 	}
-	c, e := h.creator(ctx, audit.Create)
 	defer c.done()
-	if e != nil {
-		h.writeError(ctx, e, nil)
-		return
-	}
 	f, err := readFields(ctx)
 	if err != nil {
 		h.writeError(ctx, h.errorFor(opCreate, err), nil)
 		return
 	}
-	o, pass, err := h.createOptions(c, &f)
+	o, pass, err := h.createOptions(&c, &f)
 	defer pass.Release()
 	if err == nil && (f.has&hasSecret == 0 || f.secret.IsEmpty()) {
 		err = errNothingToShare
@@ -284,7 +279,7 @@ func (h *Handler) share(ctx *fasthttp.RequestCtx) {
 		h.writeError(ctx, h.errorFor(opCreate, err), nil)
 		return
 	}
-	h.created(audit.Create, c, &r)
+	h.created(audit.Create, &c, &r)
 	b := newBody()
 	b.head = h.appendReceipt(b.head, &r)
 	r.Wipe()
@@ -298,16 +293,11 @@ const (
 )
 
 func (h *Handler) generate(ctx *fasthttp.RequestCtx) {
-	if e := h.limit(ctx, kindCreate, audit.Generate); e != nil {
-		h.writeError(ctx, e, nil)
+	c, ok := h.creating(ctx, audit.Generate)
+	if !ok {
 		return
 	}
-	c, e := h.creator(ctx, audit.Generate)
 	defer c.done()
-	if e != nil {
-		h.writeError(ctx, e, nil)
-		return
-	}
 	f, err := readFields(ctx)
 	if err != nil {
 		h.writeError(ctx, h.errorFor(opCreate, err), nil)
@@ -320,7 +310,7 @@ func (h *Handler) generate(ctx *fasthttp.RequestCtx) {
 			return
 		}
 	}
-	o, pass, err := h.createOptions(c, &f)
+	o, pass, err := h.createOptions(&c, &f)
 	defer pass.Release()
 	if err != nil {
 		h.writeError(ctx, h.errorFor(opCreate, err), nil)
@@ -341,7 +331,7 @@ func (h *Handler) generate(ctx *fasthttp.RequestCtx) {
 		h.writeError(ctx, h.errorFor(opCreate, err), nil)
 		return
 	}
-	h.created(audit.Generate, c, &r)
+	h.created(audit.Generate, &c, &r)
 	b := newBody()
 	b.head = h.appendReceipt(b.head, &r)
 	r.Wipe()
@@ -364,11 +354,11 @@ func (h *Handler) reveal(ctx *fasthttp.RequestCtx, key []byte) {
 	}
 	ref := h.secretRef(key)
 	if len(key) < store.MinKeyLen {
-		h.record(audit.Reveal, ref, c, audit.Unknown)
+		h.record(audit.Reveal, ref, &c, audit.Unknown)
 		h.writeError(ctx, errShortKey, key)
 		return
 	}
-	if e := h.mayOpen(audit.Reveal, ref, c); e != nil {
+	if e := h.mayOpen(audit.Reveal, ref, &c); e != nil {
 		h.writeError(ctx, e, key)
 		return
 	}
@@ -382,7 +372,9 @@ func (h *Handler) reveal(ctx *fasthttp.RequestCtx, key []byte) {
 	if err == nil {
 		value, err = h.store.Reveal(key, pass.Bytes(), c.addr)
 	}
-	h.record(audit.Reveal, ref, c, outcome(err, pass))
+	if h.cfg.Audit != nil {
+		h.record(audit.Reveal, ref, &c, outcome(err, pass))
+	}
 	if err != nil {
 		h.writeError(ctx, h.errorFor(opReveal, err), key)
 		return
@@ -410,20 +402,24 @@ func (h *Handler) secretRef(key []byte) string {
 
 // outcome names the result of a reveal or burn for the audit trail.
 func outcome(err error, pass *store.Plain) string {
-	var lock *store.LockoutError
 	switch {
 	case err == nil:
 		return audit.OK
 	case errors.Is(err, store.ErrNotFound):
 		return audit.Unknown
-	case errors.As(err, &lock):
-		return audit.LockedOut
 	case errors.Is(err, store.ErrPassphrase) && pass == nil:
 		return audit.NoPassphrase
 	case errors.Is(err, store.ErrPassphrase):
 		return audit.WrongPassphrase
+	case lockedOut(err):
+		return audit.LockedOut
 	}
 	return audit.Failed
+}
+
+func lockedOut(err error) bool {
+	var lock *store.LockoutError
+	return errors.As(err, &lock)
 }
 
 func (h *Handler) receipt(ctx *fasthttp.RequestCtx, key []byte) {
@@ -464,7 +460,7 @@ func (h *Handler) burn(ctx *fasthttp.RequestCtx, key []byte) {
 		return
 	}
 	if len(key) < store.MinKeyLen {
-		h.record(audit.Burn, "", c, audit.Unknown)
+		h.record(audit.Burn, "", &c, audit.Unknown)
 		h.writeError(ctx, errShortKey, nil)
 		return
 	}
@@ -487,7 +483,7 @@ func (h *Handler) burn(ctx *fasthttp.RequestCtx, key []byte) {
 		if ok {
 			name = h.cfg.Audit.Ref(ref)
 		}
-		h.record(audit.Burn, name, c, outcome(err, pass))
+		h.record(audit.Burn, name, &c, outcome(err, pass))
 	}
 	if err != nil {
 		h.writeError(ctx, h.errorFor(opBurn, err), nil)
@@ -510,8 +506,8 @@ func (h *Handler) peek(ctx *fasthttp.RequestCtx, key []byte) {
 		h.writeError(ctx, e, nil)
 		return
 	}
-	c := &caller{addr: h.clientAddr(ctx)}
-	if e := h.mayOpen(audit.Peek, h.secretRef(key), c); e != nil {
+	c := caller{addr: h.clientAddr(ctx)}
+	if e := h.mayOpen(audit.Peek, h.secretRef(key), &c); e != nil {
 		h.writeError(ctx, e, nil)
 		return
 	}

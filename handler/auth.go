@@ -61,21 +61,21 @@ func (c *caller) done() { c.cred.Wipe() }
 // refuses requests without an accepted one. action names the request in
 // the audit trail. The caller is returned even on failure (for its
 // address); call done on it either way.
-func (h *Handler) identify(ctx *fasthttp.RequestCtx, action string, required bool) (*caller, *Error) {
-	c := &caller{addr: h.clientAddr(ctx)}
+func (h *Handler) identify(ctx *fasthttp.RequestCtx, action string, required bool) (c caller, e *Error) {
+	c.addr = h.clientAddr(ctx)
 	header := ctx.Request.Header.PeekBytes(hdrAuthorization)
 	if len(header) == 0 {
 		if required {
-			h.record(action, "", c, audit.DeniedToken)
+			h.record(action, "", &c, audit.DeniedToken)
 			return c, errNotAuthorized
 		}
 		return c, nil
 	}
-	if e := h.authBlocked(action, c); e != nil {
+	if e := h.authBlocked(action, &c); e != nil {
 		return c, e
 	}
 	if !h.cfg.Tokens.Check(header, &c.cred) {
-		h.authFailed(action, c)
+		h.authFailed(action, &c)
 		return c, errNotAuthorized
 	}
 	c.authed = true
@@ -103,16 +103,16 @@ func (h *Handler) authFailed(action string, c *caller) {
 // admin checks the admin token: "Authorization: Bearer <token>", or Basic
 // with the token as password (any username). It is compared in constant
 // time through its hash.
-func (h *Handler) admin(ctx *fasthttp.RequestCtx, action string) (*caller, *Error) {
-	c := &caller{addr: h.clientAddr(ctx)}
-	if e := h.authBlocked(action, c); e != nil {
+func (h *Handler) admin(ctx *fasthttp.RequestCtx, action string) (c caller, e *Error) {
+	c.addr = h.clientAddr(ctx)
+	if e := h.authBlocked(action, &c); e != nil {
 		return c, e
 	}
 	if h.cfg.AdminToken != "" && h.isAdmin(ctx.Request.Header.PeekBytes(hdrAuthorization)) {
 		c.cred.User = "admin"
 		return c, nil
 	}
-	h.authFailed(action, c)
+	h.authFailed(action, &c)
 	return c, errNotAuthorized
 }
 

@@ -27,7 +27,7 @@ func (h *Handler) end(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	h.logf("session ended by the operator from %s", c.addr)
-	h.record(audit.End, "", c, audit.OK)
+	h.record(audit.End, "", &c, audit.OK)
 	h.writeJSON(ctx, append(newBody().head, `{"status":"ending"}`...))
 	if h.cfg.EndSession != nil {
 		h.cfg.EndSession()

@@ -22,18 +22,26 @@ var (
 	errRevealDenied = &Error{Status: 403, Message: "Opening secrets is not allowed from your address"}
 )
 
-// creator identifies a request that creates a secret and applies the
-// create policy. Call done on the caller whatever the outcome.
-func (h *Handler) creator(ctx *fasthttp.RequestCtx, action string) (*caller, *Error) {
+// creating starts a request that creates a secret: it applies the rate
+// limit, identifies the caller and applies the create policy. On refusal
+// it answers and returns false; otherwise the caller must call done on
+// what it returns.
+func (h *Handler) creating(ctx *fasthttp.RequestCtx, action string) (caller, bool) {
+	if e := h.limit(ctx, kindCreate, action); e != nil {
+		h.writeError(ctx, e, nil)
+		return caller{}, false
+	}
 	c, e := h.identify(ctx, action, h.cfg.Tokens.Required())
+	if e == nil && !allowed(h.cfg.CreateAllow, c.addr) {
+		h.record(action, "", &c, audit.DeniedNetwork)
+		e = errCreateDenied
+	}
 	if e != nil {
-		return c, e
+		c.done()
+		h.writeError(ctx, e, nil)
+		return caller{}, false
 	}
-	if !allowed(h.cfg.CreateAllow, c.addr) {
-		h.record(action, "", c, audit.DeniedNetwork)
-		return c, errCreateDenied
-	}
-	return c, nil
+	return c, true
 }
 
 // mayOpen applies the reveal policy to a request that opens (or asks
