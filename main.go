@@ -120,7 +120,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		MaxSecrets:    cfg.MaxSecrets,
 		MaxBytes:      cfg.MaxBytes,
 		LockedBytes:   budget.Bytes,
-		Expired:       handler.Expired(trail),
+		Expired:       handler.AuditExpiry(trail),
 	})
 	if err != nil {
 		ln.Close()

@@ -9,7 +9,6 @@ import (
 
 	"github.com/valyala/fasthttp"
 
-	"otslite/handler/access"
 	"otslite/handler/audit"
 	"otslite/handler/params"
 	"otslite/store"
@@ -17,10 +16,7 @@ import (
 
 // The v1 endpoints. See ../shared/ots-v1-api.md for the contract kept here.
 
-var (
-	statusJSON = []byte(`{"status":"nominal","locale":"en"}`)
-	anon       = []byte(access.Anonymous)
-)
+var statusJSON = []byte(`{"status":"nominal","locale":"en"}`)
 
 func (h *Handler) status(ctx *fasthttp.RequestCtx) {
 	c, e := h.identify(ctx, audit.Status, false)

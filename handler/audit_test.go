@@ -28,7 +28,7 @@ func withAudit(tb testing.TB, out *syncBuffer) (option, *audit.Trail) {
 	tb.Cleanup(trail.Close)
 	return func(c *testConfig) {
 		c.handler.Audit = trail
-		c.store.Expired = Expired(trail)
+		c.store.Expired = AuditExpiry(trail)
 	}, trail
 }
 

@@ -17,6 +17,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"crypto/subtle"
+	"errors"
 	"net/netip"
 
 	"github.com/valyala/fasthttp"
@@ -51,7 +52,7 @@ func (c *caller) custID() string {
 	if c.authed {
 		return c.cred.User
 	}
-	return string(anon)
+	return access.Anonymous
 }
 
 // done forgets what the credential derived from the token.
@@ -134,15 +135,33 @@ func (h *Handler) isAdmin(header []byte) bool {
 	return eq
 }
 
-// Expired returns the store's hook (store.Config.Expired) that puts
+// AuditExpiry returns the store's hook (store.Config.Expired) that puts
 // secrets expiring unread in the audit trail.
-func Expired(trail *audit.Trail) func(store.Ref, string) {
+func AuditExpiry(trail *audit.Trail) func(store.Ref, string) {
 	return func(ref store.Ref, custID string) {
 		if custID == access.Anonymous {
 			custID = ""
 		}
 		trail.Record(audit.Event{Event: audit.Expire, Ref: trail.Ref(ref), User: custID, Outcome: audit.OK})
 	}
+}
+
+// ReloadTokens reads the token file again (see access.Tokens.Reload) and
+// forgets what credentials that are no longer in force had listed. It
+// returns how many tokens the file holds.
+func (h *Handler) ReloadTokens() (int, error) {
+	if h.cfg.Tokens == nil {
+		return 0, errors.New("no tokens are configured")
+	}
+	n, err := h.cfg.Tokens.Reload()
+	outcome := audit.OK
+	if err != nil {
+		outcome = audit.Failed
+	} else {
+		h.recents.prune(h.cfg.Tokens.Holds)
+	}
+	h.record(audit.Reload, "", &caller{}, outcome)
+	return n, err
 }
 
 // record adds an event about a request to the audit trail.

@@ -130,21 +130,3 @@ func (h *Handler) recent(ctx *fasthttp.RequestCtx) {
 	h.recents.drop(c.cred.ID, gone)
 	h.writeBody(ctx, b)
 }
-
-// ReloadTokens reads the token file again (see access.Tokens.Reload) and
-// forgets what credentials that are no longer in force had listed. It
-// returns how many tokens the file holds.
-func (h *Handler) ReloadTokens() (int, error) {
-	if h.cfg.Tokens == nil {
-		return 0, errors.New("no tokens are configured")
-	}
-	n, err := h.cfg.Tokens.Reload()
-	outcome := audit.OK
-	if err != nil {
-		outcome = audit.Failed
-	} else {
-		h.recents.prune(h.cfg.Tokens.Holds)
-	}
-	h.record(audit.Reload, "", &caller{}, outcome)
-	return n, err
-}
