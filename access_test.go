@@ -471,3 +471,73 @@ func TestRunQuietAudit(t *testing.T) {
 		})
 	}
 }
+
+// TestLockedMemoryLimit runs the release binary as an unprivileged user
+// with the 8 MiB of locked memory Docker allows by default, with create
+// tokens and the audit trail (which lock memory of their own beside the
+// store's arena): it must start, check tokens and end cleanly.
+func TestLockedMemoryLimit(t *testing.T) {
+	needRoot(t)
+	prlimit, err := exec.LookPath("prlimit")
+	if err != nil {
+		t.Fatal("prlimit (util-linux) is needed to set the child's locked-memory limit")
+	}
+	dir, err := os.MkdirTemp("", "otslite-memlock") // nobody must reach it
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bin, err := os.ReadFile(scanBinary(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const token = "locked-memory-token-01"
+	if err := os.WriteFile(filepath.Join(dir, "otslite"), bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "tokens"), []byte("alice:"+token+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	addr := freePort(t)
+	var stderr syncBuffer
+	cmd := exec.Command(prlimit, "--memlock=8388608:8388608", filepath.Join(dir, "otslite"),
+		"--listen", addr, "--token-file", filepath.Join(dir, "tokens"), "--admin-token", "locked-memory-admin-02")
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	t.Cleanup(func() { cmd.Process.Kill(); <-exited })
+	j := &jailed{cmd: cmd, base: "http://" + addr, stderr: &stderr, exited: exited}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		if resp, err := http.Get(j.base + "/api/v1/status"); err == nil {
+			resp.Body.Close()
+			break
+		}
+		select {
+		case <-exited:
+			t.Fatalf("otslite exited at startup:\n%s", stderr.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("otslite did not start:\n%s", stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !strings.Contains(stderr.String(), "(limit 8 MiB)") {
+		t.Fatalf("the limit did not apply:\n%s", stderr.String())
+	}
+	c := clientAt("127.0.0.1")
+	mustOK(t, j.call(t, c, "POST", "/api/v1/share", basic("alice", token), url.Values{"secret": {"x"}}))
+	mustRefuse(t, j.call(t, c, "POST", "/api/v1/share", basic("alice", token+"x"), url.Values{"secret": {"x"}}), 401, "")
+	mustOKRaw(t, j.call(t, c, "GET", "/api/otslite/audit", "Bearer locked-memory-admin-02", nil))
+	if code := j.stop(t); code != exitOK || strings.Contains(stderr.String(), "panic") {
+		t.Errorf("exit code %d:\n%s", code, stderr.String())
+	}
+}

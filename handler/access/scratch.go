@@ -1,7 +1,9 @@
 package access
 
 import (
+	"crypto/rand"
 	"crypto/sha3"
+	"io"
 
 	"github.com/awnumar/memguard"
 
@@ -15,29 +17,45 @@ import (
 // relied on to be the only copy. After each use the stack just below the
 // caller is overwritten (store.ScrubStack), for what the permutation's own
 // frame left there.
+//
+// The process key and the slots share one page of locked memory: the
+// store budgets nearly all the memory the process may lock for its arena,
+// and leaves a few pages for keys like these.
 
 const (
 	slotSize  = 1024 // a decoded credential and a hash input: 2 × 425 bytes at most
-	slotCount = 64   // credentials checked at once; more wait
+	slotCount = 3    // credentials worked on at once; more wait (each takes microseconds)
+	lockedLen = keySize + slotCount*slotSize
 )
 
-// A hash input (label, process key, credential) fits in half a slot.
-var _ [slotSize/2 - hashInput]struct{}
+// A hash input (label, process key, credential) fits in half a slot, and
+// the key and the slots in one page.
+var (
+	_ [slotSize/2 - hashInput]struct{}
+	_ [4096 - lockedLen]struct{}
+)
 
 type scratch struct {
-	mem  *memguard.LockedBuffer
+	mem  *memguard.LockedBuffer // [0:keySize] the process key, then the slots
 	free chan int
 	h    [slotCount]*sha3.SHAKE
 }
 
-func newScratch() *scratch {
-	s := &scratch{mem: memguard.NewBuffer(slotSize * slotCount), free: make(chan int, slotCount)}
+func newScratch() (*scratch, error) {
+	s := &scratch{mem: memguard.NewBuffer(lockedLen), free: make(chan int, slotCount)}
+	if _, err := io.ReadFull(rand.Reader, s.key()); err != nil {
+		s.mem.Destroy()
+		return nil, err
+	}
 	for i := range slotCount {
 		s.h[i] = sha3.NewSHAKE256()
 		s.free <- i
 	}
-	return s
+	return s, nil
 }
+
+// key is the process key that tokens are hashed with.
+func (s *scratch) key() []byte { return s.mem.Bytes()[:keySize] }
 
 // slot is one scratch area and its hash state; put it back when done.
 type slot struct {
@@ -49,7 +67,8 @@ type slot struct {
 
 func (s *scratch) get() slot {
 	i := <-s.free
-	return slot{buf: s.mem.Bytes()[i*slotSize : (i+1)*slotSize], h: s.h[i], i: i, s: s}
+	at := keySize + i*slotSize
+	return slot{buf: s.mem.Bytes()[at : at+slotSize], h: s.h[i], i: i, s: s}
 }
 
 // put wipes the slot, resets its hash and returns it.

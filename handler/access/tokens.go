@@ -26,8 +26,6 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
-
-	"github.com/awnumar/memguard"
 )
 
 // MaxTokenFile is the largest token file read.
@@ -55,8 +53,7 @@ type entry struct {
 // in the environment (fixed for the process's life) and those read from
 // the token file (read again by Reload). Safe for concurrent use.
 type Tokens struct {
-	key   *memguard.LockedBuffer
-	work  *scratch
+	work  *scratch // the process key and room to work on credentials
 	fixed []entry
 	path  string
 
@@ -67,8 +64,11 @@ type Tokens struct {
 // NewTokens hashes the fixed "user:token" entries and reads the token file
 // at path ("" for none).
 func NewTokens(fixed []string, path string) (*Tokens, error) {
-	t := &Tokens{key: memguard.NewBufferRandom(keySize), work: newScratch(), path: path}
-	t.key.Freeze()
+	work, err := newScratch()
+	if err != nil {
+		return nil, fmt.Errorf("failed to draw the token key: %w", err)
+	}
+	t := &Tokens{work: work, path: path}
 	for i, s := range fixed {
 		line := []byte(s)
 		user, token, err := ParseToken(line)
@@ -92,10 +92,7 @@ func NewTokens(fixed []string, path string) (*Tokens, error) {
 
 // Close wipes the process key and the scratch memory. Nothing checks
 // afterwards.
-func (t *Tokens) Close() {
-	t.key.Destroy()
-	t.work.destroy()
-}
+func (t *Tokens) Close() { t.work.destroy() }
 
 // Required reports whether creating needs a token: whenever tokens were
 // configured, even if the token file now lists none (an emptied file
@@ -235,7 +232,7 @@ func (t *Tokens) sum(out *[32]byte, label [labelSize]byte, user, token []byte) {
 func (t *Tokens) sumIn(sl slot, out []byte, label [labelSize]byte, user, token []byte) {
 	in := sl.buf[slotSize/2:]
 	n := copy(in, label[:])
-	n += copy(in[n:], t.key.Bytes())
+	n += copy(in[n:], t.work.key())
 	n += copy(in[n:], user)
 	in[n] = ':'
 	n++
