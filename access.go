@@ -65,11 +65,10 @@ func (a *accessSetup) trail(stderr io.Writer) *audit.Trail {
 // reloadOnHangup re-reads the token file on every SIGHUP until stopped.
 // Secrets, connections and requests under way are not touched; if the
 // file cannot be read, the tokens in force stay. Without a token file,
-// SIGHUP keeps its usual meaning.
-func reloadOnHangup(h *handler.Handler, tokens *access.Tokens, logger *log.Logger) (stop func()) {
-	if tokens == nil || tokens.Path() == "" {
-		return func() {}
-	}
+// SIGHUP keeps its usual meaning, a hang-up, and calls end: the session
+// ends as on SIGTERM, with the wipe.
+func reloadOnHangup(h *handler.Handler, tokens *access.Tokens, logger *log.Logger, end func()) (stop func()) {
+	reload := tokens != nil && tokens.Path() != ""
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -81,6 +80,11 @@ func reloadOnHangup(h *handler.Handler, tokens *access.Tokens, logger *log.Logge
 			case <-ctx.Done():
 				return
 			case <-hup:
+			}
+			if !reload {
+				logger.Print("SIGHUP: no --token-file to re-read; ending the session")
+				end()
+				continue
 			}
 			if n, err := h.ReloadTokens(); err != nil {
 				logger.Printf("SIGHUP: --token-file: %v; the tokens in force stay", err)

@@ -347,6 +347,18 @@ func TestLifecycleSignal(t *testing.T) {
 		t.Logf("SIGTERM: exited %s after the in-flight request finished", p.at.Sub(done).Round(time.Millisecond))
 		mustSummary(t, p, "signal", "1 created, 0 revealed, 0 burned, 0 expired, 1 wiped unread")
 	})
+	t.Run("SIGHUPWithoutTokenFileEnds", func(t *testing.T) {
+		t.Parallel()
+		p := MustStartBinary(t, nil)
+		p.mustShare(t, url.Values{"secret": {"hung up"}})
+		p.cmd.Process.Signal(syscall.SIGHUP)
+		sent := time.Now()
+		if code := p.MustExit(t, 15*time.Second); code != exitOK {
+			t.Errorf("exit code %d, want 0", code)
+		}
+		t.Logf("SIGHUP: exited %s after it", p.at.Sub(sent).Round(time.Millisecond))
+		mustSummary(t, p, "signal", "1 created, 0 revealed, 0 burned, 0 expired, 1 wiped unread")
+	})
 	t.Run("SecondSignalExitsAtOnce", func(t *testing.T) {
 		t.Parallel()
 		p := MustStartBinary(t, nil, "--grace", "30s")

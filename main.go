@@ -181,6 +181,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}
 	h := handler.New(st, ui, hcfg)
 	srv := h.NewServer()
+	// SIGHUP is caught before anything is served (its default would kill
+	// the process without the wipe).
+	ctx, hangUp := context.WithCancel(ctx)
+	defer hangUp()
+	stopReload := reloadOnHangup(h, acc.tokens, logger, hangUp)
+	defer stopReload()
 
 	logger.Printf("open %s/ to share a secret", cfg.PublicURL)
 	for _, line := range cfg.Summary() {
@@ -215,8 +221,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		go func() { served <- redirect.Serve(rln) }()
 	}
 	trail.Record(audit.Event{Event: audit.SessionStart, Outcome: audit.OK})
-	stopReload := reloadOnHangup(h, acc.tokens, logger)
-	defer stopReload()
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}

@@ -25,7 +25,9 @@ func (h *Handler) clientAddr(ctx *fasthttp.RequestCtx) netip.Addr {
 		hop := bytes.TrimSpace(xff[i+1:])
 		xff = xff[:max(i, 0)]
 		a, err := netip.ParseAddr(string(hop))
-		if err != nil {
+		if err != nil || a.Zone() != "" {
+			// A zoned address names an interface of the sender's, not
+			// a client; it is as good as malformed here.
 			return addr
 		}
 		addr = a.Unmap()
