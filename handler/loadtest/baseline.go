@@ -1,0 +1,96 @@
+package main
+
+import (
+	"math/rand/v2"
+	"sync"
+
+	"github.com/valyala/fasthttp"
+)
+
+// The baseline is the ceiling otslite is measured against: a bare fasthttp
+// server doing the same create+reveal flow with a map, no crypto, no
+// memory protection and no extra headers. Keys are 32 characters like
+// otslite's, drawn from a fast non-cryptographic source.
+
+const keyAlphabet = "0123456789abcdefghjkmnpqrstvwxyz"
+
+type baseline struct {
+	mu      sync.Mutex
+	secrets map[[32]byte][]byte
+}
+
+func newBaseline() *baseline {
+	return &baseline{secrets: make(map[[32]byte][]byte)}
+}
+
+func (b *baseline) server() *fasthttp.Server {
+	return &fasthttp.Server{Handler: b.serve}
+}
+
+func (b *baseline) serve(ctx *fasthttp.RequestCtx) {
+	path := ctx.Path()
+	switch {
+	case string(path) == "/api/v1/share" && ctx.IsPost():
+		b.share(ctx)
+	case len(path) == len("/api/v1/secret/")+32 && string(path[:len("/api/v1/secret/")]) == "/api/v1/secret/" && ctx.IsPost():
+		b.reveal(ctx, path[len("/api/v1/secret/"):])
+	case string(path) == "/api/v1/status":
+		ctx.SetContentType("application/json")
+		ctx.SetBodyString(`{"status":"nominal","locale":"en"}`)
+	default:
+		ctx.Error(`{"message":"Not Found"}`, fasthttp.StatusNotFound)
+	}
+}
+
+func (b *baseline) share(ctx *fasthttp.RequestCtx) {
+	secret := ctx.PostArgs().Peek("secret")
+	if len(secret) == 0 {
+		ctx.Error(`{"message":"You did not provide anything to share"}`, fasthttp.StatusNotFound)
+		return
+	}
+	var key, receipt [32]byte
+	randomKey(&key)
+	randomKey(&receipt)
+	b.mu.Lock()
+	b.secrets[key] = append([]byte(nil), secret...)
+	b.mu.Unlock()
+	ctx.SetContentType("application/json")
+	out := ctx.Response.BodyWriter()
+	w := func(s string) { _, _ = out.Write([]byte(s)) }
+	w(`{"custid":"anon","metadata_key":"`)
+	_, _ = out.Write(receipt[:])
+	w(`","secret_key":"`)
+	_, _ = out.Write(key[:])
+	w(`","ttl":3600}`)
+}
+
+func (b *baseline) reveal(ctx *fasthttp.RequestCtx, k []byte) {
+	var key [32]byte
+	copy(key[:], k)
+	b.mu.Lock()
+	secret, ok := b.secrets[key]
+	delete(b.secrets, key)
+	b.mu.Unlock()
+	if !ok {
+		ctx.Error(`{"message":"Unknown secret"}`, fasthttp.StatusNotFound)
+		return
+	}
+	ctx.SetContentType("application/json")
+	body := make([]byte, 0, len(secret)+96)
+	body = append(body, `{"value":"`...)
+	body = append(body, secret...) // the load sends JSON-safe characters only
+	body = append(body, `","secret_key":"`...)
+	body = append(body, key[:]...)
+	body = append(body, `"}`...)
+	ctx.SetBody(body)
+}
+
+func randomKey(k *[32]byte) {
+	for i := 0; i < len(k); i += 12 {
+		v := rand.Uint64()
+		for j := i; j < min(i+12, len(k)); j++ {
+			k[j] = keyAlphabet[v&31]
+			v >>= 5
+		}
+	}
+}

@@ -1,0 +1,456 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+)
+
+// The comparison: the release binary and the baseline, each pinned to one
+// CPU, driven by the generator pinned to another, in one run; repeated, and
+// summarised as medians with ranges.
+
+type compareConfig struct {
+	Runs        int
+	Clients     []int
+	Duration    time.Duration
+	Warmup      time.Duration
+	SecretSize  int
+	Stored      int // secrets stored for the RSS measure
+	PassClients int // passphrase clients in the mixed run
+	PassPlain   int // plain clients beside them (one of Clients)
+	Starts      int // startups timed per run
+	Bin         string
+	ServerCPU   int
+	LoadCPU     int
+	Verbose     bool
+	Out         io.Writer
+	Log         io.Writer
+}
+
+// runResult is one run's measurements.
+type runResult struct {
+	Base, Ots     map[int]driveResult
+	Loaded        driveResult
+	IdleRSS       int64
+	StoredRSS     int64
+	StoreRate     float64 // creates/s while filling
+	PerSecret     float64 // bytes of RSS per stored secret
+	StartupMedian time.Duration
+}
+
+func compare(cc compareConfig) error {
+	if !slices.Contains(cc.Clients, cc.PassPlain) {
+		return fmt.Errorf("-pass-plain %d must be one of -clients", cc.PassPlain)
+	}
+	if _, err := exec.LookPath("taskset"); err != nil {
+		return errors.New("taskset (util-linux) is needed to pin the processes")
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	tmp, err := os.MkdirTemp("", "otslite-load")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	if cc.Bin == "" {
+		cc.Bin = filepath.Join(tmp, "otslite")
+		fmt.Fprintln(cc.Log, "building the release binary as the Dockerfile does")
+		if err := buildRelease(cc.Bin); err != nil {
+			return err
+		}
+	}
+	fi, err := os.Stat(cc.Bin)
+	if err != nil {
+		return err
+	}
+	load0 := loadAverage()
+	var runs []runResult
+	for i := range cc.Runs {
+		fmt.Fprintf(cc.Log, "run %d of %d (load average %s)\n", i+1, cc.Runs, loadAverage())
+		r, err := cc.run(self)
+		if err != nil {
+			return fmt.Errorf("run %d: %w", i+1, err)
+		}
+		runs = append(runs, r)
+	}
+	cc.report(runs, fi.Size(), load0, loadAverage())
+	return nil
+}
+
+func (cc compareConfig) run(self string) (runResult, error) {
+	r := runResult{Base: map[int]driveResult{}, Ots: map[int]driveResult{}}
+	for _, c := range cc.Clients {
+		res, err := cc.measure(self, cc.startBaseline, c, 0)
+		if err != nil {
+			return r, fmt.Errorf("baseline, %d clients: %w", c, err)
+		}
+		r.Base[c] = res
+		cc.logResult("baseline", c, res)
+		res, err = cc.measure(self, cc.startOtslite, c, 0)
+		if err != nil {
+			return r, fmt.Errorf("otslite, %d clients: %w", c, err)
+		}
+		r.Ots[c] = res
+		cc.logResult("otslite", c, res)
+	}
+	res, err := cc.measure(self, cc.startOtslite, cc.PassPlain, cc.PassClients)
+	if err != nil {
+		return r, fmt.Errorf("otslite under passphrase load: %w", err)
+	}
+	r.Loaded = res
+	cc.logResult("otslite+passphrases", cc.PassPlain, res)
+	if err := cc.measureStore(self, &r); err != nil {
+		return r, fmt.Errorf("stored secrets: %w", err)
+	}
+	var starts []time.Duration
+	for range cc.Starts {
+		s, err := cc.startOtslite()
+		if err != nil {
+			return r, err
+		}
+		starts = append(starts, s.started)
+		s.stop()
+	}
+	slices.Sort(starts)
+	r.StartupMedian = starts[len(starts)/2]
+	fmt.Fprintf(cc.Log, "  startup %v (of %v), idle RSS %s\n", r.StartupMedian, starts, mib(r.IdleRSS))
+	return r, nil
+}
+
+func (cc compareConfig) logResult(what string, clients int, r driveResult) {
+	if !cc.Verbose {
+		return
+	}
+	fmt.Fprintf(cc.Log, "  %-20s %3d clients: %8.0f pairs/s, reveal p50 %6.0f µs p99 %6.0f µs, server CPU %3.0f%%, generator CPU %3.0f%%, passphrase pairs %d (busy %d), errors %d %s\n",
+		what, clients, r.PairsPerSec, r.RevealP50us, r.RevealP99us, 100*r.ServerCPU/r.Seconds, 100*r.CPUSeconds/r.Seconds, r.PassPairs, r.PassBusy, r.Errors, r.FirstError)
+}
+
+// measure starts a fresh server and drives it.
+func (cc compareConfig) measure(self string, start func(...string) (*server, error), clients, passClients int) (driveResult, error) {
+	s, err := start()
+	if err != nil {
+		return driveResult{}, err
+	}
+	defer s.stop()
+	return cc.drive(self, s, "-clients", strconv.Itoa(clients), "-pass-clients", strconv.Itoa(passClients),
+		"-duration", cc.Duration.String(), "-warmup", cc.Warmup.String())
+}
+
+// measureStore fills a fresh server with cc.Stored secrets and reads its
+// RSS before and after.
+func (cc compareConfig) measureStore(self string, r *runResult) error {
+	s, err := cc.startOtslite("--max-secrets", strconv.Itoa(cc.Stored+1000),
+		"--max-bytes", strconv.FormatInt(int64(cc.Stored+1000)*int64(cc.SecretSize), 10))
+	if err != nil {
+		return err
+	}
+	defer s.stop()
+	time.Sleep(time.Second)
+	if r.IdleRSS, err = rss(s.pid()); err != nil {
+		return err
+	}
+	res, err := cc.drive(self, s, "-clients", "64", "-creates", strconv.Itoa(cc.Stored))
+	if err != nil {
+		return err
+	}
+	if res.Creates != int64(cc.Stored) || res.Errors > 0 {
+		return fmt.Errorf("stored %d of %d secrets, %d errors: %s", res.Creates, cc.Stored, res.Errors, res.FirstError)
+	}
+	time.Sleep(2 * time.Second)
+	if r.StoredRSS, err = rss(s.pid()); err != nil {
+		return err
+	}
+	r.StoreRate = float64(res.Creates) / res.Seconds
+	r.PerSecret = float64(r.StoredRSS-r.IdleRSS) / float64(cc.Stored)
+	fmt.Fprintf(cc.Log, "  stored %d secrets at %.0f/s: RSS %s -> %s, %.0f B per secret\n",
+		cc.Stored, r.StoreRate, mib(r.IdleRSS), mib(r.StoredRSS), r.PerSecret)
+	return nil
+}
+
+// drive runs the generator pinned to the load CPU against s.
+func (cc compareConfig) drive(self string, s *server, args ...string) (driveResult, error) {
+	var res driveResult
+	args = append([]string{"-c", strconv.Itoa(cc.LoadCPU), self, "drive", "-addr", s.addr,
+		"-secret", strconv.Itoa(cc.SecretSize), "-pid", strconv.Itoa(s.pid())}, args...)
+	cmd := exec.Command("taskset", args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return res, fmt.Errorf("load generator: %v: %s", err, stderr.Bytes())
+	}
+	if err := json.Unmarshal(out, &res); err != nil {
+		return res, fmt.Errorf("load generator said %q: %w", out, err)
+	}
+	if alive := s.cmd.ProcessState == nil; !alive {
+		return res, fmt.Errorf("server exited: %s", s.log.Bytes())
+	}
+	return res, nil
+}
+
+// server is a pinned server process.
+type server struct {
+	cmd     *exec.Cmd
+	addr    string
+	log     bytes.Buffer
+	started time.Duration // from exec to the first answered request
+}
+
+func (s *server) pid() int { return s.cmd.Process.Pid }
+
+func (s *server) stop() {
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { _ = s.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-done
+	}
+}
+
+func (cc compareConfig) startOtslite(extra ...string) (*server, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	args := append([]string{"--listen", addr, "--rate-limit", "0"}, extra...)
+	return startPinned(cc.ServerCPU, addr, cc.Bin, args...)
+}
+
+func (cc compareConfig) startBaseline(...string) (*server, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	return startPinned(cc.ServerCPU, addr, self, "baseline", "-listen", addr)
+}
+
+// startPinned runs name on cpu and waits until it answers on addr.
+func startPinned(cpu int, addr, name string, args ...string) (*server, error) {
+	s := &server{addr: addr}
+	s.cmd = exec.Command("taskset", append([]string{"-c", strconv.Itoa(cpu), name}, args...)...)
+	s.cmd.Stderr = &s.log
+	t0 := time.Now()
+	if err := s.cmd.Start(); err != nil {
+		return nil, err
+	}
+	deadline := t0.Add(15 * time.Second)
+	for {
+		if statusOK(addr) {
+			s.started = time.Since(t0)
+			return s, nil
+		}
+		if time.Now().After(deadline) {
+			s.stop()
+			return nil, fmt.Errorf("%s did not answer on %s: %s", filepath.Base(name), addr, s.log.Bytes())
+		}
+		time.Sleep(100 * time.Microsecond)
+	}
+}
+
+// statusOK reports whether GET /api/v1/status answers 200 on addr.
+func statusOK(addr string) bool {
+	c := &client{addr: addr, timeout: time.Second}
+	defer c.close()
+	status, _, err := c.do([]byte("GET /api/v1/status HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"))
+	return err == nil && status == 200
+}
+
+func freeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+// buildRelease builds the server exactly as the Dockerfile does.
+func buildRelease(out string) error {
+	gomod, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return fmt.Errorf("go env GOMOD: %w", err)
+	}
+	root := filepath.Dir(strings.TrimSpace(string(gomod)))
+	if strings.TrimSpace(string(gomod)) == "" || strings.TrimSpace(string(gomod)) == os.DevNull {
+		return errors.New("run inside the otslite module, or give -bin")
+	}
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w -buildid=", "-o", out, ".")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build: %v: %s", err, b)
+	}
+	return nil
+}
+
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+func machine() string {
+	model := "unknown CPU"
+	if f, err := os.Open("/proc/cpuinfo"); err == nil {
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+				model = strings.TrimSpace(v)
+				break
+			}
+		}
+		f.Close()
+	}
+	kernel, _ := os.ReadFile("/proc/sys/kernel/osrelease")
+	return fmt.Sprintf("%s, %d CPUs, Linux %s, %s", model, runtime.NumCPU(), strings.TrimSpace(string(kernel)), runtime.Version())
+}
+
+// spread is a median with its range.
+type spread struct{ med, lo, hi float64 }
+
+func spreadOf(v []float64) spread {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	if len(s) == 0 {
+		return spread{}
+	}
+	med := s[len(s)/2]
+	if len(s)%2 == 0 {
+		med = (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
+	return spread{med, s[0], s[len(s)-1]}
+}
+
+// format shows the median with unit, then the range, if any, without.
+func (s spread) format(f func(float64) string, unit string) string {
+	if f(s.lo) == f(s.hi) {
+		return f(s.med) + unit
+	}
+	return f(s.med) + unit + " [" + f(s.lo) + "–" + f(s.hi) + "]"
+}
+
+func collect(runs []runResult, f func(runResult) float64) spread {
+	v := make([]float64, len(runs))
+	for i, r := range runs {
+		v[i] = f(r)
+	}
+	return spreadOf(v)
+}
+
+func mib(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
+
+// row is one line of the table: a figure, the baseline's, their ratio, the
+// target and whether the median meets it.
+type row struct {
+	metric, ots, base, ratio, target string
+	ok                               *bool
+}
+
+func verdict(ok bool) *bool { return &ok }
+
+func (cc compareConfig) rows(runs []runResult, binSize int64) []row {
+	num := func(f float64) string { return strconv.FormatFloat(f, 'f', 0, 64) }
+	dec1 := func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) }
+	ratio := func(f float64) string { return strconv.FormatFloat(f, 'f', 2, 64) }
+	ms := func(f float64) string { return strconv.FormatFloat(f/1000, 'f', 2, 64) }
+	pct := func(f float64) string { return strconv.FormatFloat(100*f, 'f', 0, 64) }
+	mibs := func(f float64) string { return strconv.FormatFloat(f/(1<<20), 'f', 1, 64) }
+	var rows []row
+	for _, c := range cc.Clients {
+		ots := collect(runs, func(r runResult) float64 { return r.Ots[c].PairsPerSec })
+		base := collect(runs, func(r runResult) float64 { return r.Base[c].PairsPerSec })
+		rat := collect(runs, func(r runResult) float64 { return r.Ots[c].PairsPerSec / r.Base[c].PairsPerSec })
+		rows = append(rows, row{fmt.Sprintf("create+reveal pairs/s, %d clients", c), ots.format(num, ""), base.format(num, ""), rat.format(ratio, ""), "≥ 0.70", verdict(rat.med >= 0.70)})
+	}
+	for _, c := range cc.Clients {
+		p50 := collect(runs, func(r runResult) float64 { return r.Ots[c].RevealP50us })
+		b50 := collect(runs, func(r runResult) float64 { return r.Base[c].RevealP50us })
+		p99 := collect(runs, func(r runResult) float64 { return r.Ots[c].RevealP99us })
+		b99 := collect(runs, func(r runResult) float64 { return r.Base[c].RevealP99us })
+		rows = append(rows, row{metric: fmt.Sprintf("reveal p50, %d clients", c), ots: p50.format(ms, " ms"), base: b50.format(ms, " ms")})
+		r99 := row{metric: fmt.Sprintf("reveal p99, %d clients", c), ots: p99.format(ms, " ms"), base: b99.format(ms, " ms")}
+		if c == 64 {
+			r99.target, r99.ok = "≤ 2 ms", verdict(p99.med <= 2000)
+		}
+		rows = append(rows, r99)
+	}
+	for _, c := range cc.Clients {
+		cpu := collect(runs, func(r runResult) float64 { return r.Ots[c].ServerCPU / r.Ots[c].Seconds })
+		bcpu := collect(runs, func(r runResult) float64 { return r.Base[c].ServerCPU / r.Base[c].Seconds })
+		gen := collect(runs, func(r runResult) float64 { return r.Ots[c].CPUSeconds / r.Ots[c].Seconds })
+		bgen := collect(runs, func(r runResult) float64 { return r.Base[c].CPUSeconds / r.Base[c].Seconds })
+		rows = append(rows,
+			row{metric: fmt.Sprintf("server CPU, %d clients", c), ots: cpu.format(pct, "%"), base: bcpu.format(pct, "%")},
+			row{metric: fmt.Sprintf("generator CPU, %d clients", c), ots: gen.format(pct, "%"), base: bgen.format(pct, "%")})
+	}
+	loaded := collect(runs, func(r runResult) float64 { return r.Loaded.PairsPerSec })
+	lrat := collect(runs, func(r runResult) float64 { return r.Loaded.PairsPerSec / r.Ots[cc.PassPlain].PairsPerSec })
+	pass := collect(runs, func(r runResult) float64 { return r.Loaded.PassPerSec })
+	rows = append(rows,
+		row{metric: fmt.Sprintf("pairs/s, %d clients, with %d passphrase clients", cc.PassPlain, cc.PassClients), ots: loaded.format(num, ""), ratio: lrat.format(ratio, "") + " of unloaded", target: "≥ 0.80", ok: verdict(lrat.med >= 0.80)},
+		row{metric: "passphrase pairs/s beside them", ots: pass.format(dec1, "")})
+	per := collect(runs, func(r runResult) float64 { return r.PerSecret })
+	stored := collect(runs, func(r runResult) float64 { return float64(r.StoredRSS) })
+	rate := collect(runs, func(r runResult) float64 { return r.StoreRate })
+	rows = append(rows,
+		row{metric: fmt.Sprintf("RSS per stored %d-byte secret", cc.SecretSize), ots: per.format(num, " B"), target: "≤ 1638 B", ok: verdict(per.med <= 1638)},
+		row{metric: fmt.Sprintf("RSS with %d stored", cc.Stored), ots: stored.format(mibs, " MiB")},
+		row{metric: "creates/s while filling (64 clients)", ots: rate.format(num, "")})
+	start := collect(runs, func(r runResult) float64 { return float64(r.StartupMedian) / float64(time.Millisecond) })
+	idle := collect(runs, func(r runResult) float64 { return float64(r.IdleRSS) })
+	rows = append(rows,
+		row{metric: "start to first served request", ots: start.format(dec1, " ms"), target: "≤ 50 ms", ok: verdict(start.med <= 50)},
+		row{metric: "static binary size", ots: fmt.Sprintf("%.1f MB", float64(binSize)/1e6), target: "≤ 15 MB", ok: verdict(binSize <= 15e6)},
+		row{metric: "idle RSS", ots: idle.format(mibs, " MiB"), target: "≤ 20 MiB", ok: verdict(idle.med <= 20<<20)})
+	return rows
+}
+
+func (cc compareConfig) report(runs []runResult, binSize int64, load0, load1 string) {
+	fmt.Fprintf(cc.Out, "otslite vs bare fasthttp: %d runs; median [min–max]\n", len(runs))
+	fmt.Fprintf(cc.Out, "machine: %s; load average %s at start, %s at end\n", machine(), load0, load1)
+	fmt.Fprintf(cc.Out, "servers pinned to CPU %d, generator to CPU %d; %d-byte secrets; %v measured after %v warm-up\n\n",
+		cc.ServerCPU, cc.LoadCPU, cc.SecretSize, cc.Duration, cc.Warmup)
+	tw := tabwriter.NewWriter(cc.Out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "metric\totslite\tbaseline\tratio\ttarget\t")
+	for _, r := range cc.rows(runs, binSize) {
+		mark := ""
+		if r.ok != nil {
+			mark = "met"
+			if !*r.ok {
+				mark = "MISSED"
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s %s\t\n", r.metric, r.ots, r.base, r.ratio, r.target, mark)
+	}
+	tw.Flush()
+}

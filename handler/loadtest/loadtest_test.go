@@ -1,0 +1,212 @@
+package main
+
+import (
+	"net"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"otslite/assets"
+	"otslite/handler"
+	"otslite/store"
+)
+
+// These tests check that the generator and the baseline do what the
+// comparison relies on; they measure nothing.
+
+// MustServe serves srv on a loopback port until the test ends.
+func MustServe(tb testing.TB, srv *fasthttp.Server, wrap func(net.Listener) net.Listener) string {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = srv.Serve(wrap(ln))
+	}()
+	tb.Cleanup(func() {
+		_ = srv.Shutdown()
+		<-done
+	})
+	return ln.Addr().String()
+}
+
+func plainListener(ln net.Listener) net.Listener { return ln }
+
+// MustOpenOtslite serves the real handler on loopback, with a cheap
+// passphrase hash so the race detector keeps up.
+func MustOpenOtslite(tb testing.TB) string {
+	tb.Helper()
+	st, err := store.New(store.Config{
+		MaxSecrets: 1 << 16,
+		MaxBytes:   1 << 28,
+		Hash:       store.HashParams{MemoryKiB: 64, Time: 1, Threads: 1},
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { st.Close(time.Second) })
+	ui, err := assets.Load()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	h := handler.New(st, ui, handler.Config{PublicURL: "http://127.0.0.1"})
+	return MustServe(tb, h.NewServer(), func(ln net.Listener) net.Listener { return h.Listener(ln, nil) })
+}
+
+func TestDrive(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		addr func(testing.TB) string
+		pass int
+	}{
+		{"Baseline", func(tb testing.TB) string { return MustServe(tb, newBaseline().server(), plainListener) }, 0},
+		{"Otslite", MustOpenOtslite, 0},
+		{"OtslitePassphrase", MustOpenOtslite, 1},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			res, err := drive(driveConfig{Addr: c.addr(t), Clients: 4, PassClients: c.pass, SecretSize: 1024, Duration: 300 * time.Millisecond})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Errors != 0 || res.Pairs == 0 {
+				t.Fatalf("%d pairs, %d errors (%s)", res.Pairs, res.Errors, res.FirstError)
+			}
+			if c.pass > 0 && res.PassPairs == 0 {
+				t.Errorf("no passphrase pair completed")
+			}
+			if res.RevealP50us <= 0 || res.RevealP99us < res.RevealP50us {
+				t.Errorf("reveal latencies p50 %v µs, p99 %v µs", res.RevealP50us, res.RevealP99us)
+			}
+		})
+	}
+}
+
+func TestDriveCreates(t *testing.T) {
+	b := newBaseline()
+	res, err := drive(driveConfig{Addr: MustServe(t, b.server(), plainListener), Clients: 3, SecretSize: 100, Creates: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Creates != 50 || res.Errors != 0 {
+		t.Fatalf("%d creates, %d errors (%s)", res.Creates, res.Errors, res.FirstError)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(b.secrets) != 50 {
+		t.Errorf("the server holds %d secrets", len(b.secrets))
+	}
+}
+
+// A server that answers a reveal with the wrong value is caught.
+func TestDriveWrongValue(t *testing.T) {
+	b := newBaseline()
+	srv := b.server()
+	srv.Handler = func(ctx *fasthttp.RequestCtx) {
+		b.serve(ctx)
+		if strings.HasPrefix(string(ctx.Path()), "/api/v1/secret/") {
+			body := ctx.Response.Body()
+			body[len(`{"value":"`)] ^= 1
+		}
+	}
+	res, err := drive(driveConfig{Addr: MustServe(t, srv, plainListener), Clients: 1, SecretSize: 64, Duration: 50 * time.Millisecond})
+	if err == nil {
+		t.Fatalf("no error: %+v", res)
+	}
+	if !strings.Contains(err.Error(), "wrong value") {
+		t.Errorf("error %v", err)
+	}
+}
+
+func TestPercentile(t *testing.T) {
+	var d []time.Duration
+	for i := 1; i <= 200; i++ {
+		d = append(d, time.Duration(i))
+	}
+	for _, c := range []struct {
+		p    float64
+		want time.Duration
+	}{{50, 100}, {99, 198}, {100, 200}, {0, 1}} {
+		if got := percentile(d, c.p); got != c.want {
+			t.Errorf("p%v = %v, want %v", c.p, got, c.want)
+		}
+	}
+	if got := percentile(nil, 50); got != 0 {
+		t.Errorf("p50 of nothing = %v", got)
+	}
+}
+
+func TestSpread(t *testing.T) {
+	for _, c := range []struct {
+		in   []float64
+		want spread
+	}{
+		{[]float64{3, 1, 2}, spread{2, 1, 3}},
+		{[]float64{4, 1, 2, 3}, spread{2.5, 1, 4}},
+		{[]float64{7}, spread{7, 7, 7}},
+	} {
+		if got := spreadOf(c.in); got != c.want {
+			t.Errorf("spreadOf(%v) = %v, want %v", c.in, got, c.want)
+		}
+	}
+}
+
+// Ratios are taken within each run before the median, and verdicts follow
+// the medians.
+func TestRows(t *testing.T) {
+	cc := compareConfig{Clients: []int{64}, PassPlain: 64, PassClients: 8, SecretSize: 1024, Stored: 10}
+	run := func(ots, base, loaded, p99 float64) runResult {
+		return runResult{
+			Ots:           map[int]driveResult{64: {PairsPerSec: ots, RevealP99us: p99, Seconds: 1}},
+			Base:          map[int]driveResult{64: {PairsPerSec: base, Seconds: 1}},
+			Loaded:        driveResult{PairsPerSec: loaded},
+			PerSecret:     1500,
+			IdleRSS:       30 << 20,
+			StartupMedian: 10 * time.Millisecond,
+		}
+	}
+	// Run 2 is slow for both servers: its ratio is still 0.8.
+	runs := []runResult{run(80, 100, 70, 1500), run(40, 50, 30, 2500), run(60, 100, 50, 1800)}
+	got := map[string]row{}
+	for _, r := range cc.rows(runs, 16e6) {
+		got[r.metric] = r
+	}
+	check := func(metric, field, want string, ok bool) {
+		t.Helper()
+		r, found := got[metric]
+		if !found {
+			t.Fatalf("no row %q", metric)
+		}
+		v := map[string]string{"ots": r.ots, "ratio": r.ratio}[field]
+		if v != want || r.ok == nil || *r.ok != ok {
+			t.Errorf("%s: %s %q (met %v), want %q (met %v)", metric, field, v, r.ok != nil && *r.ok, want, ok)
+		}
+	}
+	check("create+reveal pairs/s, 64 clients", "ratio", "0.80 [0.60–0.80]", true)
+	check("reveal p99, 64 clients", "ots", "1.80 ms [1.50–2.50]", true)
+	check("pairs/s, 64 clients, with 8 passphrase clients", "ratio", "0.83 [0.75–0.88] of unloaded", true)
+	check("RSS per stored 1024-byte secret", "ots", "1500 B", true)
+	check("static binary size", "ots", "16.0 MB", false)
+	check("idle RSS", "ots", "30.0 MiB", false)
+}
+
+func TestProc(t *testing.T) {
+	n, err := rss(os.Getpid())
+	if err != nil || n < 1<<20 {
+		t.Fatalf("rss = %d, %v", n, err)
+	}
+	if got := processCPU(0); got != 0 {
+		t.Errorf("processCPU(0) = %v", got)
+	}
+	end := time.Now().Add(100 * time.Millisecond)
+	for time.Now().Before(end) {
+	}
+	if got := processCPU(os.Getpid()); got <= 0 {
+		t.Errorf("processCPU after spinning = %v", got)
+	}
+}

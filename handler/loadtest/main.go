@@ -1,0 +1,120 @@
+// Command loadtest measures otslite against a bare fasthttp server doing the
+// same create+reveal flow, on one machine in one run, and prints one table.
+//
+// Run it from the module root (it builds the release binary as the
+// Dockerfile does; Linux with taskset; root, to read the server's /proc
+// figures, as otslite makes itself non-dumpable):
+//
+//	go run ./handler/loadtest
+//	go run ./handler/loadtest -runs 5 -clients 32,64 -duration 10s -stored 1000000
+//
+// Each measurement starts a fresh server pinned to one CPU (taskset -c 0)
+// and a load generator pinned to another (taskset -c 1): keep-alive
+// clients each running share-then-reveal pairs of 1 KiB secrets back to
+// back. Ratios are taken within a run, then the median and range over runs
+// is shown. The subcommands it runs itself are also usable alone:
+//
+//	loadtest baseline -listen 127.0.0.1:8080
+//	loadtest drive -addr 127.0.0.1:7143 -clients 64 -duration 5s
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+func main() {
+	args := os.Args[1:]
+	var err error
+	switch {
+	case len(args) > 0 && args[0] == "baseline":
+		err = baselineMain(args[1:])
+	case len(args) > 0 && args[0] == "drive":
+		err = driveMain(args[1:])
+	default:
+		err = compareMain(args)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "loadtest:", err)
+		os.Exit(1)
+	}
+}
+
+func compareMain(args []string) error {
+	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
+	cc := compareConfig{Out: os.Stdout, Log: os.Stderr}
+	clients := fs.String("clients", "32,64", "concurrent clients, comma separated")
+	fs.IntVar(&cc.Runs, "runs", 3, "runs; the table shows medians and ranges")
+	fs.DurationVar(&cc.Duration, "duration", 5*time.Second, "measured time per load")
+	fs.DurationVar(&cc.Warmup, "warmup", time.Second, "unmeasured load before it")
+	fs.IntVar(&cc.SecretSize, "secret", 1024, "secret size in bytes")
+	fs.IntVar(&cc.Stored, "stored", 1000000, "secrets stored for the RSS measure")
+	fs.IntVar(&cc.PassClients, "pass-clients", 8, "passphrase clients in the mixed run")
+	fs.IntVar(&cc.PassPlain, "pass-plain", 32, "plain clients in the mixed run (one of -clients)")
+	fs.IntVar(&cc.Starts, "starts", 5, "startups timed per run")
+	fs.StringVar(&cc.Bin, "bin", "", "otslite binary to measure (default: build the release binary)")
+	fs.IntVar(&cc.ServerCPU, "server-cpu", 0, "CPU the servers are pinned to")
+	fs.IntVar(&cc.LoadCPU, "load-cpu", 1, "CPU the load generator is pinned to")
+	fs.BoolVar(&cc.Verbose, "v", false, "print every measurement")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	for _, f := range strings.Split(*clients, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n <= 0 {
+			return fmt.Errorf("-clients: bad count %q", f)
+		}
+		cc.Clients = append(cc.Clients, n)
+	}
+	if cc.Runs < 1 || cc.Starts < 1 || cc.Stored < 1 || cc.SecretSize < 1 {
+		return fmt.Errorf("-runs, -starts, -stored and -secret must be positive")
+	}
+	return compare(cc)
+}
+
+func baselineMain(args []string) error {
+	fs := flag.NewFlagSet("loadtest baseline", flag.ContinueOnError)
+	listen := fs.String("listen", "127.0.0.1:8080", "address to serve on")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	srv := newBaseline().server()
+	done := make(chan error, 1)
+	go func() { done <- srv.ListenAndServe(*listen) }()
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	select {
+	case err := <-done:
+		return err
+	case <-sig:
+		return srv.Shutdown()
+	}
+}
+
+func driveMain(args []string) error {
+	fs := flag.NewFlagSet("loadtest drive", flag.ContinueOnError)
+	var cfg driveConfig
+	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:7143", "server address")
+	fs.IntVar(&cfg.Clients, "clients", 64, "plain create+reveal clients")
+	fs.IntVar(&cfg.PassClients, "pass-clients", 0, "clients doing create+reveal with a passphrase")
+	fs.DurationVar(&cfg.Duration, "duration", 5*time.Second, "measured time")
+	fs.DurationVar(&cfg.Warmup, "warmup", time.Second, "unmeasured load before it")
+	fs.IntVar(&cfg.SecretSize, "secret", 1024, "secret size in bytes")
+	fs.IntVar(&cfg.Creates, "creates", 0, "only create this many secrets, then stop")
+	fs.IntVar(&cfg.ServerPID, "pid", 0, "server process whose CPU time to measure")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	res, err := drive(cfg)
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(os.Stdout).Encode(res)
+}
