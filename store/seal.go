@@ -5,11 +5,14 @@ package store
 //     derived from the secret's link key and a process key, so a memory image
 //     of the process without the link cannot open it.
 //   - Map indexes are keyed hashes of link keys: they name an entry without
-//     revealing the link.
-//   - Process keys live in memguard-locked memory. Derived keys and cipher
-//     states are built in locked scratch memory or zeroed right after use;
-//     the packaged AEAD (chacha20poly1305.New) copies its key into a heap
-//     struct nobody can wipe, which is why the construction is spelled out.
+//     revealing the link. One SHAKE256 call over (label, process key, link)
+//     gives both the index and the key: the first idSize bytes and the next
+//     derivedSize bytes of one pseudorandom output, independent of each
+//     other.
+//   - The process key lives in memguard-locked memory. Derivations write into
+//     locked scratch memory and wipe the hash state; the AEAD works on the key
+//     where it lies (aead.go), or, where that fast path is not available,
+//     through the generic construction below, which wipes its cipher states.
 //   - Each derived key encrypts exactly one message, so a fixed zero nonce is
 //     safe.
 
@@ -29,53 +32,72 @@ const (
 	procKeySize  = 32
 	scratchSize  = 256
 	derivedSize  = 32
+	deriveSize   = idSize + derivedSize
 	labelSize    = 8
-	maxDeriveIn  = labelSize + procKeySize + maxKeyLen
 	sealOverhead = tagSize
 )
 
-// Derivation labels; each names one use of the process keys.
+// Derivation labels; each names one kind of link.
 var (
-	labelSecretID  = [labelSize]byte{'s', 'e', 'c', 'r', 'e', 't', 'i', 'd'}
-	labelReceiptID = [labelSize]byte{'r', 'c', 'p', 't', 'i', 'd', 0, 0}
-	labelSecretKey = [labelSize]byte{'s', 'e', 'c', 'r', 'e', 't', 'k', 'y'}
-	labelLinkKey   = [labelSize]byte{'l', 'i', 'n', 'k', 'k', 'e', 'y', 0}
+	labelSecret  = [labelSize]byte{'s', 'e', 'c', 'r', 'e', 't', 0, 0}
+	labelReceipt = [labelSize]byte{'r', 'e', 'c', 'e', 'i', 'p', 't', 0}
 )
 
 var errOpen = errors.New("message authentication failed")
 
 type id [idSize]byte
 
-// derive writes SHA3-256(label || procKey || link) into out (locked
-// memory), composing the input in scratch (locked memory) and wiping it.
-// The sponge state holds the raw input until it is permuted, and the hash
-// passes through the stack on its way out: the state is reset and the
-// stack below this frame scrubbed before returning.
-func derive(out, scratch []byte, label [labelSize]byte, procKey, link []byte) {
-	n := copy(scratch, label[:])
-	n += copy(scratch[n:], procKey)
-	n += copy(scratch[n:], link)
-	h := sha3.New256()
-	h.Write(scratch[:n])
-	h.Sum(out[:0]) // out has room: it is the head of a scratch slot
+// derived is a derivation's output: an index, then a key. It lives in
+// locked scratch memory.
+type derived [deriveSize]byte
+
+// derivedIn lays a derived over the start of a scratch slot.
+func derivedIn(scratch *Plain) *derived { return (*derived)(scratch.buf[:deriveSize]) }
+
+func (d *derived) id() id                  { return id(d[:idSize]) }
+func (d *derived) key() *[derivedSize]byte { return (*[derivedSize]byte)(d[idSize:]) }
+
+// derive writes SHAKE256(label || procKey || link) into out. The sponge
+// state holds the input until it is permuted, and the permutation keeps
+// lanes in its stack frame: the state is reset and the stack below this
+// frame scrubbed before returning.
+func derive(out *derived, label [labelSize]byte, procKey, link []byte) {
+	h := sha3.NewSHAKE256()
+	h.Write(label[:])
+	h.Write(procKey)
+	h.Write(link)
+	h.Read(out[:])
 	h.Reset()
-	clear(scratch[:n])
 	ScrubStack()
 }
 
-// deriveID returns the index of link under procKey.
-func deriveID(scratch []byte, label [labelSize]byte, procKey, link []byte) id {
-	var out id
-	var full [derivedSize]byte
-	derive(full[:], scratch, label, procKey, link)
-	copy(out[:], full[:])
-	clear(full[:])
-	return out
+// seal encrypts plaintext under key into dst, which must be
+// len(plaintext)+tagSize long.
+func seal(dst []byte, key *[derivedSize]byte, plaintext []byte) {
+	if aeadType == nil {
+		sealGeneric(dst, key[:], plaintext)
+		return
+	}
+	lockedAEAD(key).Seal(dst[:0], zeroNonce[:], plaintext, nil)
 }
 
-// seal encrypts plaintext under key (32 bytes) into dst, which must be
-// len(plaintext)+tagSize long.
-func seal(dst, key, plaintext []byte) {
+// open decrypts sealed (ciphertext || tag) under key into dst, which must
+// be len(sealed)-tagSize long. On failure dst is zeroed.
+func open(dst []byte, key *[derivedSize]byte, sealed []byte) error {
+	if aeadType == nil {
+		return openGeneric(dst, key[:], sealed)
+	}
+	if len(sealed) < tagSize {
+		return errOpen
+	}
+	if _, err := lockedAEAD(key).Open(dst[:0], zeroNonce[:], sealed, nil); err != nil {
+		return errOpen
+	}
+	return nil
+}
+
+// sealGeneric is seal spelled out with the RFC 8439 building blocks.
+func sealGeneric(dst, key, plaintext []byte) {
 	ct, tag := dst[:len(plaintext)], dst[len(plaintext):]
 	c, polyKey := newCipher(key)
 	c.XORKeyStream(ct, plaintext)
@@ -83,9 +105,8 @@ func seal(dst, key, plaintext []byte) {
 	authenticate(tag, &polyKey, ct)
 }
 
-// open decrypts sealed (ciphertext || tag) under key into dst, which must
-// be len(sealed)-tagSize long. On failure dst is zeroed.
-func open(dst, key, sealed []byte) error {
+// openGeneric is open spelled out with the RFC 8439 building blocks.
+func openGeneric(dst, key, sealed []byte) error {
 	if len(sealed) < tagSize {
 		return errOpen
 	}
@@ -95,6 +116,7 @@ func open(dst, key, sealed []byte) error {
 	authenticate(want[:], &polyKey, ct)
 	if subtle.ConstantTimeCompare(want[:], tag) != 1 {
 		*c = chacha20.Cipher{}
+		clear(dst)
 		return errOpen
 	}
 	c.XORKeyStream(dst, ct)

@@ -157,7 +157,7 @@ func (r *record) due() int64 {
 // Store holds secrets. It is safe for concurrent use.
 type Store struct {
 	cfg    Config
-	keys   *memguard.LockedBuffer // [0:32] index key, [32:64] sealing key
+	keys   *memguard.LockedBuffer // the process key
 	arena  *arena
 	layout ArenaLayout
 	hasher *hasher
@@ -212,7 +212,7 @@ func New(cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	keys := memguard.NewBuffer(2 * procKeySize)
+	keys := memguard.NewBuffer(procKeySize)
 	if _, err := io.ReadFull(cfg.Rand, keys.Bytes()); err != nil {
 		keys.Destroy()
 		return nil, fmt.Errorf("failed to draw process keys: %w", err)
@@ -244,8 +244,7 @@ func (s *Store) Layout() ArenaLayout { return s.layout }
 // MaxSecretSize is the largest secret the store takes.
 func (s *Store) MaxSecretSize() int { return s.cfg.MaxSecretSize }
 
-func (s *Store) indexKey() []byte { return s.keys.Bytes()[:procKeySize] }
-func (s *Store) sealKey() []byte  { return s.keys.Bytes()[procKeySize:] }
+func (s *Store) procKey() []byte { return s.keys.Bytes() }
 
 // Plain returns a locked slot for n bytes of plaintext: a secret of up to
 // MaxSecretSize, or a passphrase or password of up to 4 KiB. The caller
@@ -283,7 +282,7 @@ func (s *Store) Create(secret *Plain, o CreateOptions) (Receipt, error) {
 		return r, err
 	}
 	defer scr.Release()
-	key, work := scr.buf[:derivedSize], scr.buf[derivedSize:]
+	d, work := derivedIn(scr), scr.buf[deriveSize:]
 
 	rec := &record{size: size, ttl: o.TTL, custID: o.CustID, sealed: make([]byte, size+sealOverhead)}
 	if r.SecretKey, err = newKey(s.cfg.Rand, work); err != nil {
@@ -303,13 +302,13 @@ func (s *Store) Create(secret *Plain, o CreateOptions) (Receipt, error) {
 			return r, err
 		}
 	}
-	derive(key, work, labelSecretKey, s.sealKey(), r.SecretKey[:])
-	seal(rec.sealed, key, secret.Bytes())
-	derive(key, work, labelLinkKey, s.sealKey(), r.ReceiptKey[:])
-	seal(rec.sealedKey[:], key, r.SecretKey[:])
-	clear(key)
-	rec.secretID = deriveID(work, labelSecretID, s.indexKey(), r.SecretKey[:])
-	rec.receiptID = deriveID(work, labelReceiptID, s.indexKey(), r.ReceiptKey[:])
+	derive(d, labelSecret, s.procKey(), r.SecretKey[:])
+	rec.secretID = d.id()
+	seal(rec.sealed, d.key(), secret.Bytes())
+	derive(d, labelReceipt, s.procKey(), r.ReceiptKey[:])
+	rec.receiptID = d.id()
+	seal(rec.sealedKey[:], d.key(), r.SecretKey[:])
+	clear(d[:])
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -359,36 +358,36 @@ func (s *Store) roomForLocked(size int) error {
 
 // Peek tells whether a secret waits behind key, without consuming it.
 func (s *Store) Peek(key []byte) (Waiting, error) {
-	rec, release, err := s.findSecret(key)
+	scr, err := s.derive(labelSecret, key)
 	if err != nil {
 		return Waiting{}, err
 	}
-	defer release()
+	sid := derivedIn(scr).id()
+	scr.Release()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rec := s.secretLocked(sid, s.cfg.Now().UnixNano())
+	if rec == nil {
+		return Waiting{}, ErrNotFound
+	}
 	return Waiting{PassphraseRequired: rec.pass != nil, Expires: time.Unix(0, rec.secretDue)}, nil
 }
 
-// findSecret looks a waiting secret up by its link key. release must be
-// called (it unlocks the store).
-func (s *Store) findSecret(key []byte) (*record, func(), error) {
+// derive checks that key has a link key's form and derives its index and
+// key into a scratch slot, which the caller releases.
+func (s *Store) derive(label [labelSize]byte, key []byte) (*Plain, error) {
 	if s.closing.Load() {
-		return nil, nil, ErrClosed
+		return nil, ErrClosed
 	}
 	if !ValidKey(key) {
-		return nil, nil, ErrNotFound
+		return nil, ErrNotFound
 	}
 	scr, err := s.arena.scratchSlot()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	sid := deriveID(scr.buf, labelSecretID, s.indexKey(), key)
-	scr.Release()
-	s.mu.Lock()
-	rec := s.secretLocked(sid, s.cfg.Now().UnixNano())
-	if rec == nil {
-		s.mu.Unlock()
-		return nil, nil, ErrNotFound
-	}
-	return rec, s.mu.Unlock, nil
+	derive(derivedIn(scr), label, s.procKey(), key)
+	return scr, nil
 }
 
 // Reveal claims the secret behind key and returns its plaintext in a locked
@@ -396,12 +395,20 @@ func (s *Store) findSecret(key []byte) (*record, func(), error) {
 // one succeeds. A wrong passphrase returns ErrPassphrase and leaves the
 // secret in place.
 func (s *Store) Reveal(key, pass []byte, client netip.Addr) (*Plain, error) {
-	rec, release, err := s.findSecret(key)
+	scr, err := s.derive(labelSecret, key)
 	if err != nil {
 		return nil, err
 	}
+	defer scr.Release()
+	d := derivedIn(scr)
+	s.mu.Lock()
+	rec := s.secretLocked(d.id(), s.cfg.Now().UnixNano())
+	if rec == nil {
+		s.mu.Unlock()
+		return nil, ErrNotFound
+	}
 	size := rec.size
-	release()
+	s.mu.Unlock()
 	// Take the plaintext slot before claiming: a secret must never be
 	// claimed and then lost for want of memory.
 	out, err := s.arena.plain(size)
@@ -413,18 +420,7 @@ func (s *Store) Reveal(key, pass []byte, client netip.Addr) (*Plain, error) {
 		out.Release()
 		return nil, err
 	}
-	scr, err := s.arena.scratchSlot()
-	if err != nil {
-		// The secret is claimed; keep the promise that it is wiped.
-		clear(sealed)
-		out.Release()
-		return nil, err
-	}
-	defer scr.Release()
-	k, work := scr.buf[:derivedSize], scr.buf[derivedSize:]
-	derive(k, work, labelSecretKey, s.sealKey(), key)
-	err = open(out.buf[:size], k, sealed)
-	clear(k)
+	err = open(out.buf[:size], d.key(), sealed)
 	clear(sealed)
 	if err != nil {
 		out.Release()
@@ -566,31 +562,22 @@ func (s *Store) Burn(key, pass []byte, client netip.Addr) (Receipt, error) {
 }
 
 func (s *Store) receiptID(key []byte) (id, error) {
-	if s.closing.Load() {
-		return id{}, ErrClosed
-	}
-	if !ValidKey(key) {
-		return id{}, ErrNotFound
-	}
-	scr, err := s.arena.scratchSlot()
+	scr, err := s.derive(labelReceipt, key)
 	if err != nil {
 		return id{}, err
 	}
 	defer scr.Release()
-	return deriveID(scr.buf, labelReceiptID, s.indexKey(), key), nil
+	return derivedIn(scr).id(), nil
 }
 
 // openSecretKey recovers the secret key sealed in a receipt into r.
 func (s *Store) openSecretKey(r *Receipt, receiptKey, sealedKey []byte) error {
-	scr, err := s.arena.scratchSlot()
+	scr, err := s.derive(labelReceipt, receiptKey)
 	if err != nil {
 		return err
 	}
 	defer scr.Release()
-	k, work := scr.buf[:derivedSize], scr.buf[derivedSize:]
-	derive(k, work, labelLinkKey, s.sealKey(), receiptKey)
-	err = open(r.SecretKey[:], k, sealedKey)
-	clear(k)
+	err = open(r.SecretKey[:], derivedIn(scr).key(), sealedKey)
 	if err != nil {
 		return fmt.Errorf("store: failed to open receipt: %w", err)
 	}

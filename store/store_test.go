@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"net/netip"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"golang.org/x/crypto/chacha20poly1305"
+	"golang.org/x/sys/cpu"
 )
 
 // fakeClock is a settable clock for expiry tests.
@@ -81,6 +83,13 @@ func MustCreate(tb testing.TB, s *Store, value string, opts CreateOptions) Recei
 	return r
 }
 
+// indexOf is the map index of a link key.
+func indexOf(s *Store, label [labelSize]byte, key Key) id {
+	var d derived
+	derive(&d, label, s.procKey(), key[:])
+	return d.id()
+}
+
 func reveal(s *Store, key Key, pass string, from netip.Addr) (string, error) {
 	p, err := s.Reveal(key[:], []byte(pass), from)
 	if err != nil {
@@ -91,31 +100,73 @@ func reveal(s *Store, key Key, pass string, from netip.Addr) (string, error) {
 }
 
 func TestSealMatchesRFC8439(t *testing.T) {
-	for _, n := range []int{0, 1, 15, 16, 17, 63, 64, 65, 1000, 4096} {
-		key := make([]byte, 32)
-		msg := make([]byte, n)
-		rand.Read(key)
-		rand.Read(msg)
-		got := make([]byte, n+tagSize)
-		seal(got, key, msg)
-		aead, err := chacha20poly1305.New(key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want := aead.Seal(nil, make([]byte, chacha20poly1305.NonceSize), msg, nil)
-		if !bytes.Equal(got, want) {
-			t.Fatalf("len %d: seal differs from chacha20poly1305", n)
-		}
-		back := make([]byte, n)
-		if err := open(back, key, got); err != nil || !bytes.Equal(back, msg) {
-			t.Fatalf("len %d: open: %v", n, err)
-		}
-		if n > 0 {
-			got[n/2] ^= 1
-			if err := open(back, key, got); !errors.Is(err, errOpen) {
-				t.Fatalf("len %d: tampered ciphertext opened: %v", n, err)
+	for _, path := range []struct {
+		name         string
+		seal         func(dst []byte, key *[derivedSize]byte, msg []byte)
+		open         func(dst []byte, key *[derivedSize]byte, sealed []byte) error
+		notOnThisCPU bool
+	}{
+		{"Overlay", seal, open, aeadType == nil},
+		{"Generic",
+			func(dst []byte, key *[derivedSize]byte, msg []byte) { sealGeneric(dst, key[:], msg) },
+			func(dst []byte, key *[derivedSize]byte, sealed []byte) error { return openGeneric(dst, key[:], sealed) },
+			false},
+	} {
+		t.Run(path.name, func(t *testing.T) {
+			if path.notOnThisCPU {
+				t.Skip("the overlay is not used on this platform")
 			}
+			for _, n := range []int{0, 1, 15, 16, 17, 63, 64, 65, 1000, 4096} {
+				var key [derivedSize]byte
+				msg := make([]byte, n)
+				rand.Read(key[:])
+				rand.Read(msg)
+				got := make([]byte, n+tagSize)
+				path.seal(got, &key, msg)
+				aead, err := chacha20poly1305.New(key[:])
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := aead.Seal(nil, make([]byte, chacha20poly1305.NonceSize), msg, nil)
+				if !bytes.Equal(got, want) {
+					t.Fatalf("len %d: seal differs from chacha20poly1305", n)
+				}
+				back := make([]byte, n)
+				if err := path.open(back, &key, got); err != nil || !bytes.Equal(back, msg) {
+					t.Fatalf("len %d: open: %v", n, err)
+				}
+				if n > 0 {
+					got[n/2] ^= 1
+					back[0] = 1
+					if err := path.open(back, &key, got); !errors.Is(err, errOpen) {
+						t.Fatalf("len %d: tampered ciphertext opened: %v", n, err)
+					}
+					if !bytes.Equal(back, make([]byte, n)) {
+						t.Fatalf("len %d: failed open left bytes behind", n)
+					}
+				}
+			}
+		})
+	}
+}
+
+// The overlay AEAD works on the key where it lies: wiping the key wipes it.
+func TestOverlayUsesKeyInPlace(t *testing.T) {
+	if aeadType == nil {
+		if runtime.GOARCH == "amd64" && cpu.X86.HasAVX2 && cpu.X86.HasBMI2 && cpu.X86.HasSSSE3 && asmBuild {
+			t.Fatal("the overlay should be usable here; has golang.org/x/crypto/chacha20poly1305 changed its layout?")
 		}
+		t.Skip("the overlay is not used on this platform")
+	}
+	var key [derivedSize]byte
+	rand.Read(key[:])
+	a := lockedAEAD(&key)
+	msg := []byte("message")
+	withKey := a.Seal(nil, zeroNonce[:], msg, nil)
+	clear(key[:])
+	withZero, _ := chacha20poly1305.New(make([]byte, derivedSize))
+	if got := a.Seal(nil, zeroNonce[:], msg, nil); bytes.Equal(got, withKey) || !bytes.Equal(got, withZero.Seal(nil, zeroNonce[:], msg, nil)) {
+		t.Error("the AEAD holds its own copy of the key")
 	}
 }
 
@@ -288,7 +339,7 @@ func TestExpiry(t *testing.T) {
 		s, clock := MustOpenStore(t)
 		short := MustCreate(t, s, "short", CreateOptions{TTL: time.Minute})
 		long := MustCreate(t, s, "long", CreateOptions{TTL: time.Hour})
-		rec := s.secrets[deriveID(make([]byte, scratchSize), labelSecretID, s.indexKey(), short.SecretKey[:])]
+		rec := s.secrets[indexOf(s, labelSecret, short.SecretKey)]
 		sealed := rec.sealed
 		if n := s.Sweep(); n != 0 {
 			t.Fatalf("swept %d before anything was due", n)
