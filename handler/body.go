@@ -18,9 +18,10 @@ import (
 // body is a response under construction: head, then (optionally) a secret
 // value JSON-escaped from locked memory, then tail.
 type body struct {
-	head  []byte
-	plain *store.Plain
-	tail  []byte
+	head    []byte
+	plain   *store.Plain
+	tail    []byte
+	escapes bool // plain has bytes JSON must escape (set by size)
 }
 
 var bodyPool = sync.Pool{New: func() any {
@@ -29,11 +30,14 @@ var bodyPool = sync.Pool{New: func() any {
 
 func newBody() *body { return bodyPool.Get().(*body) }
 
-// size is the exact number of bytes WriteTo writes.
+// size is the exact number of bytes WriteTo writes. It must be called
+// before WriteTo.
 func (b *body) size() int {
 	n := len(b.head) + len(b.tail)
 	if b.plain != nil {
-		n += escapedLen(b.plain.Bytes())
+		e := escapedLen(b.plain.Bytes())
+		b.escapes = e != len(b.plain.Bytes())
+		n += e
 	}
 	return n
 }
@@ -64,6 +68,18 @@ func (b *body) WriteTo(w io.Writer) (int64, error) {
 		return total, err
 	}
 	src := b.plain.Bytes()
+	if !b.escapes {
+		// Written as it is: bufio copies it into its buffer, which the
+		// connection wipes once sent, or sends a large one straight from
+		// locked memory.
+		n, err = w.Write(src)
+		total += int64(n)
+		if err == nil {
+			n, err = w.Write(b.tail)
+			total += int64(n)
+		}
+		return total, err
+	}
 	ab, direct := w.(availableBuffer)
 	for len(src) > 0 {
 		var chunk []byte
@@ -102,6 +118,7 @@ func (b *body) Close() error {
 	b.head, b.tail = b.head[:0], b.tail[:0]
 	b.plain.Release()
 	b.plain = nil
+	b.escapes = false
 	if cap(b.head) <= 64<<10 && cap(b.tail) <= 4<<10 {
 		bodyPool.Put(b)
 	}
@@ -110,30 +127,45 @@ func (b *body) Close() error {
 
 const hexDigits = "0123456789abcdef"
 
+// jsonExtra is how many bytes each byte takes beyond itself inside a JSON
+// string: 0 for those that stand for themselves, 1 for the two-character
+// escapes, 5 for \u00XX.
+var jsonExtra = func() (t [256]uint8) {
+	for c := range 0x20 {
+		t[c] = 5
+	}
+	t[0x7f] = 5
+	for _, c := range []byte{'"', '\\', '\n', '\r', '\t'} {
+		t[c] = 1
+	}
+	return t
+}()
+
 // escapedLen is the length of s as the inside of a JSON string.
 func escapedLen(s []byte) int {
 	n := len(s)
 	for _, c := range s {
-		switch {
-		case c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t':
-			n++
-		case c < 0x20 || c == 0x7f:
-			n += 5
-		}
+		n += int(jsonExtra[c])
 	}
 	return n
 }
 
 // appendEscapedUpTo appends JSON-escaped bytes of s to dst while dst stays
-// within limit bytes; it returns dst and how many bytes of s it consumed.
-// s is valid UTF-8 (checked when it was stored), so bytes >= 0x80 pass as
-// they are.
+// within limit bytes (an escape is appended only if six more bytes fit);
+// it returns dst and how many bytes of s it consumed. s is valid UTF-8
+// (checked when it was stored), so bytes >= 0x80 pass as they are. Runs of
+// bytes that need no escape are copied at once.
 func appendEscapedUpTo(dst, s []byte, limit int) ([]byte, int) {
-	for i, c := range s {
-		if len(dst)+6 > limit {
+	for i := 0; i < len(s); {
+		run := i
+		for end := min(len(s), i+limit-len(dst)); run < end && jsonExtra[s[run]] == 0; run++ {
+		}
+		dst = append(dst, s[i:run]...)
+		i = run
+		if i == len(s) || jsonExtra[s[i]] == 0 || len(dst)+6 > limit {
 			return dst, i
 		}
-		switch {
+		switch c := s[i]; {
 		case c == '"' || c == '\\':
 			dst = append(dst, '\\', c)
 		case c == '\n':
@@ -142,11 +174,10 @@ func appendEscapedUpTo(dst, s []byte, limit int) ([]byte, int) {
 			dst = append(dst, '\\', 'r')
 		case c == '\t':
 			dst = append(dst, '\\', 't')
-		case c < 0x20 || c == 0x7f:
+		default: // c < 0x20 || c == 0x7f
 			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&15])
-		default:
-			dst = append(dst, c)
 		}
+		i++
 	}
 	return dst, len(s)
 }

@@ -192,6 +192,7 @@ func (h *Handler) serveError(ctx *fasthttp.RequestCtx, err error) {
 	wipeCredentials(&ctx.Request.Header)
 	wipeRequestLine(ctx)
 	store.ScrubStack()
+	securityHeaders(ctx)
 	if c, ok := ctx.Conn().(*conn); ok {
 		c.wipeRead()
 	}
@@ -231,12 +232,13 @@ func (h *Handler) Serve(ctx *fasthttp.RequestCtx) {
 			// The panic value is not logged: it could quote request data.
 			h.logf("handler panic (%T) on %s; stack:\n%s", r, ctx.Method(), debug.Stack())
 			ctx.Response.Reset()
+			securityHeaders(ctx)
 			h.writeError(ctx, errInternal, nil)
 		}
 	}()
 	securityHeaders(ctx)
 	if h.cfg.HSTS {
-		ctx.Response.Header.SetBytesKV(hdrHSTS, valHSTS)
+		ctx.Response.Header.SetCanonical(hdrHSTS, valHSTS)
 	}
 	path := ctx.Path()
 	probe := string(path) == "/api/v1/status" && (ctx.IsGet() || ctx.IsHead())
@@ -331,7 +333,9 @@ func (h *Handler) only(ctx *fasthttp.RequestCtx, ok bool, fn fasthttp.RequestHan
 	fn(ctx)
 }
 
-// Header names and values, made once.
+// Header names and values, made once. Names set with SetCanonical
+// (canonicalHeaders) must be in the form fasthttp keeps names in: first
+// letter of each word upper case, the rest lower case.
 var (
 	hdrIntendedStatus = []byte("X-OTS-Intended-Status")
 	hdrRetryAfter     = []byte("Retry-After")
@@ -369,15 +373,21 @@ func normalHost(host []byte, tls bool) []byte {
 	return bytes.TrimSuffix(host, port)
 }
 
-// securityHeaders go on every response.
+// canonicalHeaders are the names set with SetCanonical.
+var canonicalHeaders = [][]byte{hdrCSP, hdrReferrer, hdrNoSniff, hdrFrame, hdrRobots, hdrCacheControl, hdrHSTS}
+
+// securityHeaders go on every response: Serve and serveError set them
+// first, and whoever resets a response sets them again. Their names are
+// canonical already, which spares fasthttp normalizing them on every
+// request.
 func securityHeaders(ctx *fasthttp.RequestCtx) {
 	h := &ctx.Response.Header
-	h.SetBytesKV(hdrCSP, valCSPAPI)
-	h.SetBytesKV(hdrReferrer, valNoRef)
-	h.SetBytesKV(hdrNoSniff, valNoSniff)
-	h.SetBytesKV(hdrFrame, valDeny)
-	h.SetBytesKV(hdrRobots, valNoIndex)
-	h.SetBytesKV(hdrCacheControl, valNoStore)
+	h.SetCanonical(hdrCSP, valCSPAPI)
+	h.SetCanonical(hdrReferrer, valNoRef)
+	h.SetCanonical(hdrNoSniff, valNoSniff)
+	h.SetCanonical(hdrFrame, valDeny)
+	h.SetCanonical(hdrRobots, valNoIndex)
+	h.SetCanonical(hdrCacheControl, valNoStore)
 }
 
 // wipeCredentials zeroes every Authorization header value and the raw
@@ -404,9 +414,7 @@ func wipeRequestLine(ctx *fasthttp.RequestCtx) {
 	}
 }
 
-// apiHeaders go on every API response (after a reset, the security headers
-// are set again).
+// apiHeaders complete the security headers for an API response.
 func apiHeaders(ctx *fasthttp.RequestCtx) {
-	securityHeaders(ctx)
 	ctx.Response.Header.SetContentTypeBytes(valJSON)
 }

@@ -19,6 +19,13 @@ package handler
 //     written. A larger write bypasses the buffer with the caller's own bytes
 //     (a static asset), and is left alone.
 //
+// The wrapper also coalesces deadlines. fasthttp sets three per request
+// (idle, read, write), each a runtime timer update. The wrapper passes a
+// deadline on only when a Read or Write is about to depend on it, and not
+// when the one in force is within deadlineSlack of it, so a busy
+// keep-alive connection updates its timers a few times a second at most.
+// A timeout then fires at most deadlineSlack early or late.
+//
 // Over TLS the wrapper sits outside crypto/tls, so it sees the same bufio
 // buffers; the TLS records' own buffers are out of reach (see SECURITY.md).
 
@@ -28,6 +35,7 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // maxConnsPerIP caps the connections one client address holds open.
@@ -91,15 +99,40 @@ func (l *listener) release(addr netip.Addr) {
 	}
 }
 
-// conn wipes fasthttp's buffers (see above) and gives its slot back once,
-// on the first Close. Read and Write run on the connection's goroutine;
-// only Close may come from another (shutdown).
+// deadlineSlack bounds how far a coalesced deadline may be off.
+const deadlineSlack = 250 * time.Millisecond
+
+// conn wipes fasthttp's buffers (see above), coalesces deadlines, and gives
+// its slot back once, on the first Close. Read, Write and the deadline
+// setters run on the connection's goroutine; only Close may come from
+// another (shutdown).
 type conn struct {
 	net.Conn
-	l      *listener
-	addr   netip.Addr
-	rbuf   []byte // fasthttp's read buffer for this connection
-	closed atomic.Bool
+	l           *listener
+	addr        netip.Addr
+	rbuf        []byte    // fasthttp's read buffer for this connection
+	rWant, rSet time.Time // read deadline asked for, and in force
+	wWant, wSet time.Time // write deadline asked for, and in force
+	closed      atomic.Bool
+}
+
+// Deadlines are recorded when set and passed on when the next Read or
+// Write needs them, unless the one in force is within deadlineSlack.
+func (c *conn) SetReadDeadline(t time.Time) error  { c.rWant = t; return nil }
+func (c *conn) SetWriteDeadline(t time.Time) error { c.wWant = t; return nil }
+func (c *conn) SetDeadline(t time.Time) error      { c.rWant, c.wWant = t, t; return nil }
+
+// settle passes want on to set when the deadline in force is not close
+// enough to it.
+func settle(want time.Time, set *time.Time, apply func(time.Time) error) error {
+	if want.Equal(*set) || !want.IsZero() && !set.IsZero() && want.Sub(*set).Abs() < deadlineSlack {
+		return nil
+	}
+	if err := apply(want); err != nil {
+		return err
+	}
+	*set = want
+	return nil
 }
 
 func (c *conn) Read(p []byte) (int, error) {
@@ -107,7 +140,11 @@ func (c *conn) Read(p []byte) (int, error) {
 		c.rbuf = p[:cap(p)]
 	}
 	clear(p)
-	n, err := c.Conn.Read(p)
+	err := settle(c.rWant, &c.rSet, c.Conn.SetReadDeadline)
+	n := 0
+	if err == nil {
+		n, err = c.Conn.Read(p)
+	}
 	if err != nil {
 		c.wipeRead()
 	}
@@ -115,7 +152,11 @@ func (c *conn) Read(p []byte) (int, error) {
 }
 
 func (c *conn) Write(p []byte) (int, error) {
-	n, err := c.Conn.Write(p)
+	err := settle(c.wWant, &c.wSet, c.Conn.SetWriteDeadline)
+	n := 0
+	if err == nil {
+		n, err = c.Conn.Write(p)
+	}
 	if cap(p) == writeBufferSize {
 		clear(p[:n])
 	}

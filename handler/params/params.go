@@ -297,48 +297,75 @@ func walkForm(body []byte, fn func([]byte, Value) error) error {
 }
 
 // scanForm validates the percent escapes of a form key or value. It returns
-// the decoded length and whether decoding changes anything.
+// the decoded length and whether decoding changes anything. It jumps from
+// escape to escape (bytes.IndexByte), so a long value without escapes costs
+// little.
 func scanForm(b []byte) (n int, esc, ok bool) {
 	n = len(b)
-	for i := 0; i < len(b); i++ {
-		switch b[i] {
-		case '+':
-			esc = true
-		case '%':
-			if i+2 >= len(b) || !isHex(b[i+1]) || !isHex(b[i+2]) {
-				return 0, false, false
-			}
-			esc = true
-			n -= 2
-			i += 2
+	esc = bytes.IndexByte(b, '+') >= 0
+	for i := bytes.IndexByte(b, '%'); i >= 0; {
+		if i+2 >= len(b) || !isHex(b[i+1]) || !isHex(b[i+2]) {
+			return 0, false, false
 		}
+		esc = true
+		n -= 2
+		j := bytes.IndexByte(b[i+3:], '%')
+		if j < 0 {
+			break
+		}
+		i += 3 + j
 	}
 	return n, esc, true
 }
 
-// decodeForm percent-decodes raw into dst ('+' is a space).
+// decodeForm percent-decodes raw into dst ('+' is a space), copying the
+// runs between escapes at once.
 func decodeForm(dst, raw []byte) (int, error) {
 	n := 0
-	for i := 0; i < len(raw); n++ {
+	nextPct, nextPlus := -1, -1 // positions of the next '%' and '+' at or after i; -1: not looked for
+	for i := 0; i < len(raw); {
+		if nextPct < i {
+			nextPct = indexFrom(raw, i, '%')
+		}
+		if nextPlus < i {
+			nextPlus = indexFrom(raw, i, '+')
+		}
+		end := min(nextPct, nextPlus)
+		if end > i {
+			if n+end-i > len(dst) {
+				n += copy(dst[n:], raw[i:end])
+				return n, ErrShortBuffer
+			}
+			n += copy(dst[n:], raw[i:end])
+			i = end
+			if i == len(raw) {
+				break
+			}
+		}
 		if n >= len(dst) {
 			return n, ErrShortBuffer
 		}
-		switch c := raw[i]; c {
-		case '+':
+		if raw[i] == '+' {
 			dst[n] = ' '
 			i++
-		case '%':
+		} else {
 			if i+2 >= len(raw) || !isHex(raw[i+1]) || !isHex(raw[i+2]) {
 				return n, ErrMalformed
 			}
 			dst[n] = unhex(raw[i+1])<<4 | unhex(raw[i+2])
 			i += 3
-		default:
-			dst[n] = c
-			i++
 		}
+		n++
 	}
 	return n, nil
+}
+
+// indexFrom returns the index of the first c in b at or after i, or len(b).
+func indexFrom(b []byte, i int, c byte) int {
+	if j := bytes.IndexByte(b[i:], c); j >= 0 {
+		return i + j
+	}
+	return len(b)
 }
 
 // formUnit decodes the form unit at raw[i:], returning the byte and the raw

@@ -1,0 +1,70 @@
+package handler
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/valyala/fasthttp"
+)
+
+// Names set with SetCanonical must already be in fasthttp's form, or Peek
+// (which normalizes) would not find them and clients would see odd case.
+func TestCanonicalHeaderNames(t *testing.T) {
+	for _, name := range canonicalHeaders {
+		if norm := fasthttp.AppendNormalizedHeaderKeyBytes(nil, name); !bytes.Equal(norm, name) {
+			t.Errorf("%q is not canonical; fasthttp writes %q", name, norm)
+		}
+	}
+}
+
+// The run-copying escaper gives what the byte-by-byte definition gives, in
+// every chunking the streaming writer may use.
+func TestAppendEscapedUpTo(t *testing.T) {
+	var all []byte
+	for c := range 256 {
+		all = append(all, byte(c))
+	}
+	inputs := [][]byte{nil, []byte("plain text"), []byte(`"\` + "\n\r\t\x00\x1f\x7f"), all, bytes.Repeat([]byte("ab\"c"), 100)}
+	for _, in := range inputs {
+		want := referenceEscape(in)
+		if n := escapedLen(in); n != len(want) {
+			t.Errorf("escapedLen(%q) = %d, want %d", in, n, len(want))
+		}
+		for _, limit := range []int{6, 7, 8, 13, 64, 4096} {
+			var got []byte
+			for src := in; len(src) > 0; {
+				chunk, used := appendEscapedUpTo(nil, src, limit)
+				if used == 0 || len(chunk) > limit {
+					t.Fatalf("limit %d: used %d, chunk of %d", limit, used, len(chunk))
+				}
+				got = append(got, chunk...)
+				src = src[used:]
+			}
+			if !bytes.Equal(got, want) {
+				t.Errorf("limit %d: %q escaped to %q, want %q", limit, in, got, want)
+			}
+		}
+	}
+}
+
+// referenceEscape is the escaping rule spelled out one byte at a time.
+func referenceEscape(s []byte) []byte {
+	var out []byte
+	for _, c := range s {
+		switch {
+		case c == '"' || c == '\\':
+			out = append(out, '\\', c)
+		case c == '\n':
+			out = append(out, `\n`...)
+		case c == '\r':
+			out = append(out, `\r`...)
+		case c == '\t':
+			out = append(out, `\t`...)
+		case c < 0x20 || c == 0x7f:
+			out = append(out, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&15])
+		default:
+			out = append(out, c)
+		}
+	}
+	return out
+}
