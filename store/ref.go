@@ -10,29 +10,28 @@ type Ref [idSize]byte
 // SecretRef returns the Ref a secret key names, whether or not a secret
 // waits behind it; false when key is not a key's form.
 func (s *Store) SecretRef(key []byte) (Ref, bool) {
-	if s.closing.Load() || !ValidKey(key) {
-		return Ref{}, false
-	}
-	scr, err := s.arena.scratchSlot()
+	scr, err := s.derive(labelSecret, key)
 	if err != nil {
 		return Ref{}, false
 	}
 	defer scr.Release()
-	return Ref(deriveID(scr.buf, labelSecretID, s.indexKey(), key)), true
+	return Ref(derivedIn(scr).id()), true
 }
 
 // ReceiptRef returns the Ref of the secret a receipt key belongs to, while
 // the receipt is kept; false otherwise.
 func (s *Store) ReceiptRef(key []byte) (Ref, bool) {
-	rid, err := s.receiptID(key)
+	scr, err := s.derive(labelReceipt, key)
 	if err != nil {
 		return Ref{}, false
 	}
+	rid := derivedIn(scr).id()
+	scr.Release()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rec := s.receipts[rid]
-	if rec == nil {
+	r := s.receipts[rid]
+	if r == 0 {
 		return Ref{}, false
 	}
-	return Ref(rec.secretID), true
+	return Ref(s.table.get(r).secretID), true
 }

@@ -10,7 +10,6 @@
 package store
 
 import (
-	"container/heap"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -129,31 +128,6 @@ type Stats struct {
 	Bytes                              int64 // plaintext bytes waiting
 }
 
-type record struct {
-	secretID, receiptID id
-	state               State
-	qi                  int // index in the expiry queue
-	ttl                 time.Duration
-	created, updated    int64 // unix nanoseconds
-	received            int64
-	secretDue           int64
-	receiptDue          int64
-	size                int
-	sealed              []byte // the secret, sealed; nil once gone
-	sealedKey           [KeyLen + tagSize]byte
-	pass                *passphrase
-	custID              string
-	prev, next          *record // in the finished list, once not StateNew
-}
-
-// due is when the record next needs the sweeper.
-func (r *record) due() int64 {
-	if r.state == StateNew {
-		return r.secretDue
-	}
-	return r.receiptDue
-}
-
 // Store holds secrets. It is safe for concurrent use.
 type Store struct {
 	cfg    Config
@@ -163,11 +137,16 @@ type Store struct {
 	hasher *hasher
 
 	mu       sync.Mutex
-	secrets  map[id]*record
-	receipts map[id]*record
+	table    *table
+	sealed   *cells
+	secrets  map[id]ref
+	receipts map[id]ref
+	passes   map[ref]*passphrase
+	custIDs  interner
 	queue    queue
 	finished finishedList
-	bytes    int64
+	bytes    int64 // plaintext bytes waiting, and being stored
+	pending  int   // secrets being stored
 	stats    Stats
 	closed   bool
 	closing  atomic.Bool // set first by Close: no new work touches the keys
@@ -175,6 +154,9 @@ type Store struct {
 	stop chan struct{}
 	done chan struct{}
 }
+
+// sealedKeySize is the sealed secret key a receipt keeps after the secret.
+const sealedKeySize = KeyLen + tagSize
 
 // New makes a store, maps its locked arena and starts its sweeper.
 func New(cfg Config) (*Store, error) {
@@ -219,14 +201,20 @@ func New(cfg Config) (*Store, error) {
 	}
 	keys.Freeze()
 	a := newArena(layout)
+	t := newTable()
 	s := &Store{
 		cfg:      cfg,
 		keys:     keys,
 		arena:    a,
 		layout:   layout,
 		hasher:   newHasher(cfg.Hash, cfg.HashWorkers, cfg.HashWait, a),
-		secrets:  make(map[id]*record),
-		receipts: make(map[id]*record),
+		table:    t,
+		sealed:   newCells(),
+		secrets:  make(map[id]ref),
+		receipts: make(map[id]ref),
+		passes:   make(map[ref]*passphrase),
+		queue:    queue{t: t},
+		finished: finishedList{t: t},
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
 	}
@@ -284,7 +272,6 @@ func (s *Store) Create(secret *Plain, o CreateOptions) (Receipt, error) {
 	defer scr.Release()
 	d, work := derivedIn(scr), scr.buf[deriveSize:]
 
-	rec := &record{size: size, ttl: o.TTL, custID: o.CustID, sealed: make([]byte, size+sealOverhead)}
 	if r.SecretKey, err = newKey(s.cfg.Rand, work); err != nil {
 		return r, err
 	}
@@ -292,44 +279,79 @@ func (s *Store) Create(secret *Plain, o CreateOptions) (Receipt, error) {
 		r.Wipe()
 		return r, err
 	}
+	var pass *passphrase
 	if len(o.Passphrase) > 0 {
-		if rec.pass, err = newPassphrase(s.cfg.Rand); err != nil {
+		if pass, err = newPassphrase(s.cfg.Rand); err != nil {
 			r.Wipe()
 			return r, err
 		}
-		if err := s.hasher.hash(rec.pass.hash[:], o.Passphrase, rec.pass.salt[:]); err != nil {
+		if err := s.hasher.hash(pass.hash[:], o.Passphrase, pass.salt[:]); err != nil {
 			r.Wipe()
 			return r, err
 		}
 	}
+
+	// Reserve room and a cell, then seal into it without the lock: nobody
+	// else reaches a cell before a record names it.
+	s.mu.Lock()
+	if err := s.roomForLocked(size); err != nil {
+		s.mu.Unlock()
+		r.Wipe()
+		return r, err
+	}
+	c, buf := s.sealed.alloc(size + sealOverhead + sealedKeySize)
+	s.bytes += int64(size)
+	s.pending++
+	s.mu.Unlock()
+
 	derive(d, labelSecret, s.procKey(), r.SecretKey[:])
-	rec.secretID = d.id()
-	seal(rec.sealed, d.key(), secret.Bytes())
+	secretID := d.id()
+	seal(buf[:size+sealOverhead], d.key(), secret.Bytes())
 	derive(d, labelReceipt, s.procKey(), r.ReceiptKey[:])
-	rec.receiptID = d.id()
-	seal(rec.sealedKey[:], d.key(), r.SecretKey[:])
+	receiptID := d.id()
+	// The AEAD is an interface, so what it is handed escapes (to the
+	// compiler): hand it the secret key from locked scratch, not from r.
+	secretKey := work[:KeyLen]
+	copy(secretKey, r.SecretKey[:])
+	seal(buf[size+sealOverhead:], d.key(), secretKey)
+	clear(secretKey)
 	clear(d[:])
+	burnStack()
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.roomForLocked(size); err != nil {
+	s.pending--
+	if s.closed || s.secrets[secretID] != 0 || s.receipts[receiptID] != 0 {
+		s.sealed.free(c)
+		s.bytes -= int64(size)
 		r.Wipe()
-		clear(rec.sealed)
-		return r, err
-	}
-	if s.secrets[rec.secretID] != nil || s.receipts[rec.receiptID] != nil {
+		if s.closed {
+			return r, ErrClosed
+		}
 		// Two 160-bit random keys colliding means the random source is broken.
-		r.Wipe()
 		return r, errors.New("store: key collision; random source is broken")
 	}
 	now := s.cfg.Now()
-	rec.created, rec.updated = now.UnixNano(), now.UnixNano()
-	rec.secretDue = now.Add(o.TTL).UnixNano()
-	rec.receiptDue = now.Add(2 * o.TTL).UnixNano()
-	s.secrets[rec.secretID] = rec
-	s.receipts[rec.receiptID] = rec
-	heap.Push(&s.queue, rec)
-	s.bytes += int64(size)
+	ref := s.table.alloc()
+	rec := s.table.get(ref)
+	*rec = record{
+		secretID:   secretID,
+		receiptID:  receiptID,
+		created:    now.UnixNano(),
+		updated:    now.UnixNano(),
+		secretDue:  now.Add(o.TTL).UnixNano(),
+		receiptDue: now.Add(2 * o.TTL).UnixNano(),
+		sealed:     c,
+		size:       uint32(size),
+		cust:       s.custIDs.add(o.CustID),
+		pass:       pass != nil,
+	}
+	if pass != nil {
+		s.passes[ref] = pass
+	}
+	s.secrets[secretID] = ref
+	s.receipts[receiptID] = ref
+	s.queue.push(ref)
 	s.stats.Created++
 	s.fill(&r, rec)
 	copy(r.ShortKey[:], r.SecretKey[:])
@@ -342,14 +364,15 @@ func (s *Store) roomFor(size int) error {
 	return s.roomForLocked(size)
 }
 
-// roomForLocked applies the capacity limits to waiting secrets. Receipts
-// of finished secrets are bounded separately (see retireLocked), so a busy
-// server never refuses new secrets because of old receipts.
+// roomForLocked applies the capacity limits to waiting secrets (and those
+// being stored). Receipts of finished secrets are bounded separately (see
+// retireLocked), so a busy server never refuses new secrets because of old
+// receipts.
 func (s *Store) roomForLocked(size int) error {
 	switch {
 	case s.closed:
 		return ErrClosed
-	case len(s.secrets) >= s.cfg.MaxSecrets,
+	case len(s.secrets)+s.pending >= s.cfg.MaxSecrets,
 		s.bytes+int64(size) > s.cfg.MaxBytes:
 		return ErrFull
 	}
@@ -364,13 +387,14 @@ func (s *Store) Peek(key []byte) (Waiting, error) {
 	}
 	sid := derivedIn(scr).id()
 	scr.Release()
+	burnStack()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rec := s.secretLocked(sid, s.cfg.Now().UnixNano())
 	if rec == nil {
 		return Waiting{}, ErrNotFound
 	}
-	return Waiting{PassphraseRequired: rec.pass != nil, Expires: time.Unix(0, rec.secretDue)}, nil
+	return Waiting{PassphraseRequired: rec.pass, Expires: time.Unix(0, rec.secretDue)}, nil
 }
 
 // derive checks that key has a link key's form and derives its index and
@@ -401,13 +425,14 @@ func (s *Store) Reveal(key, pass []byte, client netip.Addr) (*Plain, error) {
 	}
 	defer scr.Release()
 	d := derivedIn(scr)
+	sid := d.id()
 	s.mu.Lock()
-	rec := s.secretLocked(d.id(), s.cfg.Now().UnixNano())
+	rec := s.secretLocked(sid, s.cfg.Now().UnixNano())
 	if rec == nil {
 		s.mu.Unlock()
 		return nil, ErrNotFound
 	}
-	size := rec.size
+	size, passp := int(rec.size), s.passes[s.secrets[sid]]
 	s.mu.Unlock()
 	// Take the plaintext slot before claiming: a secret must never be
 	// claimed and then lost for want of memory.
@@ -415,13 +440,19 @@ func (s *Store) Reveal(key, pass []byte, client netip.Addr) (*Plain, error) {
 	if err != nil {
 		return nil, err
 	}
-	sealed, err := s.claim(rec, pass, client, StateReceived)
+	c, err := s.claim(sid, passp, pass, client, StateReceived)
 	if err != nil {
 		out.Release()
 		return nil, err
 	}
-	err = open(out.buf[:size], d.key(), sealed)
-	clear(sealed)
+	// The cell is ours alone now: open it without the lock, then free it.
+	err = open(out.buf[:size], d.key(), s.cellBytes(c, size+sealOverhead))
+	burnStack()
+	s.mu.Lock()
+	if !s.closed {
+		s.sealed.free(c)
+	}
+	s.mu.Unlock()
 	if err != nil {
 		out.Release()
 		return nil, fmt.Errorf("store: failed to open secret: %w", err)
@@ -430,50 +461,64 @@ func (s *Store) Reveal(key, pass []byte, client netip.Addr) (*Plain, error) {
 	return out, nil
 }
 
-// claim checks the passphrase if rec has one and, when it matches, takes the
-// secret out of the store, moving rec to state to. It returns the sealed
-// bytes, which the caller wipes.
-func (s *Store) claim(rec *record, pass []byte, client netip.Addr, to State) ([]byte, error) {
-	if rec.pass != nil {
+// cellBytes returns the first n bytes of a cell the caller holds.
+func (s *Store) cellBytes(c cell, n int) []byte {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sealed.bytes(c, n)
+}
+
+// claim checks the passphrase, if the secret has one (pass), and, when it
+// matches, takes the secret sid out of the store, moving it to state to. It
+// returns the secret's cell, which the caller wipes and frees.
+func (s *Store) claim(sid id, pass *passphrase, guess []byte, client netip.Addr, to State) (cell, error) {
+	if pass != nil {
 		// One verification per secret at a time keeps the failure counts
 		// exact under concurrent guessing.
 		t := time.NewTimer(s.cfg.HashWait)
 		select {
-		case rec.pass.turn <- struct{}{}:
+		case pass.turn <- struct{}{}:
 			t.Stop()
 		case <-t.C:
-			return nil, ErrBusy
+			return 0, ErrBusy
 		}
-		defer func() { <-rec.pass.turn }()
-		if err := s.verify(rec, pass, client); err != nil {
-			return nil, err
+		defer func() { <-pass.turn }()
+		if err := s.verify(sid, pass, guess, client); err != nil {
+			return 0, err
 		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.cfg.Now().UnixNano()
-	if rec.state != StateNew || s.secretLocked(rec.secretID, now) != rec {
-		return nil, ErrNotFound
+	ref := s.secrets[sid]
+	rec := s.secretLocked(sid, now)
+	if rec == nil || s.passes[ref] != pass {
+		return 0, ErrNotFound
 	}
-	sealed := rec.sealed
-	s.retireLocked(rec, to, now)
-	return sealed, nil
+	c := rec.sealed
+	rec.sealed = 0 // the caller frees it
+	s.retireLocked(ref, to, now)
+	return c, nil
 }
 
-// verify checks pass against rec's passphrase, counting failures.
-func (s *Store) verify(rec *record, pass []byte, client netip.Addr) error {
+// verify checks guess against the passphrase of secret sid, counting
+// failures.
+func (s *Store) verify(sid id, pass *passphrase, guess []byte, client netip.Addr) error {
+	waiting := func() bool {
+		ref := s.secrets[sid]
+		return s.secretLocked(sid, s.cfg.Now().UnixNano()) != nil && s.passes[ref] == pass
+	}
 	s.mu.Lock()
-	now := s.cfg.Now()
-	if rec.state != StateNew || s.secretLocked(rec.secretID, now.UnixNano()) != rec {
+	if !waiting() {
 		s.mu.Unlock()
 		return ErrNotFound
 	}
-	if err := rec.pass.lockedOut(client, now); err != nil {
+	if err := pass.lockedOut(client, s.cfg.Now()); err != nil {
 		s.mu.Unlock()
 		return err
 	}
 	s.mu.Unlock()
-	if len(pass) == 0 {
+	if len(guess) == 0 {
 		// Nothing guessed, nothing counted.
 		return ErrPassphrase
 	}
@@ -483,132 +528,149 @@ func (s *Store) verify(rec *record, pass []byte, client netip.Addr) error {
 	}
 	defer scr.Release()
 	sum := scr.buf[:hashSize]
-	if err := s.hasher.hash(sum, pass, rec.pass.salt[:]); err != nil {
+	if err := s.hasher.hash(sum, guess, pass.salt[:]); err != nil {
 		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if rec.state != StateNew {
+	if !waiting() {
 		return ErrNotFound
 	}
-	if !rec.pass.matches(sum) {
-		rec.pass.fail(client, s.cfg.Now())
+	if !pass.matches(sum) {
+		pass.fail(client, s.cfg.Now())
 		return ErrPassphrase
 	}
-	rec.pass.reset()
+	pass.reset()
 	return nil
 }
 
 // Receipt returns the receipt behind key.
 func (s *Store) Receipt(key []byte) (Receipt, error) {
 	var r Receipt
-	rid, err := s.receiptID(key)
+	scr, err := s.derive(labelReceipt, key)
 	if err != nil {
 		return r, err
 	}
+	defer scr.Release()
+	d := derivedIn(scr)
 	s.mu.Lock()
-	rec := s.receiptLocked(rid, s.cfg.Now().UnixNano())
+	rec := s.receiptLocked(d.id(), s.cfg.Now().UnixNano())
 	if rec == nil {
 		s.mu.Unlock()
 		return r, ErrNotFound
 	}
 	s.fill(&r, rec)
-	sealedKey := rec.sealedKey
+	if r.State == StateNew {
+		s.sealedKey(scr, rec)
+	}
 	s.mu.Unlock()
 	copy(r.ReceiptKey[:], key)
 	if r.State == StateNew {
-		if err := s.openSecretKey(&r, key, sealedKey[:]); err != nil {
+		if err := openSecretKey(&r, scr); err != nil {
 			r.Wipe()
 			return r, err
 		}
 	}
-	clear(sealedKey[:])
 	return r, nil
+}
+
+// A receipt key's scratch slot holds its derivation, then a copy of the
+// sealed secret key, then the secret key opened.
+func sealedKeyIn(scr *Plain) []byte {
+	return scr.buf[deriveSize : deriveSize+sealedKeySize]
+}
+
+func openedKeyIn(scr *Plain) []byte {
+	return scr.buf[deriveSize+sealedKeySize : deriveSize+sealedKeySize+KeyLen]
+}
+
+// sealedKey copies the sealed secret key of a waiting record into scr.
+func (s *Store) sealedKey(scr *Plain, rec *record) {
+	copy(sealedKeyIn(scr), s.sealed.bytes(rec.sealed, int(rec.size)+sealOverhead+sealedKeySize)[int(rec.size)+sealOverhead:])
 }
 
 // Burn destroys the secret behind a receipt key before it is read. A secret
 // with a passphrase needs it (ErrPassphrase otherwise, counted toward the
 // lockout). Anything not waiting is ErrNotFound.
-func (s *Store) Burn(key, pass []byte, client netip.Addr) (Receipt, error) {
+func (s *Store) Burn(key, guess []byte, client netip.Addr) (Receipt, error) {
 	var r Receipt
-	rid, err := s.receiptID(key)
+	scr, err := s.derive(labelReceipt, key)
 	if err != nil {
 		return r, err
 	}
+	defer scr.Release()
+	d := derivedIn(scr)
+	rid := d.id()
 	s.mu.Lock()
 	rec := s.receiptLocked(rid, s.cfg.Now().UnixNano())
 	if rec == nil || rec.state != StateNew {
 		s.mu.Unlock()
 		return r, ErrNotFound
 	}
-	sealedKey := rec.sealedKey
+	s.sealedKey(scr, rec)
+	sid, pass := rec.secretID, s.passes[s.receipts[rid]]
 	s.mu.Unlock()
-	if err := s.openSecretKey(&r, key, sealedKey[:]); err != nil {
+	if err := openSecretKey(&r, scr); err != nil {
 		return r, err
 	}
-	clear(sealedKey[:])
 	r.SecretKey.Wipe()
-	sealed, err := s.claim(rec, pass, client, StateBurned)
+	c, err := s.claim(sid, pass, guess, client, StateBurned)
 	if err != nil {
 		r.Wipe()
 		return r, err
 	}
-	clear(sealed)
 	s.mu.Lock()
-	s.fill(&r, rec)
+	if !s.closed {
+		s.sealed.free(c)
+	}
+	if rec := s.receiptLocked(rid, s.cfg.Now().UnixNano()); rec != nil {
+		s.fill(&r, rec)
+	}
 	s.mu.Unlock()
 	copy(r.ReceiptKey[:], key)
 	return r, nil
 }
 
-func (s *Store) receiptID(key []byte) (id, error) {
-	scr, err := s.derive(labelReceipt, key)
-	if err != nil {
-		return id{}, err
-	}
-	defer scr.Release()
-	return derivedIn(scr).id(), nil
-}
-
-// openSecretKey recovers the secret key sealed in a receipt into r.
-func (s *Store) openSecretKey(r *Receipt, receiptKey, sealedKey []byte) error {
-	scr, err := s.derive(labelReceipt, receiptKey)
-	if err != nil {
-		return err
-	}
-	defer scr.Release()
-	err = open(r.SecretKey[:], derivedIn(scr).key(), sealedKey)
+// openSecretKey recovers the secret key sealed in a receipt into r; scr
+// holds the receipt key's derivation and the sealed key (sealedKey).
+func openSecretKey(r *Receipt, scr *Plain) error {
+	opened := openedKeyIn(scr)
+	err := open(opened, derivedIn(scr).key(), sealedKeyIn(scr))
 	if err != nil {
 		return fmt.Errorf("store: failed to open receipt: %w", err)
 	}
+	copy(r.SecretKey[:], opened)
 	copy(r.ShortKey[:], r.SecretKey[:])
+	clear(opened)
+	burnStack()
 	return nil
 }
 
 // fill copies rec's public fields into r (keys aside).
 func (s *Store) fill(r *Receipt, rec *record) {
 	r.State = rec.state
-	r.CustID = rec.custID
+	r.CustID = s.custIDs.name(rec.cust)
 	r.Ref = Ref(rec.secretID)
-	r.TTL = rec.ttl
+	r.TTL = time.Duration(rec.secretDue - rec.created)
 	r.Created = time.Unix(0, rec.created)
 	r.Updated = time.Unix(0, rec.updated)
-	if rec.received != 0 {
-		r.Received = time.Unix(0, rec.received)
+	if rec.state == StateReceived {
+		r.Received = r.Updated
 	}
 	r.SecretExpires = time.Unix(0, rec.secretDue)
 	r.ReceiptExpires = time.Unix(0, rec.receiptDue)
-	r.PassphraseRequired = rec.pass != nil
+	r.PassphraseRequired = rec.pass
 }
 
 // secretLocked returns the waiting secret sid, expiring it if due.
 func (s *Store) secretLocked(sid id, now int64) *record {
-	rec := s.secrets[sid]
-	if rec == nil {
+	ref := s.secrets[sid]
+	if ref == 0 {
 		return nil
 	}
+	rec := s.table.get(ref)
 	if now >= rec.secretDue {
-		s.retireLocked(rec, StateExpired, rec.secretDue)
+		s.retireLocked(ref, StateExpired, rec.secretDue)
 		return nil
 	}
 	return rec
@@ -616,98 +678,69 @@ func (s *Store) secretLocked(sid id, now int64) *record {
 
 // receiptLocked returns the receipt rid, applying whatever expiry is due.
 func (s *Store) receiptLocked(rid id, now int64) *record {
-	rec := s.receipts[rid]
-	if rec == nil {
+	ref := s.receipts[rid]
+	if ref == 0 {
 		return nil
 	}
+	rec := s.table.get(ref)
 	if rec.state == StateNew && now >= rec.secretDue {
-		s.retireLocked(rec, StateExpired, rec.secretDue)
+		s.retireLocked(ref, StateExpired, rec.secretDue)
 	}
 	if now >= rec.receiptDue {
-		s.dropLocked(rec)
+		s.dropLocked(ref)
 		return nil
 	}
 	return rec
 }
 
-// retireLocked takes a waiting secret out of the store. The sealed bytes
-// are wiped unless the state is StateReceived, where the caller opens and
-// then wipes them.
-func (s *Store) retireLocked(rec *record, to State, at int64) {
+// retireLocked takes a waiting secret out of the store, wiping its cell
+// unless the caller took it (claim).
+func (s *Store) retireLocked(ref ref, to State, at int64) {
+	rec := s.table.get(ref)
 	delete(s.secrets, rec.secretID)
-	if to != StateReceived {
-		clear(rec.sealed)
+	if rec.sealed != 0 {
+		s.sealed.free(rec.sealed)
+		rec.sealed = 0
 	}
-	rec.sealed = nil
-	clear(rec.sealedKey[:])
 	rec.state = to
 	rec.updated = at
 	s.bytes -= int64(rec.size)
 	switch to {
 	case StateReceived:
-		rec.received = at
 		s.stats.Revealed++
 	case StateBurned:
 		s.stats.Burned++
 	case StateExpired:
 		s.stats.Expired++
 		if s.cfg.Expired != nil {
-			s.cfg.Expired(Ref(rec.secretID), rec.custID)
+			s.cfg.Expired(Ref(rec.secretID), s.custIDs.name(rec.cust))
 		}
 	}
-	if rec.pass != nil {
-		rec.pass.reset()
-		clear(rec.pass.hash[:])
+	if pass := s.passes[ref]; pass != nil {
+		pass.reset()
+		clear(pass.hash[:])
+		delete(s.passes, ref)
 	}
-	heap.Fix(&s.queue, rec.qi)
+	s.queue.fix(int(rec.qi))
 	// Finished receipts are kept up to MaxSecrets; past that the oldest
 	// finished one goes early.
-	s.finished.push(rec)
+	s.finished.push(ref)
 	if s.finished.n > s.cfg.MaxSecrets {
 		s.dropLocked(s.finished.head)
 	}
 }
 
 // dropLocked forgets a receipt whose time is up.
-func (s *Store) dropLocked(rec *record) {
+func (s *Store) dropLocked(ref ref) {
+	rec := s.table.get(ref)
 	if rec.state == StateNew {
-		s.retireLocked(rec, StateExpired, rec.secretDue)
+		s.retireLocked(ref, StateExpired, rec.secretDue)
 	}
-	s.finished.remove(rec)
+	s.finished.remove(ref)
 	delete(s.receipts, rec.receiptID)
-	heap.Remove(&s.queue, rec.qi)
-}
-
-// finishedList holds finished records, oldest first.
-type finishedList struct {
-	head, tail *record
-	n          int
-}
-
-func (l *finishedList) push(rec *record) {
-	rec.prev, rec.next = l.tail, nil
-	if l.tail != nil {
-		l.tail.next = rec
-	} else {
-		l.head = rec
-	}
-	l.tail = rec
-	l.n++
-}
-
-func (l *finishedList) remove(rec *record) {
-	if rec.prev != nil {
-		rec.prev.next = rec.next
-	} else {
-		l.head = rec.next
-	}
-	if rec.next != nil {
-		rec.next.prev = rec.prev
-	} else {
-		l.tail = rec.prev
-	}
-	rec.prev, rec.next = nil, nil
-	l.n--
+	s.queue.remove(int(rec.qi))
+	s.custIDs.drop(rec.cust)
+	s.table.release(ref)
 }
 
 // sweepBatch bounds how long one sweep holds the lock.
@@ -722,16 +755,16 @@ func (s *Store) Sweep() int {
 		s.mu.Lock()
 		now := s.cfg.Now().UnixNano()
 		batch := 0
-		for len(s.queue) > 0 && s.queue[0].due() <= now && batch < sweepBatch {
-			rec := s.queue[0]
-			if rec.state == StateNew {
-				s.retireLocked(rec, StateExpired, rec.secretDue)
+		for s.queue.len() > 0 && s.queue.first().due() <= now && batch < sweepBatch {
+			ref := s.queue.heap[0]
+			if rec := s.table.get(ref); rec.state == StateNew {
+				s.retireLocked(ref, StateExpired, rec.secretDue)
 			} else {
-				s.dropLocked(rec)
+				s.dropLocked(ref)
 			}
 			batch++
 		}
-		more := len(s.queue) > 0 && s.queue[0].due() <= now
+		more := s.queue.len() > 0 && s.queue.first().due() <= now
 		s.mu.Unlock()
 		n += batch
 		if !more {
@@ -777,15 +810,18 @@ func (s *Store) Close(wait time.Duration) {
 		return
 	}
 	s.closed = true
-	for _, rec := range s.receipts {
-		clear(rec.sealed)
-		rec.sealed = nil
-		clear(rec.sealedKey[:])
+	for _, ref := range s.receipts {
+		if rec := s.table.get(ref); rec.sealed != 0 {
+			s.sealed.free(rec.sealed)
+			rec.sealed = 0
+		}
+	}
+	for _, pass := range s.passes {
+		clear(pass.hash[:])
 	}
 	clear(s.secrets)
 	clear(s.receipts)
-	s.queue = nil
-	s.finished = finishedList{}
+	clear(s.passes)
 	s.bytes = 0
 	s.mu.Unlock()
 	close(s.stop)
@@ -796,25 +832,41 @@ func (s *Store) Close(wait time.Duration) {
 	s.keys.Destroy()
 }
 
-// queue orders records by when they are next due (container/heap).
-type queue []*record
+// interner keeps each distinct CustID once, counted by the records that
+// name it, so records hold a number instead of a string.
+type interner struct {
+	names []string
+	refs  []int
+	index map[string]uint32
+	free  []uint32
+}
 
-func (q queue) Len() int           { return len(q) }
-func (q queue) Less(i, j int) bool { return q[i].due() < q[j].due() }
-func (q queue) Swap(i, j int) {
-	q[i], q[j] = q[j], q[i]
-	q[i].qi, q[j].qi = i, j
+func (in *interner) add(name string) uint32 {
+	if i, ok := in.index[name]; ok {
+		in.refs[i]++
+		return i
+	}
+	if in.index == nil {
+		in.index = make(map[string]uint32)
+	}
+	var i uint32
+	if n := len(in.free); n > 0 {
+		i, in.free = in.free[n-1], in.free[:n-1]
+		in.names[i], in.refs[i] = name, 1
+	} else {
+		i = uint32(len(in.names))
+		in.names, in.refs = append(in.names, name), append(in.refs, 1)
+	}
+	in.index[name] = i
+	return i
 }
-func (q *queue) Push(x any) {
-	rec := x.(*record)
-	rec.qi = len(*q)
-	*q = append(*q, rec)
-}
-func (q *queue) Pop() any {
-	old := *q
-	rec := old[len(old)-1]
-	old[len(old)-1] = nil
-	*q = old[:len(old)-1]
-	rec.qi = -1
-	return rec
+
+func (in *interner) name(i uint32) string { return in.names[i] }
+
+func (in *interner) drop(i uint32) {
+	if in.refs[i]--; in.refs[i] == 0 {
+		delete(in.index, in.names[i])
+		in.names[i] = ""
+		in.free = append(in.free, i)
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
 
 	"golang.org/x/crypto/chacha20poly1305"
 	"golang.org/x/sys/cpu"
@@ -81,6 +82,13 @@ func MustCreate(tb testing.TB, s *Store, value string, opts CreateOptions) Recei
 		tb.Fatal(err)
 	}
 	return r
+}
+
+// cellOf returns what a waiting record's cell holds: ciphertext, tag and
+// sealed secret key.
+func cellOf(s *Store, r ref) []byte {
+	rec := s.table.get(r)
+	return s.sealed.bytes(rec.sealed, int(rec.size)+sealOverhead+sealedKeySize)
 }
 
 // indexOf is the map index of a link key.
@@ -339,8 +347,7 @@ func TestExpiry(t *testing.T) {
 		s, clock := MustOpenStore(t)
 		short := MustCreate(t, s, "short", CreateOptions{TTL: time.Minute})
 		long := MustCreate(t, s, "long", CreateOptions{TTL: time.Hour})
-		rec := s.secrets[indexOf(s, labelSecret, short.SecretKey)]
-		sealed := rec.sealed
+		sealed := cellOf(s, s.secrets[indexOf(s, labelSecret, short.SecretKey)])
 		if n := s.Sweep(); n != 0 {
 			t.Fatalf("swept %d before anything was due", n)
 		}
@@ -571,8 +578,10 @@ func TestAtRestHoldsNoPlaintextOrKeys(t *testing.T) {
 	s, _ := MustOpenStore(t)
 	const marker = "MARKER-4f1c9e-plaintext"
 	r := MustCreate(t, s, marker, CreateOptions{})
-	for _, rec := range s.secrets {
-		for _, field := range [][]byte{rec.sealed, rec.sealedKey[:], rec.secretID[:], rec.receiptID[:]} {
+	for _, ref := range s.secrets {
+		rec := s.table.get(ref)
+		recBytes := unsafe.Slice((*byte)(unsafe.Pointer(rec)), unsafe.Sizeof(*rec))
+		for _, field := range [][]byte{cellOf(s, ref), recBytes} {
 			for _, needle := range [][]byte{[]byte(marker), r.SecretKey[:], r.ReceiptKey[:], r.SecretKey[:8]} {
 				if bytes.Contains(field, needle) {
 					t.Errorf("record field holds %q", needle)
@@ -602,8 +611,8 @@ func TestCloseWipesEverything(t *testing.T) {
 	MustCreate(t, s, "one", CreateOptions{})
 	r := MustCreate(t, s, "two", CreateOptions{})
 	var sealed [][]byte
-	for _, rec := range s.secrets {
-		sealed = append(sealed, rec.sealed)
+	for _, ref := range s.secrets {
+		sealed = append(sealed, cellOf(s, ref))
 	}
 	s.Close(time.Second)
 	for _, b := range sealed {
