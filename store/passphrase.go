@@ -6,9 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"sync/atomic"
 	"time"
-
-	"golang.org/x/crypto/argon2"
 )
 
 // Passphrase rules (the v1 contract): a wrong or missing passphrase never
@@ -44,27 +43,38 @@ func (e *LockoutError) Error() string {
 	return fmt.Sprintf("too many passphrase attempts; try again after %s", e.Until.UTC().Format(time.RFC3339))
 }
 
-// hasher runs argon2id with a bounded number of hashes at once, so
-// passphrase traffic cannot take more than workers × MemoryKiB of memory.
+// hasher runs argon2id (argon2.go) with a bounded number of hashes at
+// once, so passphrase traffic cannot take more than workers × MemoryKiB of
+// memory. While the store serves requests without a passphrase (counted in
+// plain), each hash paces itself to a tenth of a processor, so they are
+// served between its blocks.
 type hasher struct {
 	params HashParams
 	slots  chan struct{}
+	states chan *argonState // one per slot; their memory is kept while busy
+	active atomic.Int32     // hashes running or waiting for a slot
 	wait   time.Duration
 	arena  *arena
 }
 
-func newHasher(p HashParams, workers int, wait time.Duration, a *arena) *hasher {
-	return &hasher{params: p, slots: make(chan struct{}, max(1, workers)), wait: wait, arena: a}
+func newHasher(p HashParams, workers int, wait time.Duration, a *arena, plain *atomic.Uint64) *hasher {
+	workers = max(1, workers)
+	h := &hasher{params: p, slots: make(chan struct{}, workers), states: make(chan *argonState, workers), wait: wait, arena: a}
+	for range workers {
+		h.states <- &argonState{pace: newPacer(plain)}
+	}
+	return h
 }
 
 // Framing of the passphrase handed to argon2id. argon2 feeds its password
-// to a BLAKE2b state on the heap (H0, RFC 9106 section 3.2) that nobody can
-// wipe afterwards. BLAKE2b copies into its block buffer only the bytes that
-// do not fill a block, and keeps the last block back until it knows it is
-// the last. argon2 writes 28 bytes of parameters first, so framing the
-// passphrase as zeros(100) || passphrase || zeros(128) makes the block
+// to a BLAKE2b state (H0, RFC 9106 section 3.2). BLAKE2b copies into its
+// block buffer only the bytes that do not fill a block, and keeps the last
+// block back until it knows it is the last (its Sum then copies that block
+// to the stack). argon2 writes 28 bytes of parameters first, so framing
+// the passphrase as zeros(100) || passphrase || zeros(128) makes the block
 // buffer hold only zeros: the passphrase is compressed straight from the
-// locked frame. (The memory-residue test would catch a change of that.)
+// locked frame, and no buffer ever holds it. (The state is also scrubbed
+// after use; the memory-residue test would catch a change of either.)
 const (
 	frameLead = blockSize - 28
 	frameTail = blockSize
@@ -74,6 +84,8 @@ const (
 // hash writes argon2id(frame(pass), salt) into out; ErrBusy when no worker
 // or locked frame frees up in time.
 func (h *hasher) hash(out, pass, salt []byte) error {
+	h.active.Add(1)
+	defer h.active.Add(-1)
 	select {
 	case h.slots <- struct{}{}:
 	default:
@@ -94,9 +106,13 @@ func (h *hasher) hash(out, pass, salt []byte) error {
 	framed := frame.buf[:frameLead+len(pass)+frameTail]
 	clear(framed) // slots are wiped on release; this keeps the frame exact
 	copy(framed[frameLead:], pass)
-	k := argon2.IDKey(framed, salt, h.params.Time, h.params.MemoryKiB, h.params.Threads, hashSize)
-	copy(out, k)
-	clear(k)
+	st := <-h.states
+	st.idKey(out, framed, salt, h.params)
+	if h.active.Load() == 1 {
+		// Nobody else is hashing or waiting: let the memory go.
+		st.mem = nil
+	}
+	h.states <- st
 	return nil
 }
 

@@ -149,7 +149,8 @@ type Store struct {
 	pending  int   // secrets being stored
 	stats    Stats
 	closed   bool
-	closing  atomic.Bool // set first by Close: no new work touches the keys
+	closing  atomic.Bool   // set first by Close: no new work touches the keys
+	plain    atomic.Uint64 // requests served without a passphrase (the hasher paces itself by it)
 
 	stop chan struct{}
 	done chan struct{}
@@ -207,7 +208,6 @@ func New(cfg Config) (*Store, error) {
 		keys:     keys,
 		arena:    a,
 		layout:   layout,
-		hasher:   newHasher(cfg.Hash, cfg.HashWorkers, cfg.HashWait, a),
 		table:    t,
 		sealed:   newCells(),
 		secrets:  make(map[id]ref),
@@ -218,6 +218,7 @@ func New(cfg Config) (*Store, error) {
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
 	}
+	s.hasher = newHasher(cfg.Hash, cfg.HashWorkers, cfg.HashWait, a, &s.plain)
 	if cfg.SweepInterval > 0 {
 		go s.sweeper(cfg.SweepInterval)
 	} else {
@@ -261,6 +262,9 @@ func (s *Store) Create(secret *Plain, o CreateOptions) (Receipt, error) {
 		return r, fmt.Errorf("store: ttl %v is too short", o.TTL)
 	case s.closing.Load():
 		return r, ErrClosed
+	}
+	if len(o.Passphrase) == 0 {
+		s.plain.Add(1)
 	}
 	if err := s.roomFor(size); err != nil {
 		return r, err
@@ -381,6 +385,7 @@ func (s *Store) roomForLocked(size int) error {
 
 // Peek tells whether a secret waits behind key, without consuming it.
 func (s *Store) Peek(key []byte) (Waiting, error) {
+	s.plain.Add(1)
 	scr, err := s.derive(labelSecret, key)
 	if err != nil {
 		return Waiting{}, err
@@ -434,6 +439,9 @@ func (s *Store) Reveal(key, pass []byte, client netip.Addr) (*Plain, error) {
 	}
 	size, passp := int(rec.size), s.passes[s.secrets[sid]]
 	s.mu.Unlock()
+	if passp == nil {
+		s.plain.Add(1)
+	}
 	// Take the plaintext slot before claiming: a secret must never be
 	// claimed and then lost for want of memory.
 	out, err := s.arena.plain(size)
@@ -546,6 +554,7 @@ func (s *Store) verify(sid id, pass *passphrase, guess []byte, client netip.Addr
 
 // Receipt returns the receipt behind key.
 func (s *Store) Receipt(key []byte) (Receipt, error) {
+	s.plain.Add(1)
 	var r Receipt
 	scr, err := s.derive(labelReceipt, key)
 	if err != nil {
@@ -610,6 +619,9 @@ func (s *Store) Burn(key, guess []byte, client netip.Addr) (Receipt, error) {
 	s.sealedKey(scr, rec)
 	sid, pass := rec.secretID, s.passes[s.receipts[rid]]
 	s.mu.Unlock()
+	if pass == nil {
+		s.plain.Add(1)
+	}
 	if err := openSecretKey(&r, scr); err != nil {
 		return r, err
 	}

@@ -1,0 +1,97 @@
+package store
+
+import (
+	"bytes"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/argon2"
+)
+
+// RFC 9106, section 5.3, has a vector with a secret and associated data,
+// which otslite never uses; golang.org/x/crypto/argon2 (no secret, no
+// data) is the reference instead, over the shapes that exercise every
+// branch: several lanes, passes and segment lengths, short and long tags.
+func TestArgon2MatchesReference(t *testing.T) {
+	a := argonState{pace: newPacer(nil)}
+	for _, c := range []struct {
+		memory, time uint32
+		lanes        uint8
+		tag, pass    int
+	}{
+		{8, 1, 1, 32, 0}, {64, 1, 1, 32, 8}, {64, 2, 1, 32, 8}, {64, 3, 2, 32, 8},
+		{100, 2, 3, 16, 300}, {1024, 2, 1, 32, 20}, {1030, 1, 4, 65, 5},
+		{256, 1, 1, 100, 128}, {512, 2, 1, 1024, 33}, {19 << 10, 2, 1, 32, 12},
+	} {
+		t.Run(fmt.Sprintf("m%d-t%d-p%d-T%d", c.memory, c.time, c.lanes, c.tag), func(t *testing.T) {
+			pass := bytes.Repeat([]byte{0x5a}, c.pass)
+			salt := []byte("somesalt16bytes!")
+			want := argon2.IDKey(pass, salt, c.time, c.memory, c.lanes, uint32(c.tag))
+			got := make([]byte, c.tag)
+			a.idKey(got, pass, salt, HashParams{MemoryKiB: c.memory, Time: c.time, Threads: c.lanes})
+			if !bytes.Equal(got, want) {
+				t.Errorf("got %s\nwant %s", hex.EncodeToString(got), hex.EncodeToString(want))
+			}
+			for _, b := range a.mem {
+				if b != (argonBlock{}) {
+					t.Fatal("memory not wiped after the hash")
+				}
+			}
+		})
+	}
+}
+
+func BenchmarkArgon2Default(b *testing.B) {
+	a := argonState{pace: newPacer(nil)}
+	out := make([]byte, hashSize)
+	salt := make([]byte, saltSize)
+	b.Run("Own", func(b *testing.B) {
+		for b.Loop() {
+			a.idKey(out, []byte("correct horse"), salt, DefaultHashParams)
+		}
+	})
+	b.Run("XCrypto", func(b *testing.B) {
+		p := DefaultHashParams
+		for b.Loop() {
+			argon2.IDKey([]byte("correct horse"), salt, p.Time, p.MemoryKiB, p.Threads, hashSize)
+		}
+	})
+}
+
+// The pacer only yields while no other work is seen, and pauses nine times
+// as long as each run took while it is (at most a tenth of a processor).
+func TestPacer(t *testing.T) {
+	var busy atomic.Uint64
+	clock := time.Unix(0, 0)
+	var slept []time.Duration
+	yields := 0
+	p := pacer{
+		busy:    &busy,
+		now:     func() time.Time { return clock },
+		sleep:   func(d time.Duration) { slept = append(slept, d); clock = clock.Add(d) },
+		gosched: func() { yields++ },
+	}
+	run := func(d time.Duration) {
+		clock = clock.Add(d)
+		p.yield()
+	}
+	p.start()
+	run(40 * time.Microsecond) // nothing else about: just yield
+	busy.Add(1)
+	run(40 * time.Microsecond) // plain work seen: pause
+	run(50 * time.Microsecond)
+	run(time.Millisecond) // a long run: the pause is capped
+	if yields != 1 || !slices.Equal(slept, []time.Duration{360 * time.Microsecond, 450 * time.Microsecond, maxPause}) {
+		t.Fatalf("yields %d, pauses %v", yields, slept)
+	}
+	// Once no plain work has been seen for busyWindow, it only yields.
+	clock = clock.Add(busyWindow)
+	run(40 * time.Microsecond)
+	if yields != 2 || len(slept) != 3 {
+		t.Errorf("after the window: yields %d, pauses %v", yields, slept)
+	}
+}
