@@ -272,8 +272,14 @@ type compressor struct {
 }
 
 func newCompressor() (*compressor, error) {
+	// SpeedBestCompression allocates some 50 MB of match tables and takes
+	// about 25 ms for the UI: most of the server's start and of its idle
+	// memory. The level below, with a small window and lean tables, takes
+	// under 1 ms and 5 MB, for output about 4% larger.
 	zw, err := zstd.NewWriter(nil,
-		zstd.WithEncoderLevel(zstd.SpeedBestCompression),
+		zstd.WithEncoderLevel(zstd.SpeedBetterCompression),
+		zstd.WithWindowSize(128<<10),
+		zstd.WithLowerEncoderMem(true),
 		zstd.WithEncoderConcurrency(1))
 	if err != nil {
 		return nil, fmt.Errorf("failed to create zstd encoder: %w", err)
