@@ -24,6 +24,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -224,6 +225,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
+	// Starting (loading and compressing the UI above all) leaves a few MiB
+	// of garbage that the runtime would hand back to the system only
+	// slowly; an idle server should be small now.
+	debug.FreeOSMemory()
 
 	code := exitOK
 	why := make(chan string, 1)
