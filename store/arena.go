@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -12,8 +13,8 @@ import (
 // The arena is the only place plaintext exists. It is one memguard
 // LockedBuffer (mlocked, guard pages, wiped on purge) mapped once at start,
 // carved into fixed-size slots of three classes: scratch (key derivation),
-// small and large (secret values). Taking a slot is a channel receive, so
-// the hot path makes no mmap or mlock syscall, and the number of plaintext
+// small and large (secret values). Taking a slot pops a free list under a
+// mutex, so the hot path makes no mmap or mlock syscall, and the number of plaintext
 // buffers alive at once is bounded by the locked-memory budget. When a class
 // is exhausted the request fails with ErrBusy; nothing blocks and memguard
 // never runs out of lockable memory mid-flight (which would make it panic
@@ -61,34 +62,58 @@ func (p *Plain) Release() {
 	}
 	clear(p.buf)
 	p.n = 0
-	p.owner.free <- p
+	p.owner.put(p)
 }
 
+// slab is one class of slots. Its free list is a stack, so the slot used
+// last (still in cache) is used next.
 type slab struct {
 	size  int
-	free  chan *Plain
+	mu    sync.Mutex
+	free  []*Plain
 	slots []Plain
 }
 
 func newSlab(mem []byte, size, count int) *slab {
-	s := &slab{size: size, free: make(chan *Plain, count), slots: make([]Plain, count)}
+	s := &slab{size: size, free: make([]*Plain, 0, count), slots: make([]Plain, count)}
 	for i := range s.slots {
 		p := &s.slots[i]
 		p.buf = mem[i*size : (i+1)*size : (i+1)*size]
 		p.owner = s
-		s.free <- p
+		s.free = append(s.free, p)
 	}
 	return s
 }
 
 func (s *slab) take() *Plain {
-	select {
-	case p := <-s.free:
-		p.inUse.Store(true)
-		return p
-	default:
+	s.mu.Lock()
+	n := len(s.free)
+	if n == 0 {
+		s.mu.Unlock()
 		return nil
 	}
+	p := s.free[n-1]
+	s.free = s.free[:n-1]
+	s.mu.Unlock()
+	p.inUse.Store(true)
+	return p
+}
+
+func (s *slab) put(p *Plain) {
+	s.mu.Lock()
+	s.free = append(s.free, p)
+	s.mu.Unlock()
+}
+
+// takeAll empties the free list if every slot is in it.
+func (s *slab) takeAll() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.free) != len(s.slots) {
+		return false
+	}
+	s.free = s.free[:0]
+	return true
 }
 
 // arena owns the locked region.
@@ -171,15 +196,13 @@ func (a *arena) scratchSlot() (*Plain, error) {
 // drain takes every slot back, waiting at most wait for slots in use. It
 // reports whether all came back, after which nobody can touch the memory.
 func (a *arena) drain(wait time.Duration) bool {
-	deadline := time.NewTimer(wait)
-	defer deadline.Stop()
+	deadline := time.Now().Add(wait)
 	for _, sl := range []*slab{a.scratch, a.small, a.large} {
-		for range len(sl.slots) {
-			select {
-			case <-sl.free:
-			case <-deadline.C:
+		for !sl.takeAll() {
+			if time.Now().After(deadline) {
 				return false
 			}
+			time.Sleep(time.Millisecond)
 		}
 	}
 	return true

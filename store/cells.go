@@ -123,7 +123,7 @@ func (s *cells) newChunk(class, size int) int32 {
 		num = int32(len(s.chunks))
 		s.chunks = append(s.chunks, chunk{})
 	}
-	s.chunks[num] = chunk{mem: make([]byte, n*size), size: size, class: class, cells: int32(n)}
+	s.chunks[num] = chunk{mem: make([]byte, n*size), freed: make([]int32, 0, n), size: size, class: class, cells: int32(n)}
 	s.held += int64(n * size)
 	s.link(num)
 	return num
