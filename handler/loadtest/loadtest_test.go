@@ -3,6 +3,7 @@ package main
 import (
 	"net"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -208,5 +209,38 @@ func TestProc(t *testing.T) {
 	}
 	if got := processCPU(os.Getpid()); got <= 0 {
 		t.Errorf("processCPU after spinning = %v", got)
+	}
+}
+
+// BenchmarkLoopback runs create+reveal pairs of 1 KiB secrets over real
+// loopback TCP from 32 parallel keep-alive clients, against the bare
+// baseline and against the real handler, and reports pairs per second.
+// (Server and clients share the machine here; the load command pins them
+// apart.)
+func BenchmarkLoopback(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		addr func(testing.TB) string
+	}{
+		{"Baseline", func(tb testing.TB) string { return MustServe(tb, newBaseline().server(), plainListener) }},
+		{"Otslite", MustOpenOtslite},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			addr := c.addr(b)
+			secret := secretValue(1024)
+			b.SetParallelism(max(1, 32/runtime.GOMAXPROCS(0)))
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				cl := &client{addr: addr, timeout: 10 * time.Second}
+				defer cl.close()
+				for pb.Next() {
+					if err := cl.pair(secret, false); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "pairs/s")
+		})
 	}
 }
