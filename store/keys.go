@@ -55,15 +55,30 @@ func ParseKey(b []byte) (Key, error) {
 	return k, nil
 }
 
-// newKey draws keyEntropy bytes from rand into scratch and writes them into
-// k, five bits per character. scratch is wiped.
+// newKeys draws the entropy of n keys from rand into scratch at once and
+// writes them into keys, five bits per character. scratch is wiped.
+func newKeys(rand io.Reader, scratch []byte, keys ...*Key) error {
+	n := scratch[:len(keys)*keyEntropy]
+	defer clear(n)
+	if _, err := io.ReadFull(rand, n); err != nil {
+		return err
+	}
+	for i, k := range keys {
+		encodeKey(k, n[i*keyEntropy:(i+1)*keyEntropy])
+	}
+	return nil
+}
+
+// newKey is newKeys for one key.
 func newKey(rand io.Reader, scratch []byte) (Key, error) {
 	var k Key
-	n := scratch[:keyEntropy]
-	if _, err := io.ReadFull(rand, n); err != nil {
-		return k, err
-	}
-	// Each 5 bytes (40 bits) make 8 characters.
+	err := newKeys(rand, scratch, &k)
+	return k, err
+}
+
+// encodeKey writes keyEntropy random bytes into k, five bits per
+// character: each 5 bytes (40 bits) make 8 characters.
+func encodeKey(k *Key, n []byte) {
 	for g := range keyEntropy / 5 {
 		var v uint64
 		for _, b := range n[g*5 : g*5+5] {
@@ -74,6 +89,4 @@ func newKey(rand io.Reader, scratch []byte) (Key, error) {
 			v >>= 5
 		}
 	}
-	clear(n)
-	return k, nil
 }

@@ -276,10 +276,7 @@ func (s *Store) Create(secret *Plain, o CreateOptions) (Receipt, error) {
 	defer scr.Release()
 	d, work := derivedIn(scr), scr.buf[deriveSize:]
 
-	if r.SecretKey, err = newKey(s.cfg.Rand, work); err != nil {
-		return r, err
-	}
-	if r.ReceiptKey, err = newKey(s.cfg.Rand, work); err != nil {
+	if err := newKeys(s.cfg.Rand, work, &r.SecretKey, &r.ReceiptKey); err != nil {
 		r.Wipe()
 		return r, err
 	}
