@@ -414,6 +414,10 @@ func wipeRequestLine(ctx *fasthttp.RequestCtx) {
 	}
 }
 
+// SecurityHeaders sets the headers every response carries. (The load
+// command's hardened baseline sets them too.)
+func SecurityHeaders(ctx *fasthttp.RequestCtx) { securityHeaders(ctx) }
+
 // apiHeaders complete the security headers for an API response.
 func apiHeaders(ctx *fasthttp.RequestCtx) {
 	ctx.Response.Header.SetContentTypeBytes(valJSON)

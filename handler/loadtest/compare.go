@@ -44,7 +44,8 @@ type compareConfig struct {
 
 // runResult is one run's measurements.
 type runResult struct {
-	Base, Ots     map[int]driveResult
+	Base, Hard    map[int]driveResult // bare and hardened baselines
+	Ots           map[int]driveResult
 	Loaded        driveResult
 	IdleRSS       int64
 	StoredRSS     int64
@@ -95,7 +96,7 @@ func compare(cc compareConfig) error {
 }
 
 func (cc compareConfig) run(self string) (runResult, error) {
-	r := runResult{Base: map[int]driveResult{}, Ots: map[int]driveResult{}}
+	r := runResult{Base: map[int]driveResult{}, Hard: map[int]driveResult{}, Ots: map[int]driveResult{}}
 	for _, c := range cc.Clients {
 		res, err := cc.measure(self, cc.startBaseline, c, 0)
 		if err != nil {
@@ -103,6 +104,12 @@ func (cc compareConfig) run(self string) (runResult, error) {
 		}
 		r.Base[c] = res
 		cc.logResult("baseline", c, res)
+		res, err = cc.measure(self, cc.startHardened, c, 0)
+		if err != nil {
+			return r, fmt.Errorf("hardened baseline, %d clients: %w", c, err)
+		}
+		r.Hard[c] = res
+		cc.logResult("hardened baseline", c, res)
 		res, err = cc.measure(self, cc.startOtslite, c, 0)
 		if err != nil {
 			return r, fmt.Errorf("otslite, %d clients: %w", c, err)
@@ -236,7 +243,7 @@ func (cc compareConfig) startOtslite(extra ...string) (*server, error) {
 	return startPinned(cc.ServerCPU, addr, cc.Bin, args...)
 }
 
-func (cc compareConfig) startBaseline(...string) (*server, error) {
+func (cc compareConfig) startBaseline(extra ...string) (*server, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
@@ -245,7 +252,11 @@ func (cc compareConfig) startBaseline(...string) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return startPinned(cc.ServerCPU, addr, self, "baseline", "-listen", addr)
+	return startPinned(cc.ServerCPU, addr, self, append([]string{"baseline", "-listen", addr}, extra...)...)
+}
+
+func (cc compareConfig) startHardened(...string) (*server, error) {
+	return cc.startBaseline("-hardened")
 }
 
 // startPinned runs name on cpu and waits until it answers on addr.
@@ -390,7 +401,13 @@ func (cc compareConfig) rows(runs []runResult, binSize int64) []row {
 		ots := collect(runs, func(r runResult) float64 { return r.Ots[c].PairsPerSec })
 		base := collect(runs, func(r runResult) float64 { return r.Base[c].PairsPerSec })
 		rat := collect(runs, func(r runResult) float64 { return r.Ots[c].PairsPerSec / r.Base[c].PairsPerSec })
-		rows = append(rows, row{fmt.Sprintf("create+reveal pairs/s, %d clients", c), ots.format(num, ""), base.format(num, ""), rat.format(ratio, ""), "≥ 0.70", verdict(rat.med >= 0.70)})
+		hard := collect(runs, func(r runResult) float64 { return r.Hard[c].PairsPerSec })
+		hrat := collect(runs, func(r runResult) float64 { return r.Hard[c].PairsPerSec / r.Base[c].PairsPerSec })
+		orat := collect(runs, func(r runResult) float64 { return r.Ots[c].PairsPerSec / r.Hard[c].PairsPerSec })
+		rows = append(rows,
+			row{fmt.Sprintf("create+reveal pairs/s, %d clients", c), ots.format(num, ""), base.format(num, ""), rat.format(ratio, ""), "≥ 0.70", verdict(rat.med >= 0.70)},
+			row{metric: fmt.Sprintf("  hardened baseline, %d clients", c), ots: hard.format(num, ""), base: base.format(num, ""), ratio: hrat.format(ratio, "")},
+			row{metric: fmt.Sprintf("  otslite / hardened baseline, %d clients", c), ratio: orat.format(ratio, "")})
 	}
 	for _, c := range cc.Clients {
 		p50 := collect(runs, func(r runResult) float64 { return r.Ots[c].RevealP50us })
@@ -441,7 +458,7 @@ func (cc compareConfig) report(runs []runResult, binSize int64, load0, load1 str
 	fmt.Fprintf(cc.Out, "servers pinned to CPU %d, generator to CPU %d; %d-byte secrets; %v measured after %v warm-up\n\n",
 		cc.ServerCPU, cc.LoadCPU, cc.SecretSize, cc.Duration, cc.Warmup)
 	tw := tabwriter.NewWriter(cc.Out, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "metric\totslite\tbaseline\tratio\ttarget\t")
+	fmt.Fprintln(tw, "metric\tvalue\tbaseline\tratio\ttarget\t")
 	for _, r := range cc.rows(runs, binSize) {
 		mark := ""
 		if r.ok != nil {

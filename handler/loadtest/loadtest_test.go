@@ -60,6 +60,16 @@ func MustOpenOtslite(tb testing.TB) string {
 	return MustServe(tb, h.NewServer(), func(ln net.Listener) net.Listener { return h.Listener(ln, nil) })
 }
 
+// MustOpenHardened serves the hardened baseline on loopback.
+func MustOpenHardened(tb testing.TB) string {
+	tb.Helper()
+	srv, wrap, err := newBaseline().hardened()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return MustServe(tb, srv, wrap)
+}
+
 func TestDrive(t *testing.T) {
 	for _, c := range []struct {
 		name string
@@ -67,6 +77,7 @@ func TestDrive(t *testing.T) {
 		pass int
 	}{
 		{"Baseline", func(tb testing.TB) string { return MustServe(tb, newBaseline().server(), plainListener) }, 0},
+		{"HardenedBaseline", MustOpenHardened, 0},
 		{"Otslite", MustOpenOtslite, 0},
 		{"OtslitePassphrase", MustOpenOtslite, 1},
 	} {
@@ -165,6 +176,7 @@ func TestRows(t *testing.T) {
 		return runResult{
 			Ots:           map[int]driveResult{64: {PairsPerSec: ots, RevealP99us: p99, Seconds: 1}},
 			Base:          map[int]driveResult{64: {PairsPerSec: base, Seconds: 1}},
+			Hard:          map[int]driveResult{64: {PairsPerSec: base * 0.9, Seconds: 1}},
 			Loaded:        driveResult{PairsPerSec: loaded},
 			PerSecret:     1500,
 			IdleRSS:       30 << 20,
@@ -189,6 +201,12 @@ func TestRows(t *testing.T) {
 		}
 	}
 	check("create+reveal pairs/s, 64 clients", "ratio", "0.80 [0.60–0.80]", true)
+	if r := got["  hardened baseline, 64 clients"]; r.ratio != "0.90" || r.ok != nil {
+		t.Errorf("hardened baseline row %+v", r)
+	}
+	if r := got["  otslite / hardened baseline, 64 clients"]; r.ratio != "0.89 [0.67–0.89]" {
+		t.Errorf("otslite / hardened row %+v", r)
+	}
 	check("reveal p99, 64 clients", "ots", "1.80 ms [1.50–2.50]", true)
 	check("pairs/s, 64 clients, with 8 passphrase clients", "ratio", "0.83 [0.75–0.88] of unloaded", true)
 	check("RSS per stored 1024-byte secret", "ots", "1500 B", true)
@@ -223,6 +241,7 @@ func BenchmarkLoopback(b *testing.B) {
 		addr func(testing.TB) string
 	}{
 		{"Baseline", func(tb testing.TB) string { return MustServe(tb, newBaseline().server(), plainListener) }},
+		{"HardenedBaseline", MustOpenHardened},
 		{"Otslite", MustOpenOtslite},
 	} {
 		b.Run(c.name, func(b *testing.B) {

@@ -14,7 +14,7 @@
 // back. Ratios are taken within a run, then the median and range over runs
 // is shown. The subcommands it runs itself are also usable alone:
 //
-//	loadtest baseline -listen 127.0.0.1:8080
+//	loadtest baseline -listen 127.0.0.1:8080 [-hardened]
 //	loadtest drive -addr 127.0.0.1:7143 -clients 64 -duration 5s
 package main
 
@@ -22,6 +22,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"net"
 	"os"
 	"os/signal"
 	"strconv"
@@ -82,12 +83,24 @@ func compareMain(args []string) error {
 func baselineMain(args []string) error {
 	fs := flag.NewFlagSet("loadtest baseline", flag.ContinueOnError)
 	listen := fs.String("listen", "127.0.0.1:8080", "address to serve on")
+	hardened := fs.Bool("hardened", false, "with otslite's server settings, listener and headers")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	srv := newBaseline().server()
+	b := newBaseline()
+	srv, wrap := b.server(), func(ln net.Listener) net.Listener { return ln }
+	if *hardened {
+		var err error
+		if srv, wrap, err = b.hardened(); err != nil {
+			return err
+		}
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return err
+	}
 	done := make(chan error, 1)
-	go func() { done <- srv.ListenAndServe(*listen) }()
+	go func() { done <- srv.Serve(wrap(ln)) }()
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	select {
