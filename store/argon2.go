@@ -43,11 +43,11 @@ const (
 
 // The pacer's policy: while other work has been seen within busyWindow, a
 // hash pauses after each run of blocks for pauseFactor times as long as
-// the run took (so it takes at most a tenth of a processor), never more
-// than maxPause at once; otherwise it only yields.
+// the run took (so it takes at most a twentieth of a processor), never
+// more than maxPause at once; otherwise it only yields.
 const (
 	busyWindow  = 20 * time.Millisecond
-	pauseFactor = 9
+	pauseFactor = 19
 	maxPause    = 2 * time.Millisecond
 )
 

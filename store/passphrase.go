@@ -46,7 +46,7 @@ func (e *LockoutError) Error() string {
 // hasher runs argon2id (argon2.go) with a bounded number of hashes at
 // once, so passphrase traffic cannot take more than workers × MemoryKiB of
 // memory. While the store serves requests without a passphrase (counted in
-// plain), each hash paces itself to a tenth of a processor, so they are
+// plain), each hash paces itself to a twentieth of a processor, so they are
 // served between its blocks.
 type hasher struct {
 	params HashParams
