@@ -24,36 +24,52 @@ func TestCryptoLeavesNoResidue(t *testing.T) {
 		t.Skip("reads /proc/self/mem: Linux only")
 	}
 	s, _ := MustOpenStore(t)
+	type value struct {
+		name         string
+		mask, masked []byte
+	}
+	var values []value
+	var stop atomic.Bool
+	defer stop.Store(true)
 	for _, size := range []int{12, 40, 100, 1000} {
 		for _, step := range []string{"Create", "Reveal"} {
-			t.Run(strconv.Itoa(size)+"/"+step, func(t *testing.T) {
-				mask, masked := make([]byte, size), make([]byte, size)
-				rand.Read(mask)
-				rand.Read(masked)
-				var ready, stop atomic.Bool
-				var failed atomic.Value
-				go func() {
-					// After the step, nothing but this loop runs on this
-					// goroutine's stack until the scan is over.
-					if err := storeAndReveal(s, mask, masked, step == "Reveal"); err != nil {
-						failed.Store(err)
-					}
-					ready.Store(true)
-					for !stop.Load() {
-						runtime.Gosched()
-					}
-				}()
-				defer stop.Store(true)
-				for !ready.Load() {
+			v := value{strconv.Itoa(size) + "/" + step, make([]byte, size), make([]byte, size)}
+			rand.Read(v.mask)
+			rand.Read(v.masked)
+			for v.mask[0]^v.masked[0] == 0 || v.mask[0]^v.masked[0] == 0xff {
+				// The scan looks for the first byte; make it one that is rare
+				// in memory.
+				v.masked[0]++
+			}
+			values = append(values, v)
+			var ready atomic.Bool
+			var failed atomic.Value
+			go func() {
+				// After the step, nothing but this loop runs on this
+				// goroutine's stack until the scan is over.
+				if err := storeAndReveal(s, v.mask, v.masked, step == "Reveal"); err != nil {
+					failed.Store(err)
+				}
+				ready.Store(true)
+				for !stop.Load() {
 					runtime.Gosched()
 				}
-				if err, _ := failed.Load().(error); err != nil {
-					t.Fatal(err)
-				}
-				if n := countMasked(t, mask, masked); n > 0 {
-					t.Errorf("%d copies of a %d-byte value left in memory", n, size)
-				}
-			})
+			}()
+			for !ready.Load() {
+				runtime.Gosched()
+			}
+			if err, _ := failed.Load().(error); err != nil {
+				t.Fatalf("%s: %v", v.name, err)
+			}
+		}
+	}
+	masks, maskeds := make([][]byte, len(values)), make([][]byte, len(values))
+	for i, v := range values {
+		masks[i], maskeds[i] = v.mask, v.masked
+	}
+	for i, n := range countMasked(t, masks, maskeds) {
+		if n > 0 {
+			t.Errorf("%s: %d copies of the value left in memory", values[i].name, n)
 		}
 	}
 }
@@ -91,9 +107,9 @@ func storeAndReveal(s *Store, mask, masked []byte, reveal bool) error {
 	return nil
 }
 
-// countMasked counts the places in this process's readable memory that
-// hold mask^masked.
-func countMasked(t *testing.T, mask, masked []byte) int {
+// countMasked counts, for each i, the places in this process's readable
+// memory that hold masks[i]^maskeds[i].
+func countMasked(t *testing.T, masks, maskeds [][]byte) []int {
 	t.Helper()
 	maps, err := os.ReadFile("/proc/self/maps")
 	if err != nil {
@@ -104,9 +120,13 @@ func countMasked(t *testing.T, mask, masked []byte) int {
 		t.Fatal(err)
 	}
 	defer mem.Close()
-	first := mask[0] ^ masked[0]
-	found := 0
-	var buf []byte
+	longest := 0
+	for _, m := range masks {
+		longest = max(longest, len(m))
+	}
+	found := make([]int, len(masks))
+	const window = 1 << 20
+	buf := make([]byte, window+longest)
 	for _, line := range strings.Split(string(maps), "\n") {
 		f := strings.Fields(line)
 		if len(f) < 2 || f[1][0] != 'r' || len(f) >= 6 && strings.HasPrefix(f[5], "[v") {
@@ -115,13 +135,12 @@ func countMasked(t *testing.T, mask, masked []byte) int {
 		lo, hi, _ := strings.Cut(f[0], "-")
 		start, _ := strconv.ParseUint(lo, 16, 64)
 		end, _ := strconv.ParseUint(hi, 16, 64)
-		for off := start; off < end; off += 1 << 20 {
-			n := min(end-off, 1<<20+uint64(len(mask)))
-			if uint64(cap(buf)) < n {
-				buf = make([]byte, n)
-			}
+		for off := start; off < end; off += window {
+			n := min(end-off, uint64(len(buf)))
 			got, _ := mem.ReadAt(buf[:n], int64(off))
-			found += matchesMasked(buf[:got], first, mask, masked, int(min(got, 1<<20)))
+			for i := range masks {
+				found[i] += matchesMasked(buf[:got], masks[i], maskeds[i], min(got, window))
+			}
 			clear(buf[:got])
 		}
 	}
@@ -130,7 +149,8 @@ func countMasked(t *testing.T, mask, masked []byte) int {
 
 // matchesMasked counts the places before limit in b where mask^masked
 // starts.
-func matchesMasked(b []byte, first byte, mask, masked []byte, limit int) int {
+func matchesMasked(b, mask, masked []byte, limit int) int {
+	first := mask[0] ^ masked[0]
 	found := 0
 	for i := 0; i < limit; {
 		j := bytes.IndexByte(b[i:limit], first)
