@@ -15,6 +15,11 @@ package store
 //     through the generic construction below, which wipes its cipher states.
 //   - Each derived key encrypts exactly one message, so a fixed zero nonce is
 //     safe.
+//   - A receipt keeps its secret's link key (the v1 receipt shows it while
+//     the secret waits) XORed with a pad: the key derived from the receipt
+//     key. The receipt key is random and pads one key once, so that is a
+//     one-time pad; it needs no tag, since nothing reaches it without the
+//     receipt key's index.
 
 import (
 	"crypto/sha3"
@@ -94,6 +99,20 @@ func open(dst []byte, key *[derivedSize]byte, sealed []byte) error {
 		return errOpen
 	}
 	return nil
+}
+
+// xorPad writes key XOR pad into dst.
+func xorPad(dst []byte, pad *[derivedSize]byte, key *Key) {
+	for i := range key {
+		dst[i] = key[i] ^ pad[i]
+	}
+}
+
+// unxorPad writes sealed XOR pad into key.
+func unxorPad(key *Key, pad *[derivedSize]byte, sealed []byte) {
+	for i := range key {
+		key[i] = sealed[i] ^ pad[i]
+	}
 }
 
 // sealGeneric is seal spelled out with the RFC 8439 building blocks.

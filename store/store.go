@@ -156,8 +156,9 @@ type Store struct {
 	done chan struct{}
 }
 
-// sealedKeySize is the sealed secret key a receipt keeps after the secret.
-const sealedKeySize = KeyLen + tagSize
+// sealedKeySize is the sealed secret key a receipt keeps after the secret:
+// the key XORed with a pad derived from the receipt key (see seal.go).
+const sealedKeySize = KeyLen
 
 // New makes a store, maps its locked arena and starts its sweeper.
 func New(cfg Config) (*Store, error) {
@@ -310,12 +311,7 @@ func (s *Store) Create(secret *Plain, o CreateOptions) (Receipt, error) {
 	seal(buf[:size+sealOverhead], d.key(), secret.Bytes())
 	derive(d, labelReceipt, s.procKey(), r.ReceiptKey[:])
 	receiptID := d.id()
-	// The AEAD is an interface, so what it is handed escapes (to the
-	// compiler): hand it the secret key from locked scratch, not from r.
-	secretKey := work[:KeyLen]
-	copy(secretKey, r.SecretKey[:])
-	seal(buf[size+sealOverhead:], d.key(), secretKey)
-	clear(secretKey)
+	xorPad(buf[size+sealOverhead:], d.key(), &r.SecretKey)
 	clear(d[:])
 	burnStack()
 
@@ -567,32 +563,19 @@ func (s *Store) Receipt(key []byte) (Receipt, error) {
 	}
 	s.fill(&r, rec)
 	if r.State == StateNew {
-		s.sealedKey(scr, rec)
+		s.unsealKey(&r, rec, d)
 	}
 	s.mu.Unlock()
 	copy(r.ReceiptKey[:], key)
-	if r.State == StateNew {
-		if err := openSecretKey(&r, scr); err != nil {
-			r.Wipe()
-			return r, err
-		}
-	}
 	return r, nil
 }
 
-// A receipt key's scratch slot holds its derivation, then a copy of the
-// sealed secret key, then the secret key opened.
-func sealedKeyIn(scr *Plain) []byte {
-	return scr.buf[deriveSize : deriveSize+sealedKeySize]
-}
-
-func openedKeyIn(scr *Plain) []byte {
-	return scr.buf[deriveSize+sealedKeySize : deriveSize+sealedKeySize+KeyLen]
-}
-
-// sealedKey copies the sealed secret key of a waiting record into scr.
-func (s *Store) sealedKey(scr *Plain, rec *record) {
-	copy(sealedKeyIn(scr), s.sealed.bytes(rec.sealed, int(rec.size)+sealOverhead+sealedKeySize)[int(rec.size)+sealOverhead:])
+// unsealKey recovers the secret key a waiting record keeps for its receipt
+// into r; d holds the receipt key's derivation.
+func (s *Store) unsealKey(r *Receipt, rec *record, d *derived) {
+	sealed := s.sealed.bytes(rec.sealed, int(rec.size)+sealOverhead+sealedKeySize)[int(rec.size)+sealOverhead:]
+	unxorPad(&r.SecretKey, d.key(), sealed)
+	copy(r.ShortKey[:], r.SecretKey[:])
 }
 
 // Burn destroys the secret behind a receipt key before it is read. A secret
@@ -613,16 +596,13 @@ func (s *Store) Burn(key, guess []byte, client netip.Addr) (Receipt, error) {
 		s.mu.Unlock()
 		return r, ErrNotFound
 	}
-	s.sealedKey(scr, rec)
+	s.unsealKey(&r, rec, d)
+	r.SecretKey.Wipe()
 	sid, pass := rec.secretID, s.passes[s.receipts[rid]]
 	s.mu.Unlock()
 	if pass == nil {
 		s.plain.Add(1)
 	}
-	if err := openSecretKey(&r, scr); err != nil {
-		return r, err
-	}
-	r.SecretKey.Wipe()
 	c, err := s.claim(sid, pass, guess, client, StateBurned)
 	if err != nil {
 		r.Wipe()
@@ -638,21 +618,6 @@ func (s *Store) Burn(key, guess []byte, client netip.Addr) (Receipt, error) {
 	s.mu.Unlock()
 	copy(r.ReceiptKey[:], key)
 	return r, nil
-}
-
-// openSecretKey recovers the secret key sealed in a receipt into r; scr
-// holds the receipt key's derivation and the sealed key (sealedKey).
-func openSecretKey(r *Receipt, scr *Plain) error {
-	opened := openedKeyIn(scr)
-	err := open(opened, derivedIn(scr).key(), sealedKeyIn(scr))
-	if err != nil {
-		return fmt.Errorf("store: failed to open receipt: %w", err)
-	}
-	copy(r.SecretKey[:], opened)
-	copy(r.ShortKey[:], r.SecretKey[:])
-	clear(opened)
-	burnStack()
-	return nil
 }
 
 // fill copies rec's public fields into r (keys aside).
@@ -764,16 +729,22 @@ func (s *Store) Sweep() int {
 		s.mu.Lock()
 		now := s.cfg.Now().UnixNano()
 		batch := 0
-		for s.queue.len() > 0 && s.queue.first().due() <= now && batch < sweepBatch {
-			ref := s.queue.heap[0]
+		for ; s.queue.len() > 0 && batch < sweepBatch; batch++ {
+			ref, due := s.queue.first()
+			if due > now {
+				break
+			}
 			if rec := s.table.get(ref); rec.state == StateNew {
 				s.retireLocked(ref, StateExpired, rec.secretDue)
 			} else {
 				s.dropLocked(ref)
 			}
-			batch++
 		}
-		more := s.queue.len() > 0 && s.queue.first().due() <= now
+		more := false
+		if s.queue.len() > 0 {
+			_, due := s.queue.first()
+			more = due <= now
+		}
 		s.mu.Unlock()
 		n += batch
 		if !more {

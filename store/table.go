@@ -66,28 +66,37 @@ func (t *table) release(r ref) {
 	t.free = append(t.free, r)
 }
 
-// queue orders records by when they are next due.
+// queue orders records by when they are next due. Each entry keeps its
+// record's due time, so ordering reads the heap alone and touches a record
+// only to note where it moved.
 type queue struct {
 	t    *table
-	heap []ref
+	heap []queued
+}
+
+type queued struct {
+	due int64
+	ref ref
 }
 
 func (q *queue) len() int { return len(q.heap) }
 
-// first returns the record due first; the queue must not be empty.
-func (q *queue) first() *record { return q.t.get(q.heap[0]) }
+// first returns the record due first and when; the queue must not be
+// empty.
+func (q *queue) first() (ref, int64) { return q.heap[0].ref, q.heap[0].due }
 
-func (q *queue) less(i, j int) bool { return q.t.get(q.heap[i]).due() < q.t.get(q.heap[j]).due() }
+func (q *queue) less(i, j int) bool { return q.heap[i].due < q.heap[j].due }
 
 func (q *queue) swap(i, j int) {
 	q.heap[i], q.heap[j] = q.heap[j], q.heap[i]
-	q.t.get(q.heap[i]).qi = int32(i)
-	q.t.get(q.heap[j]).qi = int32(j)
+	q.t.get(q.heap[i].ref).qi = int32(i)
+	q.t.get(q.heap[j].ref).qi = int32(j)
 }
 
 func (q *queue) push(r ref) {
-	q.t.get(r).qi = int32(len(q.heap))
-	q.heap = append(q.heap, r)
+	rec := q.t.get(r)
+	rec.qi = int32(len(q.heap))
+	q.heap = append(q.heap, queued{rec.due(), r})
 	q.up(len(q.heap) - 1)
 }
 
@@ -97,7 +106,7 @@ func (q *queue) remove(i int) {
 	if i != n {
 		q.swap(i, n)
 	}
-	q.t.get(q.heap[n]).qi = -1
+	q.t.get(q.heap[n].ref).qi = -1
 	q.heap = q.heap[:n]
 	if i != n {
 		q.fix(i)
@@ -106,6 +115,7 @@ func (q *queue) remove(i int) {
 
 // fix restores the order after the record at index i changed its due time.
 func (q *queue) fix(i int) {
+	q.heap[i].due = q.t.get(q.heap[i].ref).due()
 	if !q.down(i) {
 		q.up(i)
 	}
