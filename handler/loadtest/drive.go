@@ -44,6 +44,8 @@ type driveResult struct {
 	RevealP99us float64 `json:"reveal_p99_us"`
 	PassPairs   int64   `json:"pass_pairs"`
 	PassPerSec  float64 `json:"pass_pairs_per_s"`
+	PassReqs    int64   `json:"pass_requests"` // passphrase creates and reveals answered
+	PassReqsSec float64 `json:"pass_requests_per_s"`
 	PassBusy    int64   `json:"pass_busy"`
 	Creates     int64   `json:"creates"`
 	Errors      int64   `json:"errors"`
@@ -123,7 +125,10 @@ func drive(cfg driveConfig) (driveResult, error) {
 					continue
 				}
 				on := measuring.Load()
-				err := c.pair(secret, on && len(c.lat) < cfg.latencyLimit)
+				answered, err := c.pair(secret, on && len(c.lat) < cfg.latencyLimit)
+				if on {
+					c.answered += int64(answered)
+				}
 				switch {
 				case errors.Is(err, errBusy):
 					if on {
@@ -166,9 +171,11 @@ func drive(cfg driveConfig) (driveResult, error) {
 	for _, c := range pass {
 		res.PassPairs += c.pairs
 		res.PassBusy += c.busy
+		res.PassReqs += c.answered
 	}
 	res.PairsPerSec = float64(res.Pairs) / res.Seconds
 	res.PassPerSec = float64(res.PassPairs) / res.Seconds
+	res.PassReqsSec = float64(res.PassReqs) / res.Seconds
 	slices.Sort(lat)
 	res.RevealP50us = micros(percentile(lat, 50))
 	res.RevealP99us = micros(percentile(lat, 99))
@@ -202,17 +209,18 @@ var errBusy = errors.New("server busy")
 
 // client is one keep-alive connection and its buffers.
 type client struct {
-	addr    string
-	timeout time.Duration
-	pass    bool
-	conn    net.Conn
-	r       *bufio.Reader
-	req     []byte
-	body    []byte
-	share   []byte // the share request, built once
-	lat     []time.Duration
-	pairs   int64
-	busy    int64
+	addr     string
+	timeout  time.Duration
+	pass     bool
+	conn     net.Conn
+	r        *bufio.Reader
+	req      []byte
+	body     []byte
+	share    []byte // the share request, built once
+	lat      []time.Duration
+	pairs    int64
+	answered int64 // requests answered 200 while measuring
+	busy     int64
 }
 
 func (c *client) close() {
@@ -255,12 +263,12 @@ func (c *client) create(secret []byte) ([]byte, error) {
 	return nil, fmt.Errorf("share: bad secret_key in %.200q", body)
 }
 
-// pair runs one create+reveal; timed says whether to record the reveal's
-// latency.
-func (c *client) pair(secret []byte, timed bool) error {
+// pair runs one create+reveal and returns how many of the two were
+// answered 200; timed says whether to record the reveal's latency.
+func (c *client) pair(secret []byte, timed bool) (int, error) {
 	key, err := c.create(secret)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	body := ""
 	if c.pass {
@@ -270,18 +278,18 @@ func (c *client) pair(secret []byte, timed bool) error {
 	t0 := time.Now()
 	status, resp, err := c.do(c.req)
 	if err != nil {
-		return err
+		return 1, err
 	}
 	if timed && !c.pass {
 		c.lat = append(c.lat, time.Since(t0))
 	}
 	if status != 200 {
-		return statusError("reveal", status, resp)
+		return 1, statusError("reveal", status, resp)
 	}
 	if !bytes.HasPrefix(resp, valueStart) || !bytes.HasPrefix(resp[len(valueStart):], secret) {
-		return fmt.Errorf("reveal: wrong value in %.200q", resp)
+		return 1, fmt.Errorf("reveal: wrong value in %.200q", resp)
 	}
-	return nil
+	return 2, nil
 }
 
 func statusError(what string, status int, body []byte) error {
