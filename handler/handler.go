@@ -188,10 +188,7 @@ func (q quietLogger) Printf(format string, args ...any) { q.h.logf("http: "+form
 // serveError answers requests fasthttp could not parse. The connection is
 // closed afterwards, so its read buffer is wiped too.
 func (h *Handler) serveError(ctx *fasthttp.RequestCtx, err error) {
-	clear(ctx.Request.Body())
-	wipeCredentials(&ctx.Request.Header)
-	wipeRequestLine(ctx)
-	store.ScrubStack()
+	WipeRequest(ctx)
 	securityHeaders(ctx)
 	if c, ok := ctx.Conn().(*conn); ok {
 		c.wipeRead()
@@ -214,13 +211,8 @@ func (h *Handler) Serve(ctx *fasthttp.RequestCtx) {
 	// the old one, keys and all, to the allocator unwiped.
 	store.ScrubStack()
 	defer func() {
-		// Whatever happened, the body (which may hold a secret) is wiped,
-		// and so are credentials: fasthttp keeps parsed header values and
-		// a raw copy of the header block in the pooled request.
-		clear(ctx.Request.Body())
-		wipeCredentials(&ctx.Request.Header)
-		wipeRequestLine(ctx)
-		store.ScrubStack()
+		// Whatever happened, the request is wiped.
+		WipeRequest(ctx)
 		// A connection that ends after this request is not read again:
 		// its read buffer can go now (see listener.go).
 		if ctx.Request.Header.ConnectionClose() || h.stopping.Load() {
@@ -388,6 +380,18 @@ func securityHeaders(ctx *fasthttp.RequestCtx) {
 	h.SetCanonical(hdrFrame, valDeny)
 	h.SetCanonical(hdrRobots, valNoIndex)
 	h.SetCanonical(hdrCacheControl, valNoStore)
+}
+
+// WipeRequest zeroes what a request may have left behind: the body (which
+// may hold a secret), credentials (fasthttp keeps parsed header values and
+// a raw copy of the header block in the pooled request), the request line,
+// and the stack below the caller. Serve and serveError call it last; so
+// does the load command's hardened baseline.
+func WipeRequest(ctx *fasthttp.RequestCtx) {
+	clear(ctx.Request.Body())
+	wipeCredentials(&ctx.Request.Header)
+	wipeRequestLine(ctx)
+	store.ScrubStack()
 }
 
 // wipeCredentials zeroes every Authorization header value and the raw

@@ -65,7 +65,7 @@ func (d *derived) key() *[derivedSize]byte { return (*[derivedSize]byte)(d[idSiz
 // derive writes SHAKE256(label || procKey || link) into out. The sponge
 // state holds the input until it is permuted, and the permutation keeps
 // lanes in its stack frame: the state is reset and the stack below this
-// frame scrubbed before returning.
+// frame burned before returning.
 func derive(out *derived, label [labelSize]byte, procKey, link []byte) {
 	h := sha3.NewSHAKE256()
 	h.Write(label[:])
@@ -73,7 +73,7 @@ func derive(out *derived, label [labelSize]byte, procKey, link []byte) {
 	h.Write(link)
 	h.Read(out[:])
 	h.Reset()
-	ScrubStack()
+	burnStack()
 }
 
 // seal encrypts plaintext under key into dst, which must be

@@ -35,9 +35,9 @@ func (b *baseline) server() *fasthttp.Server {
 // hardened is the baseline with what otslite's server does around every
 // request: its fasthttp settings (timeouts, buffer sizes, limits), its
 // listener (per-address cap, buffer wiping, deadline coalescing), its
-// security headers and the wiping of the request body. The difference
-// between it and the bare baseline is the cost of that hardening; between
-// it and otslite, the cost of the store.
+// security headers, and the wiping of the request and of the stack. The
+// difference between it and the bare baseline is the cost of that
+// hardening; between it and otslite, the cost of the store.
 func (b *baseline) hardened() (*fasthttp.Server, func(net.Listener) net.Listener, error) {
 	st, err := store.New(store.Config{})
 	if err != nil {
@@ -50,9 +50,10 @@ func (b *baseline) hardened() (*fasthttp.Server, func(net.Listener) net.Listener
 	h := handler.New(st, ui, handler.Config{PublicURL: "http://127.0.0.1"})
 	srv := h.NewServer()
 	srv.Handler = func(ctx *fasthttp.RequestCtx) {
+		store.ScrubStack() // as Serve does first
 		handler.SecurityHeaders(ctx)
 		b.serve(ctx)
-		clear(ctx.Request.Body())
+		handler.WipeRequest(ctx)
 	}
 	return srv, func(ln net.Listener) net.Listener { return h.Listener(ln, nil) }, nil
 }
