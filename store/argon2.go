@@ -80,11 +80,13 @@ func (p *pacer) yield() {
 		if now.Sub(p.lastBusy) < busyWindow {
 			p.sleep(min(maxPause, now.Sub(p.runStart)*pauseFactor))
 			p.runStart = p.now()
+			scrubVectors()
 			return
 		}
 	}
 	p.gosched()
 	p.runStart = p.now()
+	scrubVectors()
 }
 
 type argonBlock [argonWords]uint64
@@ -111,8 +113,12 @@ func scrub(d hash.Hash) {
 }
 
 // idKey writes argon2id(pass, salt) with p's cost into out and wipes its
-// memory.
+// memory. It computes in general registers for tens of milliseconds, and
+// may be preempted (by a signal) meanwhile: the vector registers are
+// scrubbed first and after every pause, so what other code left in them
+// is not saved on a signal stack.
 func (a *argonState) idKey(out, pass, salt []byte, p HashParams) {
+	scrubVectors()
 	lanes := uint32(max(p.Threads, 1))
 	memory := max(p.MemoryKiB, 2*argonSyncPoints*lanes)
 	memory = memory / (argonSyncPoints * lanes) * (argonSyncPoints * lanes)

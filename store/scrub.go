@@ -34,3 +34,23 @@ func burnStack() {
 }
 
 const burnSize = 1536
+
+// scrubVectors overwrites the vector registers a memmove uses (XMM0-15 on
+// amd64: a copy of 129 to 256 bytes loads all of them) with zeros. A
+// signal (the runtime's preemption, for a garbage collection) saves the
+// registers of the thread it interrupts on the signal stack, which nothing
+// wipes; code that computes long in general registers, like argon2id here,
+// leaves whatever the last copies put in the vector registers (a request
+// body, say) for such a signal to save. It costs a 256-byte copy.
+func scrubVectors() {
+	var dst [256]byte
+	// A length the compiler cannot see makes this a call to memmove
+	// rather than inline moves through one register.
+	copy(dst[:vectorBytes], zeroVectors[:vectorBytes])
+	keep(dst[:])
+}
+
+var (
+	zeroVectors [256]byte
+	vectorBytes = len(zeroVectors)
+)
