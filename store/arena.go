@@ -160,6 +160,9 @@ func roundPage(n int) int { return (n + 4095) &^ 4095 }
 func newArena(l ArenaLayout) *arena {
 	mem := memguard.NewBuffer(l.Bytes)
 	b := mem.Bytes()
+	// Locked, but resident only where used: an idle server does not hold
+	// the whole budget in memory (see lockOnFault).
+	lockOnFault(b)
 	a := &arena{mem: mem}
 	off := 0
 	a.scratch = newSlab(b[off:off+l.ScratchSlots*scratchSize], scratchSize, l.ScratchSlots)
