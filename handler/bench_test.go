@@ -71,7 +71,9 @@ func BenchmarkShare(b *testing.B) {
 			st.Sweep()
 			b.StartTimer()
 		}
-		ctx.Request.SetBody(body) // Serve wiped the last one
+		// Serve wiped the last request's body and target.
+		ctx.Request.SetRequestURI("/api/v1/share")
+		ctx.Request.SetBody(body)
 		h.Serve(ctx)
 		finish(b, ctx, w)
 	}
