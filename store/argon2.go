@@ -41,10 +41,12 @@ const (
 	argonYieldEvery = 32 // blocks computed between yields
 )
 
-// The pacer's policy: while other work has been seen within busyWindow, a
-// hash pauses after each run of blocks for pauseFactor times as long as
-// the run took (so it takes at most a twentieth of a processor), never
-// more than maxPause at once; otherwise it only yields.
+// The pacer's policy: while other work has been seen within busyWindow,
+// and hashes are running on every processor the scheduler has (one is
+// enough on a server pinned to one CPU), a hash pauses after each run of
+// blocks for pauseFactor times as long as the run took (so it takes at
+// most a twentieth of a processor), never more than maxPause at once;
+// otherwise it only yields, as a processor is left to serve the rest.
 const (
 	busyWindow  = 20 * time.Millisecond
 	pauseFactor = 19
@@ -52,9 +54,11 @@ const (
 )
 
 // pacer decides how a hash yields. busy counts the other work done (the
-// store's requests without a passphrase); nil means none is ever waited for.
+// store's requests without a passphrase); nil means none is ever waited
+// for. crowded reports whether hashes hold every processor.
 type pacer struct {
 	busy     *atomic.Uint64
+	crowded  func() bool
 	seen     uint64
 	lastBusy time.Time
 	runStart time.Time
@@ -63,8 +67,8 @@ type pacer struct {
 	gosched  func()
 }
 
-func newPacer(busy *atomic.Uint64) pacer {
-	return pacer{busy: busy, now: time.Now, sleep: time.Sleep, gosched: runtime.Gosched}
+func newPacer(busy *atomic.Uint64, crowded func() bool) pacer {
+	return pacer{busy: busy, crowded: crowded, now: time.Now, sleep: time.Sleep, gosched: runtime.Gosched}
 }
 
 // start marks the beginning of a hash.
@@ -77,7 +81,7 @@ func (p *pacer) yield() {
 		if n := p.busy.Load(); n != p.seen {
 			p.seen, p.lastBusy = n, now
 		}
-		if now.Sub(p.lastBusy) < busyWindow {
+		if now.Sub(p.lastBusy) < busyWindow && p.crowded() {
 			p.sleep(min(maxPause, now.Sub(p.runStart)*pauseFactor))
 			p.runStart = p.now()
 			scrubVectors()

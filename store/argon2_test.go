@@ -17,7 +17,7 @@ import (
 // data) is the reference instead, over the shapes that exercise every
 // branch: several lanes, passes and segment lengths, short and long tags.
 func TestArgon2MatchesReference(t *testing.T) {
-	a := argonState{pace: newPacer(nil)}
+	a := argonState{pace: newPacer(nil, nil)}
 	for _, c := range []struct {
 		memory, time uint32
 		lanes        uint8
@@ -46,7 +46,7 @@ func TestArgon2MatchesReference(t *testing.T) {
 }
 
 func BenchmarkArgon2Default(b *testing.B) {
-	a := argonState{pace: newPacer(nil)}
+	a := argonState{pace: newPacer(nil, nil)}
 	out := make([]byte, hashSize)
 	salt := make([]byte, saltSize)
 	b.Run("Own", func(b *testing.B) {
@@ -70,8 +70,10 @@ func TestPacer(t *testing.T) {
 	clock := time.Unix(0, 0)
 	var slept []time.Duration
 	yields := 0
+	crowded := true
 	p := pacer{
 		busy:    &busy,
+		crowded: func() bool { return crowded },
 		now:     func() time.Time { return clock },
 		sleep:   func(d time.Duration) { slept = append(slept, d); clock = clock.Add(d) },
 		gosched: func() { yields++ },
@@ -94,5 +96,12 @@ func TestPacer(t *testing.T) {
 	run(40 * time.Microsecond)
 	if yields != 2 || len(slept) != 3 {
 		t.Errorf("after the window: yields %d, pauses %v", yields, slept)
+	}
+	// With a processor free of hashes, it only yields, plain work or not.
+	busy.Add(1)
+	crowded = false
+	run(40 * time.Microsecond)
+	if yields != 3 || len(slept) != 3 {
+		t.Errorf("with a processor free: yields %d, pauses %v", yields, slept)
 	}
 }

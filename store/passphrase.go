@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"runtime"
 	"sync/atomic"
 	"time"
 )
@@ -46,22 +47,24 @@ func (e *LockoutError) Error() string {
 // hasher runs argon2id (argon2.go) with a bounded number of hashes at
 // once, so passphrase traffic cannot take more than workers × MemoryKiB of
 // memory. While the store serves requests without a passphrase (counted in
-// plain), each hash paces itself to a twentieth of a processor, so they are
-// served between its blocks.
+// plain) and hashes hold every processor, each hash paces itself to a
+// twentieth of one, so those requests are served between its blocks.
 type hasher struct {
-	params HashParams
-	slots  chan struct{}
-	states chan *argonState // one per slot; their memory is kept while busy
-	active atomic.Int32     // hashes running or waiting for a slot
-	wait   time.Duration
-	arena  *arena
+	params  HashParams
+	slots   chan struct{}
+	states  chan *argonState // one per slot; their memory is kept while busy
+	active  atomic.Int32     // hashes running or waiting for a slot
+	running atomic.Int32     // hashes holding a slot
+	wait    time.Duration
+	arena   *arena
 }
 
 func newHasher(p HashParams, workers int, wait time.Duration, a *arena, plain *atomic.Uint64) *hasher {
 	workers = max(1, workers)
 	h := &hasher{params: p, slots: make(chan struct{}, workers), states: make(chan *argonState, workers), wait: wait, arena: a}
+	crowded := func() bool { return int(h.running.Load()) >= runtime.GOMAXPROCS(0) }
 	for range workers {
-		h.states <- &argonState{pace: newPacer(plain)}
+		h.states <- &argonState{pace: newPacer(plain, crowded)}
 	}
 	return h
 }
@@ -107,7 +110,9 @@ func (h *hasher) hash(out, pass, salt []byte) error {
 	clear(framed) // slots are wiped on release; this keeps the frame exact
 	copy(framed[frameLead:], pass)
 	st := <-h.states
+	h.running.Add(1)
 	st.idKey(out, framed, salt, h.params)
+	h.running.Add(-1)
 	if h.active.Load() == 1 {
 		// Nobody else is hashing or waiting: let the memory go.
 		st.mem = nil
