@@ -177,6 +177,7 @@ func TestRows(t *testing.T) {
 			Ots:           map[int]driveResult{64: {PairsPerSec: ots, Pairs: int64(ots), RevealP99us: p99, Seconds: 1, ServerCPU: 1}},
 			Base:          map[int]driveResult{64: {PairsPerSec: base, Pairs: int64(base), Seconds: 1, ServerCPU: 0.5}},
 			Hard:          map[int]driveResult{64: {PairsPerSec: base * 0.9, Seconds: 1, ServerCPU: 1}},
+			Quiet:         map[int]driveResult{64: {PairsPerSec: ots * 1.1, Seconds: 1, ServerCPU: 1}},
 			Loaded:        driveResult{PairsPerSec: loaded},
 			PerSecret:     1500,
 			IdleRSS:       30 << 20,
@@ -214,8 +215,11 @@ func TestRows(t *testing.T) {
 	if r := got["pairs per server CPU-second, 64 clients"]; r.ratio != "0.40 [0.30–0.40]" {
 		t.Errorf("efficiency row %+v", r)
 	}
-	if n, total := starved(runs); n != 3 || total != 12 {
-		t.Errorf("starved(runs) = %d of %d, want 3 of 12", n, total)
+	if n, total := starved(runs); n != 3 || total != 15 {
+		t.Errorf("starved(runs) = %d of %d, want 3 of 15", n, total)
+	}
+	if r := got["  otslite --quiet-audit, 64 clients"]; r.ratio != "0.88 [0.66–0.88]" {
+		t.Errorf("quiet row %+v", r)
 	}
 	check("static binary size", "ots", "16.0 MB", false)
 	check("idle RSS", "ots", "30.0 MiB", false)
