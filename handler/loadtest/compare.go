@@ -98,31 +98,25 @@ func compare(cc compareConfig) error {
 
 func (cc compareConfig) run(self string) (runResult, error) {
 	r := runResult{Base: map[int]driveResult{}, Hard: map[int]driveResult{}, Ots: map[int]driveResult{}, Quiet: map[int]driveResult{}}
+	servers := []struct {
+		name  string
+		start func(...string) (*server, error)
+		into  map[int]driveResult
+	}{
+		{"baseline", cc.startBaseline, r.Base},
+		{"hardened baseline", cc.startHardened, r.Hard},
+		{"otslite", cc.startOtslite, r.Ots},
+		{"otslite --quiet-audit", cc.startQuiet, r.Quiet},
+	}
 	for _, c := range cc.Clients {
-		res, err := cc.measure(self, cc.startBaseline, c, 0)
-		if err != nil {
-			return r, fmt.Errorf("baseline, %d clients: %w", c, err)
+		for _, sv := range servers {
+			res, err := cc.measure(self, sv.start, c, 0)
+			if err != nil {
+				return r, fmt.Errorf("%s, %d clients: %w", sv.name, c, err)
+			}
+			sv.into[c] = res
+			cc.logResult(sv.name, c, res)
 		}
-		r.Base[c] = res
-		cc.logResult("baseline", c, res)
-		res, err = cc.measure(self, cc.startHardened, c, 0)
-		if err != nil {
-			return r, fmt.Errorf("hardened baseline, %d clients: %w", c, err)
-		}
-		r.Hard[c] = res
-		cc.logResult("hardened baseline", c, res)
-		res, err = cc.measure(self, cc.startOtslite, c, 0)
-		if err != nil {
-			return r, fmt.Errorf("otslite, %d clients: %w", c, err)
-		}
-		r.Ots[c] = res
-		cc.logResult("otslite", c, res)
-		res, err = cc.measure(self, cc.startQuiet, c, 0)
-		if err != nil {
-			return r, fmt.Errorf("otslite --quiet-audit, %d clients: %w", c, err)
-		}
-		r.Quiet[c] = res
-		cc.logResult("otslite --quiet-audit", c, res)
 	}
 	res, err := cc.measure(self, cc.startOtslite, cc.PassPlain, cc.PassClients)
 	if err != nil {
