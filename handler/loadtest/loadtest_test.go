@@ -44,9 +44,10 @@ func plainListener(ln net.Listener) net.Listener { return ln }
 func MustOpenOtslite(tb testing.TB) string {
 	tb.Helper()
 	st, err := store.New(store.Config{
-		MaxSecrets: 1 << 16,
-		MaxBytes:   1 << 28,
-		Hash:       store.HashParams{MemoryKiB: 64, Time: 1, Threads: 1},
+		MaxSecrets:  1 << 16,
+		MaxBytes:    1 << 28,
+		LockedBytes: 1 << 20,
+		Hash:        store.HashParams{MemoryKiB: 64, Time: 1, Threads: 1},
 	})
 	if err != nil {
 		tb.Fatal(err)
