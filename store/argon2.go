@@ -45,11 +45,11 @@ const (
 // and hashes are running on every processor the scheduler has (one is
 // enough on a server pinned to one CPU), a hash pauses after each run of
 // blocks for pauseFactor times as long as the run took (so it takes at
-// most a twentieth of a processor), never more than maxPause at once;
+// most an eighth of a processor), never more than maxPause at once;
 // otherwise it only yields, as a processor is left to serve the rest.
 const (
 	busyWindow  = 20 * time.Millisecond
-	pauseFactor = 19
+	pauseFactor = 7
 	maxPause    = 2 * time.Millisecond
 )
 
