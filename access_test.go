@@ -42,18 +42,18 @@ type jailed struct {
 	err    error         // what Wait returned
 }
 
-// needRoot skips (or, under CI, fails) a test that needs root: chroot and
-// reading another process's memory.
-func needRoot(tb testing.TB) {
+// needRoot skips (or, under CI, fails) a test that needs Linux and root;
+// why says what for.
+func needRoot(tb testing.TB, why string) {
 	tb.Helper()
 	if runtime.GOOS != "linux" {
-		tb.Skip("chroot and /proc/PID/mem: Linux only")
+		tb.Skip(why + ": Linux only")
 	}
 	if os.Geteuid() != 0 {
 		if os.Getenv("CI") != "" {
-			tb.Fatal("this test needs root (chroot, /proc/PID/mem); CI runs as root")
+			tb.Fatal(why + " needs root; CI runs as root")
 		}
-		tb.Skip("needs root for chroot and /proc/PID/mem")
+		tb.Skip(why + " needs root (CI runs as root)")
 	}
 }
 
@@ -219,7 +219,7 @@ func mustRefuse(tb testing.TB, a answer, intended int, message string) {
 }
 
 func TestOperatorControls(t *testing.T) {
-	needRoot(t)
+	needRoot(t, "chroot and /proc/PID/mem")
 	var (
 		aliceOld = marker(t, "tokalice1")
 		aliceNew = marker(t, "tokalice2")
@@ -383,7 +383,7 @@ func mustOKRaw(tb testing.TB, a answer) []byte {
 // works where no zoneinfo exists (the scratch image): the zone data is
 // built into the binary.
 func TestRevealHoursWithoutZoneFiles(t *testing.T) {
-	needRoot(t)
+	needRoot(t, "chroot and /proc/PID/mem")
 	paris, err := time.LoadLocation("Europe/Paris")
 	if err != nil {
 		t.Fatal(err)
@@ -477,7 +477,7 @@ func TestRunQuietAudit(t *testing.T) {
 // tokens and the audit trail (which lock memory of their own beside the
 // store's arena): it must start, check tokens and end cleanly.
 func TestLockedMemoryLimit(t *testing.T) {
-	needRoot(t)
+	needRoot(t, "chroot and /proc/PID/mem")
 	prlimit, err := exec.LookPath("prlimit")
 	if err != nil {
 		t.Fatal("prlimit (util-linux) is needed to set the child's locked-memory limit")

@@ -471,9 +471,7 @@ func mustSummary(tb testing.TB, p *binProc, reason, counts string) {
 
 func TestLifecycleHardened(t *testing.T) {
 	t.Parallel()
-	if os.Geteuid() != 0 {
-		t.Skip("runs the binary as another user: needs root (CI runs as root)")
-	}
+	needRoot(t, "running the binary as another user")
 	// A process that is not dumpable has its /proc files owned by root
 	// whatever user it runs as; so it runs as nobody here.
 	nobody := &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}

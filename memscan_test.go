@@ -15,7 +15,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -253,15 +252,7 @@ func residues(tb testing.TB, pid int, items []planted, control string) (map[stri
 // are sealed, so their plaintext is absent too.
 func TestMemoryResidue(t *testing.T) {
 	t.Parallel()
-	if runtime.GOOS != "linux" {
-		t.Skip("reads /proc/PID/mem: Linux only")
-	}
-	if os.Geteuid() != 0 {
-		if os.Getenv("CI") != "" {
-			t.Fatal("reading another process's memory needs root")
-		}
-		t.Skip("reading another process's memory needs root (CI runs as root)")
-	}
+	needRoot(t, "reading another process's memory")
 	s := startScanServer(t)
 	keepAlive := &http.Client{}
 	fresh := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
