@@ -45,6 +45,7 @@ const (
 )
 
 func main() {
+	reexecWithoutAsyncPreemption() // see preempt.go
 	// The first SIGINT or SIGTERM ends the session gracefully; a second
 	// one wipes and exits at once.
 	signals := make(chan os.Signal, 2)
