@@ -401,6 +401,16 @@ func TestLifecycleHostPinning(t *testing.T) {
 		if status != c.want {
 			t.Errorf("Host %q: %d, want %d", c.host, status, c.want)
 		}
+		if status == 421 {
+			resp, err := insecureClient.Do(&http.Request{Method: "GET", URL: mustURL(t, p.base+"/"), Host: c.host})
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != 421 || resp.Header.Get("Content-Security-Policy") == "" || resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+				t.Errorf("Host %q: %d without the security headers: %v", c.host, resp.StatusCode, resp.Header)
+			}
+		}
 		if status == 200 && !strings.HasPrefix(m["metadata_url"].(string), public+"/receipt/") {
 			t.Errorf("Host %q: metadata_url %q not built from the public URL", c.host, m["metadata_url"])
 		}
@@ -516,4 +526,13 @@ func TestLifecycleHardened(t *testing.T) {
 			}
 		})
 	}
+}
+
+func mustURL(tb testing.TB, s string) *url.URL {
+	tb.Helper()
+	u, err := url.Parse(s)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return u
 }

@@ -228,19 +228,23 @@ func (h *Handler) Serve(ctx *fasthttp.RequestCtx) {
 			h.writeError(ctx, errInternal, nil)
 		}
 	}()
-	securityHeaders(ctx)
-	if h.cfg.HSTS {
-		ctx.Response.Header.SetCanonical(hdrHSTS, valHSTS)
-	}
 	path := ctx.Path()
 	probe := string(path) == "/api/v1/status" && (ctx.IsGet() || ctx.IsHead())
 	if h.cfg.Activity != nil && !probe {
 		h.cfg.Activity()
 	}
-	if h.pinHost != nil && !probe && !bytes.Equal(normalHost(ctx.Host(), h.cfg.HSTS), h.pinHost) {
+	misdirected := h.pinHost != nil && !probe && !bytes.Equal(normalHost(ctx.Host(), h.cfg.HSTS), h.pinHost)
+	if misdirected {
 		// Links are built from the public URL, never from Host; refusing
 		// other names also keeps look-alike domains from fronting us.
+		// (Error resets the headers, so they are set after it.)
 		ctx.Error("Misdirected Request", fasthttp.StatusMisdirectedRequest)
+	}
+	securityHeaders(ctx)
+	if h.cfg.HSTS {
+		ctx.Response.Header.SetCanonical(hdrHSTS, valHSTS)
+	}
+	if misdirected {
 		return
 	}
 	switch {
