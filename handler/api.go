@@ -352,13 +352,12 @@ func (h *Handler) reveal(ctx *fasthttp.RequestCtx, key []byte) {
 		h.writeError(ctx, e, key)
 		return
 	}
-	ref := h.secretRef(key)
 	if len(key) < store.MinKeyLen {
-		h.record(audit.Reveal, ref, &c, audit.Unknown)
+		h.record(audit.Reveal, h.secretRef(key), &c, audit.Unknown)
 		h.writeError(ctx, errShortKey, key)
 		return
 	}
-	if e := h.mayOpen(audit.Reveal, ref, &c); e != nil {
+	if e := h.mayOpen(audit.Reveal, key, &c); e != nil {
 		h.writeError(ctx, e, key)
 		return
 	}
@@ -369,11 +368,14 @@ func (h *Handler) reveal(ctx *fasthttp.RequestCtx, key []byte) {
 	}
 	defer pass.Release()
 	var value *store.Plain
+	var ref store.Ref
 	if err == nil {
-		value, err = h.store.Reveal(key, pass.Bytes(), c.addr)
+		value, ref, err = h.store.Reveal(key, pass.Bytes(), c.addr)
+	} else if h.cfg.Audit != nil {
+		ref, _ = h.store.SecretRef(key)
 	}
 	if h.cfg.Audit != nil {
-		h.record(audit.Reveal, ref, &c, outcome(err, pass))
+		h.record(audit.Reveal, h.cfg.Audit.Ref(ref), &c, outcome(err, pass))
 	}
 	if err != nil {
 		h.writeError(ctx, h.errorFor(opReveal, err), key)
@@ -507,7 +509,7 @@ func (h *Handler) peek(ctx *fasthttp.RequestCtx, key []byte) {
 		return
 	}
 	c := caller{addr: h.clientAddr(ctx)}
-	if e := h.mayOpen(audit.Peek, h.secretRef(key), &c); e != nil {
+	if e := h.mayOpen(audit.Peek, key, &c); e != nil {
 		h.writeError(ctx, e, nil)
 		return
 	}

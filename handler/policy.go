@@ -46,15 +46,15 @@ func (h *Handler) creating(ctx *fasthttp.RequestCtx, action string) (caller, boo
 
 // mayOpen applies the reveal policy to a request that opens (or asks
 // about) the secret named ref.
-func (h *Handler) mayOpen(action, ref string, c *caller) *Error {
+func (h *Handler) mayOpen(action string, key []byte, c *caller) *Error {
 	if !allowed(h.cfg.RevealAllow, c.addr) {
-		h.record(action, ref, c, audit.DeniedNetwork)
+		h.record(action, h.secretRef(key), c, audit.DeniedNetwork)
 		return errRevealDenied
 	}
 	if hours := h.cfg.RevealHours; hours != nil {
 		now := h.now()
 		if !hours.Open(now) {
-			h.record(action, ref, c, audit.DeniedHours)
+			h.record(action, h.secretRef(key), c, audit.DeniedHours)
 			return h.errClosed(now)
 		}
 	}

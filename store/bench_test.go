@@ -84,7 +84,7 @@ func BenchmarkReveal(b *testing.B) {
 		}
 		b.StartTimer()
 		for _, k := range keys {
-			out, err := s.Reveal(k[:], nil, alice)
+			out, _, err := s.Reveal(k[:], nil, alice)
 			if err != nil {
 				b.Fatal(err)
 			}

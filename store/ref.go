@@ -1,11 +1,11 @@
 package store
 
 // Ref names one secret in audit records without revealing either of its
-// links: it is the keyed hash the store indexes the secret by (see
-// seal.go), which no one can turn back into a link or a key. One secret
-// has the same Ref from creation to expiry, whichever link is used.
-// Audit records show only a further keyed fingerprint of it.
-type Ref [idSize]byte
+// links: a keyed hash of its secret link, derived beside (and independent
+// of) the index and the key (see seal.go), which no one can turn back into
+// a link, a key or an index. One secret has the same Ref from creation to
+// expiry, whichever link is used.
+type Ref [refSize]byte
 
 // SecretRef returns the Ref a secret key names, whether or not a secret
 // waits behind it; false when key is not a key's form.
@@ -15,7 +15,7 @@ func (s *Store) SecretRef(key []byte) (Ref, bool) {
 		return Ref{}, false
 	}
 	defer scr.Release()
-	return Ref(derivedIn(scr).id()), true
+	return derivedIn(scr).ref(), true
 }
 
 // ReceiptRef returns the Ref of the secret a receipt key belongs to, while
@@ -33,5 +33,5 @@ func (s *Store) ReceiptRef(key []byte) (Ref, bool) {
 	if r == 0 {
 		return Ref{}, false
 	}
-	return Ref(s.table.get(r).secretID), true
+	return s.table.get(r).ref, true
 }

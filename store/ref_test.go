@@ -24,14 +24,22 @@ func TestRef(t *testing.T) {
 	if err != nil || rc.Ref != a.Ref {
 		t.Errorf("Receipt().Ref = %x, %v; want %x", rc.Ref, err, a.Ref)
 	}
-	// A Ref is neither link nor a prefix of one.
-	for _, k := range [][]byte{a.SecretKey[:], a.ReceiptKey[:]} {
-		if slices.Equal(k[:idSize], a.Ref[:]) {
-			t.Error("Ref is a link's prefix")
+	// A Ref is no part of a link or of an index.
+	sid, rid := indexOf(s, labelSecret, a.SecretKey), indexOf(s, labelReceipt, a.ReceiptKey)
+	for _, k := range [][]byte{a.SecretKey[:], a.ReceiptKey[:], sid[:], rid[:]} {
+		for i := 0; i+refSize <= len(k); i++ {
+			if slices.Equal(k[i:i+refSize], a.Ref[:]) {
+				t.Errorf("Ref %x is part of %x", a.Ref, k)
+			}
 		}
 	}
-	if _, err := reveal(s, a.SecretKey, "", alice); err != nil {
-		t.Fatal(err)
+	p, r, err := s.Reveal(a.SecretKey[:], nil, alice)
+	if err != nil || r != a.Ref {
+		t.Fatalf("Reveal: ref %x, %v; want %x", r, err, a.Ref)
+	}
+	p.Release()
+	if _, r, err := s.Reveal(a.SecretKey[:], nil, alice); err != ErrNotFound || r != a.Ref {
+		t.Errorf("Reveal of a revealed secret: ref %x, %v; want %x, ErrNotFound", r, err, a.Ref)
 	}
 	// The secret key still names it once it is gone; the receipt too while kept.
 	if r, ok := s.SecretRef(a.SecretKey[:]); !ok || r != a.Ref {

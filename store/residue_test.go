@@ -93,7 +93,7 @@ func storeAndReveal(s *Store, mask, masked []byte, reveal bool) error {
 	// The plaintext slot goes first: from here on the value's only
 	// rightful place is the revealed slot, wiped before the scan.
 	p.Release()
-	out, err := s.Reveal(r.SecretKey[:], nil, alice)
+	out, _, err := s.Reveal(r.SecretKey[:], nil, alice)
 	r.Wipe()
 	if err != nil {
 		return err

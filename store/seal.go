@@ -6,8 +6,9 @@ package store
 //     of the process without the link cannot open it.
 //   - Map indexes are keyed hashes of link keys: they name an entry without
 //     revealing the link. One SHAKE256 call over (label, process key, link)
-//     gives both the index and the key: the first idSize bytes and the next
-//     derivedSize bytes of one pseudorandom output, independent of each
+//     gives the index, the key and the audit trail's name for the secret
+//     (Ref): the first idSize bytes, the next derivedSize bytes and the
+//     next refSize bytes of one pseudorandom output, independent of each
 //     other.
 //   - The process key lives in memguard-locked memory. Derivations write into
 //     locked scratch memory and wipe the hash state; the AEAD works on the key
@@ -37,7 +38,8 @@ const (
 	procKeySize  = 32
 	scratchSize  = 256
 	derivedSize  = 32
-	deriveSize   = idSize + derivedSize
+	refSize      = 8
+	deriveSize   = idSize + derivedSize + refSize
 	labelSize    = 8
 	sealOverhead = tagSize
 )
@@ -52,8 +54,8 @@ var errOpen = errors.New("message authentication failed")
 
 type id [idSize]byte
 
-// derived is a derivation's output: an index, then a key. It lives in
-// locked scratch memory.
+// derived is a derivation's output: an index, a key, then a Ref. It lives
+// in locked scratch memory.
 type derived [deriveSize]byte
 
 // derivedIn lays a derived over the start of a scratch slot.
@@ -61,6 +63,7 @@ func derivedIn(scratch *Plain) *derived { return (*derived)(scratch.buf[:deriveS
 
 func (d *derived) id() id                  { return id(d[:idSize]) }
 func (d *derived) key() *[derivedSize]byte { return (*[derivedSize]byte)(d[idSize:]) }
+func (d *derived) ref() Ref                { return Ref(d[idSize+derivedSize:]) }
 
 // derive writes SHAKE256(label || procKey || link) into out. The sponge
 // state holds the input until it is permuted, and the permutation keeps

@@ -307,7 +307,7 @@ func (s *Store) Create(secret *Plain, o CreateOptions) (Receipt, error) {
 	s.mu.Unlock()
 
 	derive(d, labelSecret, s.procKey(), r.SecretKey[:])
-	secretID := d.id()
+	secretID, sref := d.id(), d.ref()
 	seal(buf[:size+sealOverhead], d.key(), secret.Bytes())
 	derive(d, labelReceipt, s.procKey(), r.ReceiptKey[:])
 	receiptID := d.id()
@@ -334,6 +334,7 @@ func (s *Store) Create(secret *Plain, o CreateOptions) (Receipt, error) {
 	*rec = record{
 		secretID:   secretID,
 		receiptID:  receiptID,
+		ref:        sref,
 		created:    now.UnixNano(),
 		updated:    now.UnixNano(),
 		secretDue:  now.Add(o.TTL).UnixNano(),
@@ -415,20 +416,21 @@ func (s *Store) derive(label [labelSize]byte, key []byte) (*Plain, error) {
 // Reveal claims the secret behind key and returns its plaintext in a locked
 // slot the caller must Release. Of any number of concurrent calls exactly
 // one succeeds. A wrong passphrase returns ErrPassphrase and leaves the
-// secret in place.
-func (s *Store) Reveal(key, pass []byte, client netip.Addr) (*Plain, error) {
+// secret in place. The Ref is the secret's audit name, given whenever key
+// has a key's form, found or not (the zero Ref otherwise).
+func (s *Store) Reveal(key, pass []byte, client netip.Addr) (*Plain, Ref, error) {
 	scr, err := s.derive(labelSecret, key)
 	if err != nil {
-		return nil, err
+		return nil, Ref{}, err
 	}
 	defer scr.Release()
 	d := derivedIn(scr)
-	sid := d.id()
+	sid, sref := d.id(), d.ref()
 	s.mu.Lock()
 	rec := s.secretLocked(sid, s.cfg.Now().UnixNano())
 	if rec == nil {
 		s.mu.Unlock()
-		return nil, ErrNotFound
+		return nil, sref, ErrNotFound
 	}
 	size, passp := int(rec.size), s.passes[s.secrets[sid]]
 	s.mu.Unlock()
@@ -439,12 +441,12 @@ func (s *Store) Reveal(key, pass []byte, client netip.Addr) (*Plain, error) {
 	// claimed and then lost for want of memory.
 	out, err := s.arena.plain(size)
 	if err != nil {
-		return nil, err
+		return nil, sref, err
 	}
 	c, err := s.claim(sid, passp, pass, client, StateReceived)
 	if err != nil {
 		out.Release()
-		return nil, err
+		return nil, sref, err
 	}
 	// The cell is ours alone now: open it without the lock, then free it.
 	err = open(out.buf[:size], d.key(), s.cellBytes(c, size+sealOverhead))
@@ -456,10 +458,10 @@ func (s *Store) Reveal(key, pass []byte, client netip.Addr) (*Plain, error) {
 	s.mu.Unlock()
 	if err != nil {
 		out.Release()
-		return nil, fmt.Errorf("store: failed to open secret: %w", err)
+		return nil, sref, fmt.Errorf("store: failed to open secret: %w", err)
 	}
 	out.SetLen(size)
-	return out, nil
+	return out, sref, nil
 }
 
 // cellBytes returns the first n bytes of a cell the caller holds.
@@ -624,7 +626,7 @@ func (s *Store) Burn(key, guess []byte, client netip.Addr) (Receipt, error) {
 func (s *Store) fill(r *Receipt, rec *record) {
 	r.State = rec.state
 	r.CustID = s.custIDs.name(rec.cust)
-	r.Ref = Ref(rec.secretID)
+	r.Ref = rec.ref
 	r.TTL = time.Duration(rec.secretDue - rec.created)
 	r.Created = time.Unix(0, rec.created)
 	r.Updated = time.Unix(0, rec.updated)
@@ -687,7 +689,7 @@ func (s *Store) retireLocked(ref ref, to State, at int64) {
 	case StateExpired:
 		s.stats.Expired++
 		if s.cfg.Expired != nil {
-			s.cfg.Expired(Ref(rec.secretID), s.custIDs.name(rec.cust))
+			s.cfg.Expired(rec.ref, s.custIDs.name(rec.cust))
 		}
 	}
 	if pass := s.passes[ref]; pass != nil {

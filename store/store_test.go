@@ -99,7 +99,7 @@ func indexOf(s *Store, label [labelSize]byte, key Key) id {
 }
 
 func reveal(s *Store, key Key, pass string, from netip.Addr) (string, error) {
-	p, err := s.Reveal(key[:], []byte(pass), from)
+	p, _, err := s.Reveal(key[:], []byte(pass), from)
 	if err != nil {
 		return "", err
 	}
@@ -701,7 +701,7 @@ func BenchmarkCreateReveal(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		out, err := s.Reveal(r.SecretKey[:], nil, alice)
+		out, _, err := s.Reveal(r.SecretKey[:], nil, alice)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -12,6 +12,7 @@ type ref uint32
 
 type record struct {
 	secretID, receiptID   id
+	ref                   Ref   // names it in the audit trail
 	created, updated      int64 // unix nanoseconds; updated is also when it was received
 	secretDue, receiptDue int64
 	sealed                cell   // ciphertext, tag, then the sealed secret key; 0 once gone

@@ -4,13 +4,13 @@
 //
 // Rules for this package:
 //   - An event holds no secret content, passphrase, token or link key. A
-//     secret is named by Ref: a short fingerprint, keyed with a process key,
-//     of the store's own keyed hash of its link (store.Ref). It cannot be
-//     turned back into a link, and one secret keeps one Ref from creation
-//     to expiry.
+//     secret is named by Ref: part of the store's keyed hash of its link
+//     (store.Ref). It cannot be turned back into a link, and one secret
+//     keeps one Ref from creation to expiry.
 //   - Recording never blocks on the writer: lines are written by one
-//     goroutine, in order. Should the writer fall behind by more than the
-//     queue holds, lines are dropped and a line says how many.
+//     goroutine, in order, in batches (see DefaultDelay). Should the writer
+//     fall behind by more than the queue holds, lines are dropped and a
+//     line says how many.
 //   - Record may be called with other locks held (the store reports
 //     expiry under its lock), so it takes only its own.
 package audit
@@ -23,9 +23,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/awnumar/memguard"
-
-	"otslite/handler/access"
+	"otslite/store"
 )
 
 // What happened: the action an event is about.
@@ -74,8 +72,13 @@ type Event struct {
 
 // AppendJSON appends e as one JSON object, without a newline.
 func (e *Event) AppendJSON(dst []byte) []byte {
+	var s stamper
+	return e.appendJSON(dst, &s)
+}
+
+func (e *Event) appendJSON(dst []byte, s *stamper) []byte {
 	dst = append(dst, `{"time":"`...)
-	dst = e.Time.UTC().AppendFormat(dst, "2006-01-02T15:04:05.000Z")
+	dst = s.appendTime(dst, e.Time)
 	dst = append(dst, `","event":`...)
 	dst = appendString(dst, e.Event)
 	dst = append(dst, `,"ref":`...)
@@ -115,25 +118,34 @@ type Config struct {
 	Out   io.Writer        // where lines go; nil: none (the operator asked for quiet)
 	Keep  int              // events kept in memory; default DefaultKeep
 	Queue int              // lines waiting for the writer; default 4096
+	Delay time.Duration    // how long lines gather before a write; default DefaultDelay
 	Now   func() time.Time // default time.Now
 }
 
 // DefaultKeep is how many events the operator's view keeps by default.
 const DefaultKeep = 1000
 
+// DefaultDelay is how long a line may wait for others to share its write.
+// One write per event would cost a system call and a goroutine switch
+// per request; a busy server writes hundreds of lines at once instead.
+const DefaultDelay = 10 * time.Millisecond
+
 // Trail records events. Make one with New; Close it to flush.
 type Trail struct {
 	cfg Config
-	key *memguard.LockedBuffer
 
 	mu      sync.Mutex
 	ring    []Event
 	next    int // where the next event goes in ring
 	full    bool
-	lines   chan Event // nil when quiet
+	lines   []byte // formatted lines waiting for the writer
+	queued  int    // how many
+	stamp   stamper
 	closed  bool
 	dropped uint64
 
+	wake chan struct{} // a line waits; nil when quiet
+	stop chan struct{} // closed by Close
 	done chan struct{}
 }
 
@@ -145,18 +157,20 @@ func New(cfg Config) *Trail {
 	if cfg.Queue <= 0 {
 		cfg.Queue = 4096
 	}
+	if cfg.Delay <= 0 {
+		cfg.Delay = DefaultDelay
+	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
 	t := &Trail{
 		cfg:  cfg,
-		key:  memguard.NewBufferRandom(32),
 		ring: make([]Event, cfg.Keep),
+		stop: make(chan struct{}),
 		done: make(chan struct{}),
 	}
-	t.key.Freeze()
 	if cfg.Out != nil {
-		t.lines = make(chan Event, cfg.Queue)
+		t.wake = make(chan struct{}, 1)
 		go t.write()
 	} else {
 		close(t.done)
@@ -180,13 +194,20 @@ func (t *Trail) Record(e Event) {
 	if t.next == len(t.ring) {
 		t.next, t.full = 0, true
 	}
-	if t.lines == nil || t.closed {
+	if t.wake == nil || t.closed {
 		return
 	}
-	select {
-	case t.lines <- e:
-	default:
+	if t.queued >= t.cfg.Queue {
 		t.dropped++
+		return
+	}
+	t.lines = append(e.appendJSON(t.lines, &t.stamp), '\n')
+	t.queued++
+	if t.queued == 1 {
+		select {
+		case t.wake <- struct{}{}:
+		default:
+		}
 	}
 }
 
@@ -203,53 +224,80 @@ func (t *Trail) Events() []Event {
 	return append(append([]Event(nil), t.ring[t.next:]...), t.ring[:t.next]...)
 }
 
-// Ref returns the fingerprint that names a secret in the trail: 12 hex
-// digits of SHA3-256(label || process key || ref), where ref is the store's
-// keyed hash of the secret's link.
-func (t *Trail) Ref(ref [16]byte) string {
-	if t == nil || !t.key.IsAlive() {
+// Ref returns the name a secret has in the trail: 12 hex digits of its
+// store.Ref, a keyed hash of its link that is neither the link, its key
+// nor the store's index. A nil Trail and the zero Ref (no secret) name
+// nothing.
+func (t *Trail) Ref(ref store.Ref) string {
+	if t == nil || ref == (store.Ref{}) {
 		return ""
 	}
-	var in [8 + 32 + 16]byte
-	n := copy(in[:], "auditref")
-	n += copy(in[n:], t.key.Bytes())
-	copy(in[n:], ref[:])
-	var sum [32]byte
-	access.Hash(&sum, in[:])
-	clear(in[:])
-	return hex.EncodeToString(sum[:6])
+	return hex.EncodeToString(ref[:6])
 }
 
-// Close writes every line still queued, stops the writer and wipes the
-// fingerprint key. Events recorded afterwards are only kept in memory.
+// Close writes every line still waiting and stops the writer. Events
+// recorded afterwards are only kept in memory.
 func (t *Trail) Close() {
 	t.mu.Lock()
 	if !t.closed {
 		t.closed = true
-		if t.lines != nil {
-			close(t.lines)
-		}
+		close(t.stop)
 	}
 	t.mu.Unlock()
 	<-t.done
-	t.key.Destroy()
 }
 
-// write is the one goroutine that writes lines, in the order recorded.
+// write is the one goroutine that writes lines, in the order recorded: it
+// waits for a first line, lets others gather for cfg.Delay (less when the
+// trail closes), and writes them all at once.
 func (t *Trail) write() {
 	defer close(t.done)
-	line := make([]byte, 0, 256)
-	for e := range t.lines {
-		line = append(e.AppendJSON(line[:0]), '\n')
-		t.cfg.Out.Write(line) //nolint:errcheck // nowhere else to report it
+	var spare []byte
+	for {
+		stopping := false
+		select {
+		case <-t.wake:
+			delay := time.NewTimer(t.cfg.Delay)
+			select {
+			case <-delay.C:
+			case <-t.stop:
+				delay.Stop()
+				stopping = true
+			}
+		case <-t.stop:
+			stopping = true
+		}
 		t.mu.Lock()
-		n := t.dropped
-		t.dropped = 0
+		batch, n := t.lines, t.dropped
+		t.lines, t.queued, t.dropped = spare[:0], 0, 0
 		t.mu.Unlock()
 		if n > 0 {
 			d := Event{Time: t.cfg.Now(), Event: Dropped, Outcome: strconv.FormatUint(n, 10)}
-			line = append(d.AppendJSON(line[:0]), '\n')
-			t.cfg.Out.Write(line) //nolint:errcheck // as above
+			batch = append(d.AppendJSON(batch), '\n')
+		}
+		if len(batch) > 0 {
+			t.cfg.Out.Write(batch) //nolint:errcheck // nowhere else to report it
+		}
+		spare = batch
+		if stopping {
+			return
 		}
 	}
+}
+
+// stamper formats event times, reusing the part that changes once a second.
+type stamper struct {
+	sec    int64
+	prefix []byte // "2006-01-02T15:04:05." of sec
+}
+
+// appendTime appends t (UTC) as "2006-01-02T15:04:05.000Z".
+func (s *stamper) appendTime(dst []byte, t time.Time) []byte {
+	t = t.UTC()
+	if sec := t.Unix(); sec != s.sec || s.prefix == nil {
+		s.sec = sec
+		s.prefix = t.AppendFormat(s.prefix[:0], "2006-01-02T15:04:05.")
+	}
+	ms := t.Nanosecond() / 1e6
+	return append(append(dst, s.prefix...), byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10), 'Z')
 }

@@ -3,13 +3,16 @@ package audit
 import (
 	"bytes"
 	"encoding/json"
+	"math/rand/v2"
 	"net/netip"
-	"regexp"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"otslite/store"
 )
 
 // lockedBuffer is a writer safe to read while the trail writes.
@@ -133,7 +136,7 @@ func TestTrail(t *testing.T) {
 		}
 		var none *Trail
 		none.Record(Event{Event: Reveal})
-		if none.Events() != nil || none.Ref([16]byte{1}) != "" {
+		if none.Events() != nil || none.Ref(store.Ref{1}) != "" {
 			t.Error("a nil trail is not empty")
 		}
 	})
@@ -143,7 +146,7 @@ func TestTrail(t *testing.T) {
 		tr := New(Config{Out: &out, Queue: 2})
 		tr.Record(Event{Event: Create, User: "first"}) // taken by the writer, which then waits
 		deadline := time.Now().Add(5 * time.Second)
-		for len(tr.lines) > 0 && time.Now().Before(deadline) {
+		for tr.waiting() > 0 && time.Now().Before(deadline) {
 			time.Sleep(time.Millisecond)
 		}
 		for i := range 7 {
@@ -163,7 +166,7 @@ func TestTrail(t *testing.T) {
 		for _, m := range out.lines(t) {
 			got = append(got, m["event"]+":"+m["user"]+m["outcome"])
 		}
-		want := "create:first,audit_dropped:5,create:0,create:1"
+		want := "create:first,create:0,create:1,audit_dropped:5"
 		if strings.Join(got, ",") != want {
 			t.Errorf("lines %q; want %q", got, want)
 		}
@@ -171,28 +174,89 @@ func TestTrail(t *testing.T) {
 			t.Errorf("%d events kept; want all 8", n)
 		}
 	})
+
+	t.Run("Batches", func(t *testing.T) {
+		var out countingWriter
+		tr := New(Config{Out: &out, Delay: time.Hour})
+		for i := range 100 {
+			tr.Record(Event{Event: Create, User: strconv.Itoa(i)})
+		}
+		if out.writes.Load() != 0 {
+			t.Errorf("%d writes before the delay ran out", out.writes.Load())
+		}
+		tr.Close() // cuts the delay short
+		if w, n := out.writes.Load(), bytes.Count(out.b.Bytes(), []byte("\n")); w != 1 || n != 100 {
+			t.Errorf("%d lines in %d writes; want 100 in 1", n, w)
+		}
+	})
+
+	t.Run("WritesAfterTheDelay", func(t *testing.T) {
+		out := lockedBuffer{}
+		tr := New(Config{Out: &out, Delay: time.Millisecond})
+		defer tr.Close()
+		tr.Record(Event{Event: Create, User: "a"})
+		deadline := time.Now().Add(5 * time.Second)
+		for len(out.lines(t)) == 0 && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond)
+		}
+		if n := len(out.lines(t)); n != 1 {
+			t.Fatalf("%d lines written by an open trail; want 1", n)
+		}
+	})
+}
+
+// waiting reports how many lines wait for the writer.
+func (t *Trail) waiting() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.queued
+}
+
+// countingWriter counts writes; it is read only after the trail closed.
+type countingWriter struct {
+	b      bytes.Buffer
+	writes atomic.Int32
+}
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	w.writes.Add(1)
+	return w.b.Write(p)
+}
+
+func TestStamper(t *testing.T) {
+	var s stamper
+	rng := rand.New(rand.NewPCG(1, 2))
+	t0 := at.In(time.FixedZone("X", -5*3600))
+	for i := range 10000 {
+		// Mostly small steps (the cache's case), sometimes far jumps.
+		step := time.Duration(rng.Int64N(int64(3 * time.Second)))
+		if i%100 == 0 {
+			step = time.Duration(rng.Int64N(int64(400 * 24 * time.Hour)))
+		}
+		if rng.IntN(4) == 0 {
+			step = -step
+		}
+		t0 = t0.Add(step)
+		got := string(s.appendTime(nil, t0))
+		want := t0.UTC().Format("2006-01-02T15:04:05.000Z")
+		if got != want {
+			t.Fatalf("appendTime(%v) = %q; want %q", t0, got, want)
+		}
+	}
 }
 
 func TestRef(t *testing.T) {
-	a, b := New(Config{}), New(Config{})
-	defer a.Close()
-	defer b.Close()
-	r1, r2 := [16]byte{1, 2, 3}, [16]byte{1, 2, 4}
-	f := a.Ref(r1)
-	if !regexp.MustCompile(`^[0-9a-f]{12}$`).MatchString(f) {
-		t.Fatalf("Ref = %q; want 12 hex digits", f)
+	tr := New(Config{})
+	defer tr.Close()
+	r1, r2 := store.Ref{1, 2, 3, 4, 5, 6, 7, 8}, store.Ref{1, 2, 3, 4, 5, 7, 7, 8}
+	f := tr.Ref(r1)
+	if f != "010203040506" {
+		t.Fatalf("Ref = %q; want the first 6 bytes in hex", f)
 	}
-	if a.Ref(r1) != f {
-		t.Error("Ref is not stable")
+	if tr.Ref(r2) == f {
+		t.Error("two refs share a name")
 	}
-	if a.Ref(r2) == f {
-		t.Error("two refs share a fingerprint")
-	}
-	if b.Ref(r1) == f {
-		t.Error("the fingerprint is not keyed: another process key gives the same")
-	}
-	a.Close()
-	if a.Ref(r1) != "" {
-		t.Error("Ref after Close")
+	if tr.Ref(store.Ref{}) != "" {
+		t.Error("the zero Ref (no secret) is named")
 	}
 }
