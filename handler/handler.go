@@ -206,10 +206,10 @@ func (h *Handler) serveError(ctx *fasthttp.RequestCtx, err error) {
 
 // Serve is the fasthttp request handler.
 func (h *Handler) Serve(ctx *fasthttp.RequestCtx) {
-	// Scrubbing at the start grows this goroutine's stack while nothing
-	// secret is on it; growing it later would copy the stack and leave
-	// the old one, keys and all, to the allocator unwiped.
-	store.ScrubStack()
+	// Grow this goroutine's stack now, while nothing secret is on it;
+	// growing it later would copy the stack and leave the old one, keys
+	// and all, to the allocator unwiped.
+	store.GrowStack()
 	defer func() {
 		// Whatever happened, the request is wiped.
 		WipeRequest(ctx)

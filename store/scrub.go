@@ -14,6 +14,27 @@ func ScrubStack() {
 
 const scrubSize = 16 << 10
 
+// GrowStack makes sure the goroutine's stack has room for ScrubStack's
+// span below its caller, without writing to it. A request handler calls
+// it first: a stack that must grow later, with a secret on it, is copied
+// and the old one goes back to the allocator unwiped. Making the room
+// while nothing secret is on the stack costs nothing when it is already
+// there, unlike scrubbing it.
+//
+//go:noinline
+func GrowStack() { growStack(false) }
+
+// growStack's frame holds scrubSize bytes, so its prologue grows the stack
+// to fit them; they are zeroed only when write is set.
+//
+//go:noinline
+func growStack(write bool) {
+	if write {
+		var b [scrubSize]byte
+		keep(b[:])
+	}
+}
+
 // keep makes the compiler materialise, and so zero, its argument.
 //
 //go:noinline

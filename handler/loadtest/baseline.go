@@ -52,7 +52,7 @@ func (b *baseline) hardened() (*fasthttp.Server, func(net.Listener) net.Listener
 	h := handler.New(st, ui, handler.Config{PublicURL: "http://127.0.0.1"})
 	srv := h.NewServer()
 	srv.Handler = func(ctx *fasthttp.RequestCtx) {
-		store.ScrubStack() // as Serve does first
+		store.GrowStack() // as Serve does first
 		handler.SecurityHeaders(ctx)
 		b.serve(ctx)
 		handler.WipeRequest(ctx)
