@@ -2,6 +2,7 @@ package handler
 
 import (
 	"bytes"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/valyala/fasthttp"
@@ -45,6 +46,42 @@ func TestAppendEscapedUpTo(t *testing.T) {
 			}
 		}
 	}
+}
+
+// needsEscape agrees with the table for every byte in every position, and
+// for random words.
+func TestNeedsEscape(t *testing.T) {
+	check := func(w uint64) {
+		t.Helper()
+		want := false
+		for i := range 8 {
+			want = want || jsonExtra[byte(w>>(8*i))] != 0
+		}
+		if got := needsEscape(w); got != want {
+			t.Fatalf("needsEscape(%#016x) = %v, want %v", w, got, want)
+		}
+	}
+	for c := range 256 {
+		for pos := range 8 {
+			for _, fill := range []uint64{0x4141414141414141, 0xc3c3c3c3c3c3c3c3, 0x2020202020202020, 0x8080808080808080, 0xffffffffffffffff} {
+				check(fill&^(0xff<<(8*pos)) | uint64(c)<<(8*pos))
+			}
+		}
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 1 << 20 {
+		check(rng.Uint64())
+	}
+}
+
+func FuzzEscapedLen(f *testing.F) {
+	f.Add([]byte("plain text, long enough for a few words"))
+	f.Add([]byte(`0123456\\ "x\n`))
+	f.Fuzz(func(t *testing.T, s []byte) {
+		if got, want := escapedLen(s), len(referenceEscape(s)); got != want {
+			t.Fatalf("escapedLen(%q) = %d, want %d", s, got, want)
+		}
+	})
 }
 
 // referenceEscape is the escaping rule spelled out one byte at a time.
