@@ -63,14 +63,26 @@ func TestCryptoLeavesNoResidue(t *testing.T) {
 			}
 		}
 	}
-	masks, maskeds := make([][]byte, len(values)), make([][]byte, len(values))
+	masks, maskeds := make([][]byte, len(values)+1), make([][]byte, len(values)+1)
 	for i, v := range values {
 		masks[i], maskeds[i] = v.mask, v.masked
 	}
-	for i, n := range countMasked(t, masks, maskeds) {
+	// The process key, which every derivation hashes, has one place: the
+	// locked buffer (which the scan must find, or it proves nothing).
+	pk := len(values)
+	masks[pk], maskeds[pk] = make([]byte, procKeySize), make([]byte, procKeySize)
+	rand.Read(masks[pk])
+	for i, c := range s.procKey() {
+		maskeds[pk][i] = c ^ masks[pk][i]
+	}
+	found := countMasked(t, masks, maskeds)
+	for i, n := range found[:pk] {
 		if n > 0 {
 			t.Errorf("%s: %d copies of the value left in memory", values[i].name, n)
 		}
+	}
+	if found[pk] != 1 {
+		t.Errorf("the process key is in %d places; want 1 (its locked buffer)", found[pk])
 	}
 }
 

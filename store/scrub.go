@@ -41,17 +41,30 @@ func growStack(write bool) {
 func keep([]byte) {}
 
 // burnStack is ScrubStack for the store's own use, right after sealing,
-// opening and deriving: the AVX2 AEAD and the Keccak permutation are
-// assembly that keep what they work on (a plaintext's last partial block,
-// key stream, hash state) in their own stack frames, just below the
-// caller's. Their frames are shallow, so burnSize covers them at a tenth
-// of ScrubStack's cost; its frame is about as deep as theirs, so it seldom
-// makes the stack grow (a grown stack leaves the old one unwiped).
+// opening and deriving: the AVX2 AEAD and the hashes are assembly that keep
+// what they work on (a plaintext's last partial block, key stream, hash
+// input) in their own stack frames, just below the caller's. Their frames
+// are shallow, so burnSize covers them at a tenth of ScrubStack's cost.
 //
 //go:noinline
-func burnStack() {
-	var b [burnSize]byte
-	keep(b[:])
+func burnStack() { burnFrame(true) }
+
+// reserveBurn makes room for burnSize bytes below its caller without
+// writing them, so that what the caller runs next within that depth cannot
+// make the stack grow (and be copied, the old copy left unwiped) while it
+// holds a key.
+//
+//go:noinline
+func reserveBurn() { burnFrame(false) }
+
+// burnFrame's frame holds burnSize bytes, zeroed only when write is set.
+//
+//go:noinline
+func burnFrame(write bool) {
+	if write {
+		var b [burnSize]byte
+		keep(b[:])
+	}
 }
 
 const burnSize = 1536

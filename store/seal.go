@@ -5,11 +5,11 @@ package store
 //     derived from the secret's link key and a process key, so a memory image
 //     of the process without the link cannot open it.
 //   - Map indexes are keyed hashes of link keys: they name an entry without
-//     revealing the link. One SHAKE256 call over (label, process key, link)
-//     gives the index, the key and the audit trail's name for the secret
-//     (Ref): the first idSize bytes, the next derivedSize bytes and the
-//     next refSize bytes of one pseudorandom output, independent of each
-//     other.
+//     revealing the link. One BLAKE2b-512 call over (label, process key,
+//     link) gives the index, the key and the audit trail's name for the
+//     secret (Ref): the first idSize bytes, the next derivedSize bytes and
+//     the next refSize bytes of one pseudorandom output, independent of
+//     each other.
 //   - The process key lives in memguard-locked memory. Derivations write into
 //     locked scratch memory and wipe the hash state; the AEAD works on the key
 //     where it lies (aead.go), or, where that fast path is not available,
@@ -23,23 +23,24 @@ package store
 //     receipt key's index.
 
 import (
-	"crypto/sha3"
 	"crypto/subtle"
 	"encoding/binary"
 	"errors"
 
+	"golang.org/x/crypto/blake2b"
 	"golang.org/x/crypto/chacha20"
 	"golang.org/x/crypto/poly1305" //nolint:staticcheck // used as the RFC 8439 building block it is
 )
 
 const (
-	tagSize      = poly1305.TagSize
-	idSize       = 16
-	procKeySize  = 32
-	scratchSize  = 256
-	derivedSize  = 32
-	refSize      = 8
-	deriveSize   = idSize + derivedSize + refSize
+	tagSize     = poly1305.TagSize
+	idSize      = 16
+	procKeySize = 32
+	scratchSize = 256
+	derivedSize = 32
+	refSize     = 8
+	deriveSize  = idSize + derivedSize + refSize
+
 	labelSize    = 8
 	sealOverhead = tagSize
 )
@@ -65,18 +66,43 @@ func (d *derived) id() id                  { return id(d[:idSize]) }
 func (d *derived) key() *[derivedSize]byte { return (*[derivedSize]byte)(d[idSize:]) }
 func (d *derived) ref() Ref                { return Ref(d[idSize+derivedSize:]) }
 
-// derive writes SHAKE256(label || procKey || link) into out. The sponge
-// state holds the input until it is permuted, and the permutation keeps
-// lanes in its stack frame: the state is reset and the stack below this
-// frame burned before returning.
-func derive(out *derived, label [labelSize]byte, procKey, link []byte) {
-	h := sha3.NewSHAKE256()
-	h.Write(label[:])
-	h.Write(procKey)
-	h.Write(link)
-	h.Read(out[:])
-	h.Reset()
+// derive writes BLAKE2b-512(label || procKey || link), its first
+// deriveSize bytes, into out. BLAKE2b keeps no state between messages and
+// cannot be extended, so a secret prefix makes it a PRF; the input (one
+// 128-byte block) is assembled in work, locked scratch memory of at least
+// deriveInput bytes, and wiped. The hash's block copy and state, and its
+// result, sit in frames below this one, which are burned before returning;
+// the stack is grown beforehand if need be, as growing it copies it and
+// leaves the old one unwiped.
+func derive(out *derived, work []byte, label [labelSize]byte, procKey, link []byte) {
+	if len(link) > KeyLen || len(procKey) != procKeySize {
+		panic("store: derive input out of bounds") // callers check ValidKey
+	}
+	reserveBurn() // the hash must not grow the stack while it holds procKey
+	in := work[:deriveInput]
+	n := copy(in, label[:])
+	n += copy(in[n:], procKey)
+	n += copy(in[n:], link)
+	hashInto(out, in[:n])
+	clear(in)
 	burnStack()
+}
+
+// One hash output holds a derivation, and a scratch slot holds one with
+// room for its input.
+var (
+	_ [blake2b.Size - deriveSize]struct{}
+	_ [scratchSize - deriveSize - deriveInput]struct{}
+)
+
+// deriveInput is the most derive hashes: a label, the process key and a
+// link key of the longest form ValidKey takes.
+const deriveInput = labelSize + procKeySize + KeyLen
+
+//go:noinline
+func hashInto(out *derived, in []byte) {
+	sum := blake2b.Sum512(in)
+	copy(out[:], sum[:])
 }
 
 // seal encrypts plaintext under key into dst, which must be

@@ -306,10 +306,10 @@ func (s *Store) Create(secret *Plain, o CreateOptions) (Receipt, error) {
 	s.pending++
 	s.mu.Unlock()
 
-	derive(d, labelSecret, s.procKey(), r.SecretKey[:])
+	derive(d, work, labelSecret, s.procKey(), r.SecretKey[:])
 	secretID, sref := d.id(), d.ref()
 	seal(buf[:size+sealOverhead], d.key(), secret.Bytes())
-	derive(d, labelReceipt, s.procKey(), r.ReceiptKey[:])
+	derive(d, work, labelReceipt, s.procKey(), r.ReceiptKey[:])
 	receiptID := d.id()
 	xorPad(buf[size+sealOverhead:], d.key(), &r.SecretKey)
 	clear(d[:])
@@ -409,7 +409,7 @@ func (s *Store) derive(label [labelSize]byte, key []byte) (*Plain, error) {
 	if err != nil {
 		return nil, err
 	}
-	derive(derivedIn(scr), label, s.procKey(), key)
+	derive(derivedIn(scr), scr.buf[deriveSize:], label, s.procKey(), key)
 	return scr, nil
 }
 

@@ -94,7 +94,8 @@ func cellOf(s *Store, r ref) []byte {
 // indexOf is the map index of a link key.
 func indexOf(s *Store, label [labelSize]byte, key Key) id {
 	var d derived
-	derive(&d, label, s.procKey(), key[:])
+	var work [deriveInput]byte
+	derive(&d, work[:], label, s.procKey(), key[:])
 	return d.id()
 }
 
