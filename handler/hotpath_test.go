@@ -48,17 +48,17 @@ func TestAppendEscapedUpTo(t *testing.T) {
 	}
 }
 
-// needsEscape agrees with the table for every byte in every position, and
+// escapeBits agrees with the table for every byte in every position, and
 // for random words.
-func TestNeedsEscape(t *testing.T) {
+func TestEscapeBits(t *testing.T) {
 	check := func(w uint64) {
 		t.Helper()
 		want := false
 		for i := range 8 {
 			want = want || jsonExtra[byte(w>>(8*i))] != 0
 		}
-		if got := needsEscape(w); got != want {
-			t.Fatalf("needsEscape(%#016x) = %v, want %v", w, got, want)
+		if got := escapeBits(w) != 0; got != want {
+			t.Fatalf("escapeBits(%#016x) != 0 is %v, want %v", w, got, want)
 		}
 	}
 	for c := range 256 {
@@ -104,4 +104,14 @@ func referenceEscape(s []byte) []byte {
 		}
 	}
 	return out
+}
+
+func BenchmarkEscapedLen(b *testing.B) {
+	s := []byte(secret1K)
+	b.SetBytes(int64(len(s)))
+	for b.Loop() {
+		if escapedLen(s) != len(s) {
+			b.Fatal("a plain secret needs escapes")
+		}
+	}
 }
