@@ -67,9 +67,12 @@ func (t *table) release(r ref) {
 	t.free = append(t.free, r)
 }
 
-// queue orders records by when they are next due. Each entry keeps its
-// record's due time, so ordering reads the heap alone and touches a record
-// only to note where it moved.
+// queue orders records by when they are next due: a 4-ary min-heap. Each
+// entry keeps its record's due time, so ordering reads the heap alone and
+// touches a record only to note where it moved. Sifting moves a hole
+// rather than swapping, and four children per node halve the depth of a
+// binary heap: the records touched per change (cache misses, in a large
+// store) are what this costs.
 type queue struct {
 	t    *table
 	heap []queued
@@ -80,34 +83,35 @@ type queued struct {
 	ref ref
 }
 
+const queueArity = 4
+
 func (q *queue) len() int { return len(q.heap) }
 
 // first returns the record due first and when; the queue must not be
 // empty.
 func (q *queue) first() (ref, int64) { return q.heap[0].ref, q.heap[0].due }
 
-func (q *queue) less(i, j int) bool { return q.heap[i].due < q.heap[j].due }
-
-func (q *queue) swap(i, j int) {
-	q.heap[i], q.heap[j] = q.heap[j], q.heap[i]
-	q.t.get(q.heap[i].ref).qi = int32(i)
-	q.t.get(q.heap[j].ref).qi = int32(j)
+// set puts e at index i and tells its record.
+func (q *queue) set(i int, e queued) {
+	q.heap[i] = e
+	q.t.get(e.ref).qi = int32(i)
 }
 
 func (q *queue) push(r ref) {
-	rec := q.t.get(r)
-	rec.qi = int32(len(q.heap))
-	q.heap = append(q.heap, queued{rec.due(), r})
-	q.up(len(q.heap) - 1)
+	q.heap = append(q.heap, queued{q.t.get(r).due(), r})
+	n := len(q.heap) - 1
+	if !q.up(n) {
+		q.t.get(r).qi = int32(n)
+	}
 }
 
 // remove takes the record at index i out.
 func (q *queue) remove(i int) {
 	n := len(q.heap) - 1
+	q.t.get(q.heap[i].ref).qi = -1
 	if i != n {
-		q.swap(i, n)
+		q.set(i, q.heap[n])
 	}
-	q.t.get(q.heap[n].ref).qi = -1
 	q.heap = q.heap[:n]
 	if i != n {
 		q.fix(i)
@@ -122,34 +126,51 @@ func (q *queue) fix(i int) {
 	}
 }
 
-func (q *queue) up(j int) {
+// up moves the entry at j towards the root while it is due before its
+// parent, and reports whether it moved.
+func (q *queue) up(j int) bool {
+	e, j0 := q.heap[j], j
 	for j > 0 {
-		i := (j - 1) / 2
-		if !q.less(j, i) {
+		i := (j - 1) / queueArity
+		if q.heap[i].due <= e.due {
 			break
 		}
-		q.swap(i, j)
+		q.set(j, q.heap[i])
 		j = i
 	}
+	if j == j0 {
+		return false
+	}
+	q.set(j, e)
+	return true
 }
 
+// down moves the entry at i0 towards the leaves while a child is due
+// before it, and reports whether it moved.
 func (q *queue) down(i0 int) bool {
-	i, n := i0, len(q.heap)
+	e, i, n := q.heap[i0], i0, len(q.heap)
 	for {
-		j := 2*i + 1
-		if j >= n {
+		c := queueArity*i + 1
+		if c >= n {
 			break
 		}
-		if j2 := j + 1; j2 < n && q.less(j2, j) {
-			j = j2
+		m := c
+		for k := c + 1; k < min(c+queueArity, n); k++ {
+			if q.heap[k].due < q.heap[m].due {
+				m = k
+			}
 		}
-		if !q.less(j, i) {
+		if q.heap[m].due >= e.due {
 			break
 		}
-		q.swap(i, j)
-		i = j
+		q.set(i, q.heap[m])
+		i = m
 	}
-	return i > i0
+	if i == i0 {
+		return false
+	}
+	q.set(i, e)
+	return true
 }
 
 // finishedList holds finished records, oldest first.

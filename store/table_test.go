@@ -97,7 +97,19 @@ func TestQueueOrder(t *testing.T) {
 	q := queue{t: tab}
 	rng := rand.New(rand.NewPCG(1, 2))
 	live := map[ref]bool{}
-	for range 2000 {
+	check := func(step int) {
+		t.Helper()
+		for i, e := range q.heap {
+			if qi := tab.get(e.ref).qi; int(qi) != i {
+				t.Fatalf("step %d: record %d is at %d but notes %d", step, e.ref, i, qi)
+			}
+			if p := (i - 1) / queueArity; i > 0 && q.heap[p].due > e.due {
+				t.Fatalf("step %d: %d (due %d) is below %d (due %d)", step, i, e.due, p, q.heap[p].due)
+			}
+		}
+	}
+	for step := range 2000 {
+		check(step)
 		switch op := rng.IntN(4); {
 		case op <= 1 || len(live) == 0:
 			r := tab.alloc()
@@ -165,5 +177,35 @@ func TestRecordsAreReused(t *testing.T) {
 			t.Errorf("round %d: %d record numbers used for 50 at a time", round, s.table.next-1)
 		}
 		s.mu.Unlock()
+	}
+}
+
+// BenchmarkQueue is the queue's share of a busy store's create+reveal:
+// with 200,000 records queued, one pushed (created), one moved later
+// (revealed: its receipt outlives it) and the first removed (an old
+// receipt dropped) per iteration.
+func BenchmarkQueue(b *testing.B) {
+	tab := newTable()
+	q := queue{t: tab}
+	rng := rand.New(rand.NewPCG(1, 2))
+	now := int64(0)
+	for range 200000 {
+		r := tab.alloc()
+		tab.get(r).secretDue = now + rng.Int64N(1e6)
+		q.push(r)
+	}
+	for b.Loop() {
+		now++
+		r := tab.alloc()
+		tab.get(r).secretDue = now + 1e6
+		q.push(r)
+		i := rng.IntN(q.len())
+		if rec := tab.get(q.heap[i].ref); rec.state == StateNew {
+			rec.state, rec.receiptDue = StateReceived, rec.secretDue+1e6
+			q.fix(i)
+		}
+		first, _ := q.first()
+		q.remove(0)
+		tab.release(first)
 	}
 }
