@@ -45,11 +45,11 @@ const (
 // and hashes are running on every processor the scheduler has (one is
 // enough on a server pinned to one CPU), a hash pauses after each run of
 // blocks for pauseFactor times as long as the run took (so it takes at
-// most an eighth of a processor), never more than maxPause at once;
+// most a tenth of a processor), never more than maxPause at once;
 // otherwise it only yields, as a processor is left to serve the rest.
 const (
 	busyWindow  = 20 * time.Millisecond
-	pauseFactor = 7
+	pauseFactor = 9
 	maxPause    = 2 * time.Millisecond
 )
 

@@ -47,8 +47,8 @@ func (e *LockoutError) Error() string {
 // hasher runs argon2id (argon2.go) with a bounded number of hashes at
 // once, so passphrase traffic cannot take more than workers × MemoryKiB of
 // memory. While the store serves requests without a passphrase (counted in
-// plain) and hashes hold every processor, each hash paces itself to an
-// eighth of one, so those requests are served between its blocks.
+// plain) and hashes hold every processor, each hash paces itself to a
+// tenth of one, so those requests are served between its blocks.
 type hasher struct {
 	params  HashParams
 	slots   chan struct{}
