@@ -45,7 +45,7 @@ func (h *Handler) creating(ctx *fasthttp.RequestCtx, action string) (caller, boo
 }
 
 // mayOpen applies the reveal policy to a request that opens (or asks
-// about) the secret named ref.
+// about) the secret behind key; a refusal is recorded under its Ref.
 func (h *Handler) mayOpen(action string, key []byte, c *caller) *Error {
 	if !allowed(h.cfg.RevealAllow, c.addr) {
 		h.record(action, h.secretRef(key), c, audit.DeniedNetwork)

@@ -7,10 +7,7 @@ package store
 // deepest request path uses; each call costs a few hundred nanoseconds.
 //
 //go:noinline
-func ScrubStack() {
-	var b [scrubSize]byte
-	keep(b[:])
-}
+func ScrubStack() { scrubFrame(true) }
 
 const scrubSize = 16 << 10
 
@@ -22,13 +19,13 @@ const scrubSize = 16 << 10
 // there, unlike scrubbing it.
 //
 //go:noinline
-func GrowStack() { growStack(false) }
+func GrowStack() { scrubFrame(false) }
 
-// growStack's frame holds scrubSize bytes, so its prologue grows the stack
-// to fit them; they are zeroed only when write is set.
+// scrubFrame's frame holds scrubSize bytes, so its prologue grows the
+// stack to fit them; they are zeroed only when write is set.
 //
 //go:noinline
-func growStack(write bool) {
+func scrubFrame(write bool) {
 	if write {
 		var b [scrubSize]byte
 		keep(b[:])
