@@ -38,7 +38,9 @@ func ParseBasic(header, buf []byte) (user, token []byte, ok bool) {
 	if len(rest)%4 != 0 {
 		enc = base64.RawStdEncoding
 	}
-	if enc.DecodedLen(len(rest)) > MaxCredential {
+	// Padding is not data: the longest credential, padded, ends in "==",
+	// and DecodedLen would count those as two more bytes.
+	if base64.RawStdEncoding.DecodedLen(len(bytes.TrimRight(rest, "="))) > MaxCredential {
 		return nil, nil, false
 	}
 	n, err := enc.Decode(buf, rest)

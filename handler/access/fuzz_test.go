@@ -16,6 +16,7 @@ func FuzzParseBasic(f *testing.F) {
 	for _, s := range []string{
 		"Basic YWxpY2U6dG9rZW4=", "basic YWxpY2U6dG9rZW4", "Basic ", "Basic", "Bearer x",
 		"Basic  YTpi", "Basic YTpiOmM=", "Basic !!!", "BASIC Og==", "Basic " + strings.Repeat("QUFB", 200),
+		"Basic " + base64.RawStdEncoding.EncodeToString([]byte("a:"+strings.Repeat("x", MaxCredential-2))),
 	} {
 		f.Add([]byte(s))
 	}

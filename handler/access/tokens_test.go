@@ -14,6 +14,7 @@ func basic(user, token string) []byte {
 }
 
 func TestParseBasic(t *testing.T) {
+	longest := strings.Repeat("x", MaxCredential-len("a:"))
 	for _, tt := range []struct {
 		name, header, user, token string
 		ok                        bool
@@ -29,6 +30,12 @@ func TestParseBasic(t *testing.T) {
 		{"ErrGarbage", "Basic !!!not-base64", "", "", false},
 		{"ErrURLAlphabet", "Basic " + base64.URLEncoding.EncodeToString([]byte("a:\xff\xfe\xfd")), "", "", false},
 		{"ErrTooLong", "Basic " + base64.StdEncoding.EncodeToString([]byte("a:"+strings.Repeat("x", MaxCredential))), "", "", false},
+		// The longest credential, and one byte more, padded and not.
+		{"OKLongest", "Basic " + base64.StdEncoding.EncodeToString([]byte("a:"+longest)), "a", longest, true},
+		{"OKLongestUnpadded", "Basic " + base64.RawStdEncoding.EncodeToString([]byte("a:"+longest)), "a", longest, true},
+		{"OKLongestButOne", "Basic " + base64.StdEncoding.EncodeToString([]byte("a:"+longest[1:])), "a", longest[1:], true},
+		{"ErrLongestPlusOne", "Basic " + base64.StdEncoding.EncodeToString([]byte("a:x"+longest)), "", "", false},
+		{"ErrLongestPlusOneUnpadded", "Basic " + base64.RawStdEncoding.EncodeToString([]byte("a:x"+longest)), "", "", false},
 		{"ErrEmpty", "", "", "", false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -142,6 +149,12 @@ func TestTokens(t *testing.T) {
 		if again.ID != a.ID {
 			t.Error("the same credential got another ID")
 		}
+	})
+
+	t.Run("Longest", func(t *testing.T) {
+		user, token := strings.Repeat("u", MaxUser), strings.Repeat("t", MaxToken)
+		tok := MustNewTokens(t, []string{user + ":" + token}, "")
+		checkUser(t, tok, user, token, user, true)
 	})
 
 	t.Run("Invalid", func(t *testing.T) {
