@@ -1,0 +1,308 @@
+package main
+
+// The server: otslite with no subcommand. It serves until its session ends
+// (see session.go), then wipes everything and returns the exit code.
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/url"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/awnumar/memguard"
+	"github.com/valyala/fasthttp"
+
+	"otslite/assets"
+	"otslite/handler"
+	"otslite/handler/audit"
+	"otslite/store"
+)
+
+// serverMain runs the server from the command line: the first SIGINT or
+// SIGTERM ends the session gracefully; a second one wipes and exits at once.
+func serverMain(args []string) int {
+	signals := make(chan os.Signal, 2)
+	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		<-signals
+		cancel()
+		<-signals
+		fmt.Fprintln(os.Stderr, "otslite: second signal: wiping and exiting now")
+		memguard.Purge()
+		os.Exit(exitFail)
+	}()
+	code := run(ctx, args, os.Getenv, os.Stderr, nil)
+	memguard.Purge()
+	return code
+}
+
+// run is the whole program. It serves until the session ends, then wipes
+// and returns the exit code. ready, when not nil, receives the address
+// served on once requests are accepted (tests start the program in-process
+// on port 0).
+func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer, ready chan<- string) int {
+	logger := log.New(stderr, "otslite: ", 0)
+	cfg, err := ParseConfig(args, getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	if err != nil {
+		logger.Print(err)
+		return exitConfig
+	}
+	if cfg.Healthcheck {
+		return healthcheck(cfg, logger)
+	}
+	start := time.Now()
+	if err := harden(cfg.Debuggable); err != nil {
+		logger.Print(err)
+		return exitFail
+	}
+
+	tlsSetup, err := newTLS(cfg, lanAddrs(), start)
+	if err != nil {
+		logger.Print(err)
+		return exitConfig
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		logger.Printf("--listen: %q: %v", cfg.Listen, err)
+		return exitConfig
+	}
+	explicitURL := getenv("OTSLITE_PUBLIC_URL") != "" || hasFlag(args, "public-url")
+	if host, port, _ := net.SplitHostPort(cfg.Listen); port == "0" {
+		_, port, _ = net.SplitHostPort(ln.Addr().String())
+		cfg.Listen = net.JoinHostPort(host, port)
+		if !explicitURL {
+			cfg.PublicURL = cfg.publicURLAt(host, port)
+		}
+	}
+
+	acc, err := newAccess(cfg)
+	if err != nil {
+		ln.Close()
+		logger.Print(err)
+		return exitConfig
+	}
+	defer acc.close()
+	trail := acc.trail(stderr)
+	defer trail.Close()
+
+	budget := store.LockedBudget(store.DefaultLockedBytes)
+	st, err := store.New(store.Config{
+		MaxSecretSize: cfg.MaxSecretSize,
+		MaxSecrets:    cfg.MaxSecrets,
+		MaxBytes:      cfg.MaxBytes,
+		LockedBytes:   budget.Bytes,
+		Expired:       handler.AuditExpiry(trail),
+	})
+	if err != nil {
+		ln.Close()
+		logger.Printf("cannot start: %v; %s", err, lockedMemoryFix)
+		return exitFail
+	}
+	defer st.Close(cfg.Grace)
+
+	ui, err := assets.Load()
+	if err != nil {
+		ln.Close()
+		logger.Printf("cannot load the web UI: %v", err)
+		return exitFail
+	}
+
+	adminToken := cfg.AdminToken
+	if adminToken == "" {
+		adminToken = newToken()
+	}
+	var deadline time.Time
+	if cfg.Lifetime > 0 {
+		deadline = start.Add(cfg.Lifetime)
+	}
+	sess := newSession(sessionConfig{
+		Idle:            cfg.Idle,
+		End:             deadline,
+		ExitWhenDrained: cfg.ExitWhenDrained,
+		Drained: func() bool {
+			s := st.Stats()
+			return s.Created > 0 && s.Secrets == 0
+		},
+	})
+	hcfg := handler.Config{
+		PublicURL:      cfg.PublicURL,
+		DefaultTTL:     cfg.DefaultTTL,
+		MaxTTL:         cfg.MaxTTL,
+		PassphraseMin:  cfg.PassphraseMin,
+		PassphraseMax:  cfg.PassphraseMax,
+		RateLimit:      cfg.RateLimit,
+		RateWindow:     cfg.RateWindow,
+		TrustedProxies: cfg.TrustedProxies,
+		Log:            logger,
+		Activity:       sess.Touch,
+		EndSession:     sess.End,
+		AdminToken:     adminToken,
+		Deadline:       deadline,
+		HSTS:           tlsSetup != nil,
+		Tokens:         acc.tokens,
+		CreateAllow:    cfg.CreateAllow,
+		RevealAllow:    cfg.RevealAllow,
+		RevealHours:    acc.hours,
+		Audit:          trail,
+	}
+	if explicitURL {
+		if u, err := url.Parse(cfg.PublicURL); err == nil {
+			hcfg.PinHost = u.Host
+		}
+	}
+	h := handler.New(st, ui, hcfg)
+	srv := h.NewServer()
+	// SIGHUP is caught before anything is served (its default would kill
+	// the process without the wipe).
+	ctx, hangUp := context.WithCancel(ctx)
+	defer hangUp()
+	stopReload := reloadOnHangup(h, acc.tokens, logger, hangUp)
+	defer stopReload()
+
+	logger.Printf("open %s/ to share a secret", cfg.PublicURL)
+	for _, line := range cfg.Summary() {
+		logger.Print(line)
+	}
+	logger.Print(budgetLine(budget, st.Layout()))
+	if tlsSetup != nil {
+		logger.Printf("TLS certificate SHA-256 fingerprint: %s", tlsSetup.Fingerprint)
+	}
+	if acc.tokens != nil {
+		logger.Printf("create tokens in force: %d (users %s)", acc.tokens.Len(), strings.Join(acc.tokens.Users(), ", "))
+	}
+	if cfg.AdminToken == "" {
+		logger.Printf("admin token (shown once; POST %s/api/otslite/end with \"Authorization: Bearer <token>\" ends the session, %s/api/otslite/audit.html shows the audit trail): %s", cfg.PublicURL, cfg.PublicURL, adminToken)
+	}
+
+	served := make(chan error, 2)
+	var tlsConfig *tls.Config
+	if tlsSetup != nil {
+		tlsConfig = tlsSetup.Config
+	}
+	go func() { served <- srv.Serve(h.Listener(ln, tlsConfig)) }()
+	var redirect *fasthttp.Server
+	if cfg.HTTPRedirect != "" {
+		rln, err := net.Listen("tcp", cfg.HTTPRedirect)
+		if err != nil {
+			ln.Close()
+			logger.Printf("--http-redirect: %q: %v", cfg.HTTPRedirect, err)
+			return exitConfig
+		}
+		redirect = h.NewRedirectServer()
+		go func() { served <- redirect.Serve(rln) }()
+	}
+	trail.Record(audit.Event{Event: audit.SessionStart, Outcome: audit.OK})
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+	// Starting (loading and compressing the UI above all) leaves a few MiB
+	// of garbage that the runtime would hand back to the system only
+	// slowly; an idle server should be small now.
+	debug.FreeOSMemory()
+
+	code := exitOK
+	why := make(chan string, 1)
+	go func() { why <- sess.Run(ctx) }()
+	var reason string
+	select {
+	case reason = <-why:
+	case err := <-served:
+		logger.Printf("server failed: %v", err)
+		reason, code = "failure", exitFail
+		sess.End()
+		<-why
+	}
+	logger.Printf("ending the session (%s)", reason)
+	h.Stopping()
+	shutdown, cancel := context.WithTimeout(context.Background(), cfg.Grace)
+	defer cancel()
+	if redirect != nil {
+		redirect.ShutdownWithContext(shutdown) //nolint:errcheck // it holds no secret
+	}
+	if err := srv.ShutdownWithContext(shutdown); err != nil {
+		logger.Printf("requests still in flight after %s were cut off", cfg.Grace)
+	}
+	s := st.Stats()
+	logger.Printf("session over (%s): %d created, %d revealed, %d burned, %d expired, %d wiped unread",
+		reason, s.Created, s.Revealed, s.Burned, s.Expired, s.Secrets)
+	trail.Record(audit.Event{Event: audit.SessionEnd, Outcome: reason})
+	return code
+}
+
+const lockedMemoryFix = "raise the locked-memory limit (ulimit -l, or docker run --cap-add IPC_LOCK --ulimit memlock=-1)"
+
+// budgetLine tells the operator how much locked memory plaintext may use.
+func budgetLine(b store.Budget, l store.ArenaLayout) string {
+	limit := "unlimited"
+	switch {
+	case b.CapIPCLock:
+		limit = "unlimited (CAP_IPC_LOCK)"
+	case b.Limit >= 0:
+		limit = formatSize(b.Limit)
+	}
+	line := fmt.Sprintf("locked memory: %s for plaintext (limit %s): %d secrets of up to %s or %d of up to %s in flight at once",
+		formatSize(int64(l.Bytes)), limit, l.SmallSlots, formatSize(int64(l.SmallSize)), l.LargeSlots, formatSize(int64(l.LargeSize)))
+	if !b.Enough(store.DefaultLockedBytes) {
+		line += "; below the " + formatSize(store.DefaultLockedBytes) + " wanted: " + lockedMemoryFix
+	}
+	return line
+}
+
+// newToken returns 128 random bits as 26 characters of [a-z2-7].
+func newToken() string {
+	return strings.ToLower(strings.TrimRight(rand.Text(), "="))
+}
+
+// healthcheck probes the server the flags describe (as a container health
+// check does) and returns 0 when it answers nominal. The probe goes to the
+// listen address; a self-signed certificate cannot be verified there, and
+// the probe sends nothing secret, so it does not try.
+func healthcheck(cfg Config, logger *log.Logger) int {
+	host, port, _ := net.SplitHostPort(cfg.Listen)
+	scheme := "http"
+	if cfg.ServesTLS() {
+		scheme = "https"
+	}
+	if unspecified(host) {
+		host = "127.0.0.1"
+	}
+	c := &fasthttp.Client{
+		TLSConfig:    &tls.Config{InsecureSkipVerify: true}, //nolint:gosec // local liveness probe, see above
+		ReadTimeout:  3 * time.Second,
+		WriteTimeout: 3 * time.Second,
+	}
+	status, body, err := c.GetTimeout(nil, scheme+"://"+net.JoinHostPort(host, port)+"/api/v1/status", 3*time.Second)
+	if err != nil || status != fasthttp.StatusOK || !strings.Contains(string(body), `"nominal"`) {
+		logger.Printf("healthcheck: not healthy (status %d, %v)", status, err)
+		return exitFail
+	}
+	return exitOK
+}
+
+// hasFlag reports whether args set the flag name.
+func hasFlag(args []string, name string) bool {
+	for _, a := range args {
+		for _, p := range []string{"-" + name, "--" + name} {
+			if a == p || strings.HasPrefix(a, p+"=") {
+				return true
+			}
+		}
+	}
+	return false
+}
