@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -138,10 +139,26 @@ func TestAbuseSlowClients(t *testing.T) {
 		time.Since(start).Round(time.Millisecond), opened.Load(), cut.Load())
 }
 
+// refusedWithHeaders reads the answer to a connection the server refuses:
+// a 503 that carries the security headers.
+func refusedWithHeaders(tb testing.TB, c net.Conn) bool {
+	tb.Helper()
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == 503 && resp.Header.Get("Content-Security-Policy") != "" &&
+		resp.Header.Get("X-Content-Type-Options") == "nosniff" && resp.Header.Get("Retry-After") != ""
+}
+
 func TestAbuseConnectionCap(t *testing.T) {
 	t.Parallel()
 	p := MustStartBinary(t, nil)
-	// One address may hold 256 connections; further ones are closed at once.
+	// One address may hold 256 connections. Past that, it gets in only by
+	// giving up one of its own idle ones; while all of them are busy in
+	// a request, it is refused with a 503.
 	var conns []net.Conn
 	defer func() {
 		for _, c := range conns {
@@ -154,6 +171,8 @@ func TestAbuseConnectionCap(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// Each begins a request and stalls: none is idle.
+		fmt.Fprintf(c, "GET /api/v1/status HTTP/1.1\r\nHost: x")
 		conns = append(conns, c)
 	}
 	time.Sleep(500 * time.Millisecond) // all accepted and counted
@@ -161,22 +180,60 @@ func TestAbuseConnectionCap(t *testing.T) {
 	for range 10 {
 		c, err := d.Dial("tcp", p.addr)
 		if err != nil {
-			refused++
-			continue
+			t.Fatal(err)
 		}
-		c.SetReadDeadline(time.Now().Add(5 * time.Second))
-		fmt.Fprintf(c, "GET /api/v1/status HTTP/1.1\r\nHost: x\r\n\r\n")
-		if _, err := http.ReadResponse(bufio.NewReader(c), nil); err != nil {
+		if refusedWithHeaders(t, c) {
 			refused++
 		}
 		c.Close()
 	}
 	if refused != 10 {
-		t.Errorf("%d of 10 connections past the cap of 256 were served", 10-refused)
+		t.Errorf("%d of 10 connections past the cap of 256 were not refused with a 503 and the security headers", 10-refused)
 	}
 	// Others are not affected.
 	if status, _, _, _ := send(t, clientFrom("127.0.0.1", false), "GET", p.base+"/api/v1/status", nil); status != 200 {
 		t.Errorf("another address: status %d", status)
+	}
+}
+
+// TestAbuseIdleConnections: a handful of addresses holding idle
+// connections up to every cap cannot lock anyone else out. 17 addresses
+// open 256 idle connections each, more than the 4096 the server takes in
+// all; idle ones are closed to make room, and a newcomer is still served.
+func TestAbuseIdleConnections(t *testing.T) {
+	t.Parallel()
+	needRoot(t, "raising the open-file limit for 9000 connections")
+	lim := syscall.Rlimit{Cur: 20000, Max: 20000}
+	var old syscall.Rlimit
+	syscall.Getrlimit(syscall.RLIMIT_NOFILE, &old)
+	if old.Cur < lim.Cur {
+		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p := MustStartBinary(t, nil)
+	var conns []net.Conn
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for a := range 17 {
+		d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 1, byte(10+a))}}
+		for range 256 {
+			c, err := d.Dial("tcp", p.addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			conns = append(conns, c)
+		}
+	}
+	time.Sleep(time.Second)
+	for i := range 5 {
+		status, _, h, _ := send(t, clientFrom(fmt.Sprintf("127.0.2.%d", i+1), false), "GET", p.base+"/api/v1/status", nil)
+		if status != 200 {
+			t.Errorf("newcomer %d beside %d idle connections: status %d %v", i, len(conns), status, h)
+		}
 	}
 }
 
@@ -268,14 +325,15 @@ func TestAbuseBadInput(t *testing.T) {
 	for _, c := range []struct {
 		name     string
 		req      []byte
-		intended string // "" when any clean refusal will do
+		intended string // "" when any clean refusal will do; "=N": the real status N
 	}{
 		{"TenMBSecret", form(wwwForm, append([]byte("secret="), tenMB...)), "413"},
 		{"TenMBSecretChunked", chunked(append([]byte("secret="), tenMB...)), "413"},
 		{"TenMBJSON", form("application/json", append(append([]byte(`{"secret":"`), tenMB...), `"}`...)), "413"},
 		{"JustOverMax", form(wwwForm, append([]byte("secret="), bytes.Repeat([]byte("b"), 64<<10+1)...)), "413"},
-		{"HugeHeader", []byte("GET /api/v1/status HTTP/1.1\r\nHost: x\r\nX-Big: " + strings.Repeat("h", 100<<10) + "\r\n\r\n"), "431"},
-		{"ManyHeaders", []byte("GET /api/v1/status HTTP/1.1\r\nHost: x\r\n" + strings.Repeat("X-A: b\r\n", 5000) + "\r\n"), "431"},
+		// Refused before any route is chosen: the real status.
+		{"HugeHeader", []byte("GET /api/v1/status HTTP/1.1\r\nHost: x\r\nX-Big: " + strings.Repeat("h", 100<<10) + "\r\n\r\n"), "=431"},
+		{"ManyHeaders", []byte("GET /api/v1/status HTTP/1.1\r\nHost: x\r\n" + strings.Repeat("X-A: b\r\n", 5000) + "\r\n"), "=431"},
 		{"TextPlain", form("text/plain", []byte("secret=x")), "400"},
 		{"Multipart", form("multipart/form-data; boundary=zz", []byte("--zz\r\nContent-Disposition: form-data; name=\"secret\"\r\n\r\nx\r\n--zz--\r\n")), "400"},
 		{"TruncatedJSON", form("application/json", []byte(`{"secret":"abc`)), "400"},
@@ -299,6 +357,12 @@ func TestAbuseBadInput(t *testing.T) {
 				return // the connection was closed: a clean refusal
 			}
 			got := resp.Header.Get("X-OTS-Intended-Status")
+			if real, ok := strings.CutPrefix(c.intended, "="); ok {
+				if strconv.Itoa(resp.StatusCode) != real || resp.Header.Get("Content-Security-Policy") == "" {
+					t.Errorf("%d, %v; want %s with the security headers", resp.StatusCode, resp.Header, real)
+				}
+				return
+			}
 			if c.intended != "" && (resp.StatusCode != 404 || got != c.intended) {
 				t.Errorf("%d, intended %q; want 404, intended %s", resp.StatusCode, got, c.intended)
 			}

@@ -253,6 +253,12 @@ func residues(tb testing.TB, pid int, items []planted, control string) (map[stri
 func TestMemoryResidue(t *testing.T) {
 	t.Parallel()
 	needRoot(t, "reading another process's memory")
+	t.Run("Complete", func(t *testing.T) { t.Parallel(); testResidueComplete(t) })
+	t.Run("Interrupted", func(t *testing.T) { t.Parallel(); testResidueInterrupted(t) })
+}
+
+// testResidueComplete covers the requests that complete.
+func testResidueComplete(t *testing.T) {
 	s := startScanServer(t)
 	keepAlive := &http.Client{}
 	fresh := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}

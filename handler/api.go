@@ -73,7 +73,7 @@ const (
 // readFields parses the request body in place. The first occurrence of a
 // field counts. Query parameters are never read: a secret in a URL is not
 // taken.
-func readFields(ctx *fasthttp.RequestCtx) (fields, error) {
+func (h *Handler) readFields(ctx *fasthttp.RequestCtx) (fields, error) {
 	var f fields
 	if ce := ctx.Request.Header.ContentEncoding(); len(ce) > 0 && !bytes.EqualFold(ce, []byte("identity")) {
 		return f, errEncoding
@@ -92,7 +92,7 @@ func readFields(ctx *fasthttp.RequestCtx) (fields, error) {
 	default:
 		return f, errContentType
 	}
-	body := ctx.PostBody()
+	body := h.requestBody(ctx)
 	if enc == params.JSON && len(bytes.TrimSpace(body)) == 0 {
 		return f, nil // an empty JSON body is an empty request
 	}
@@ -254,7 +254,7 @@ func (h *Handler) share(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	defer c.done()
-	f, err := readFields(ctx)
+	f, err := h.readFields(ctx)
 	if err != nil {
 		h.writeError(ctx, h.errorFor(opCreate, err), nil)
 		return
@@ -298,7 +298,7 @@ func (h *Handler) generate(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	defer c.done()
-	f, err := readFields(ctx)
+	f, err := h.readFields(ctx)
 	if err != nil {
 		h.writeError(ctx, h.errorFor(opCreate, err), nil)
 		return
@@ -361,7 +361,7 @@ func (h *Handler) reveal(ctx *fasthttp.RequestCtx, key []byte) {
 		h.writeError(ctx, e, key)
 		return
 	}
-	f, err := readFields(ctx)
+	f, err := h.readFields(ctx)
 	var pass *store.Plain
 	if err == nil {
 		pass, err = h.passphrase(&f, false)
@@ -466,7 +466,7 @@ func (h *Handler) burn(ctx *fasthttp.RequestCtx, key []byte) {
 		h.writeError(ctx, errShortKey, nil)
 		return
 	}
-	f, err := readFields(ctx)
+	f, err := h.readFields(ctx)
 	var pass *store.Plain
 	if err == nil {
 		pass, err = h.passphrase(&f, false)

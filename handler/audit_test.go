@@ -301,15 +301,19 @@ func TestAuthorizationWiped(t *testing.T) {
 			if st := ctx.Response.StatusCode(); st != fasthttp.StatusOK && st != fasthttp.StatusNotFound {
 				t.Fatalf("status %d", st)
 			}
-			for _, where := range [][]byte{ctx.Request.Header.Peek("Authorization"), ctx.Request.Header.RawHeaders()} {
+			wheres := [][]byte{ctx.Request.Header.RawHeaders()[:cap(ctx.Request.Header.RawHeaders())]}
+			for k, v := range ctx.Request.Header.All() {
+				wheres = append(wheres, k[:cap(k)], v[:cap(v)])
+			}
+			for _, where := range wheres {
 				for _, token := range []string{aliceToken, adminToken, basicAuth("alice", aliceToken)[6:], basicAuth("alice", aliceToken+"x")[6:]} {
 					if bytes.Contains(where, []byte(token)) {
 						t.Errorf("the request still holds %q", token)
 					}
 				}
 			}
-			if v := ctx.Request.Header.Peek("Authorization"); len(v) == 0 || bytes.IndexFunc(v, func(r rune) bool { return r != 0 }) >= 0 {
-				t.Errorf("Authorization value = %q; want zeroed in place", v)
+			if v := ctx.Request.Header.Peek("Authorization"); bytes.IndexFunc(v, func(r rune) bool { return r != 0 }) >= 0 {
+				t.Errorf("Authorization value = %q; want it zeroed", v)
 			}
 		})
 	}

@@ -16,8 +16,11 @@ package handler
 import (
 	"bytes"
 	"crypto/sha256"
+	"errors"
 	"fmt"
+	"io"
 	"log"
+	"net"
 	"net/netip"
 	"runtime/debug"
 	"sync/atomic"
@@ -51,6 +54,10 @@ type Config struct {
 	Deadline   time.Time // the session's end: no ttl reaches past it
 	PinHost    string    // when set, requests naming another Host get 421
 	HSTS       bool      // send Strict-Transport-Security (serving TLS)
+
+	// Connection timeouts; zero values take the defaults.
+	ReadTimeout time.Duration // one request, header block and body; default 15s
+	IdleTimeout time.Duration // between requests on a kept-alive connection; default 60s
 
 	// Access policy and audit (see auth.go, policy.go), all optional.
 	Tokens      *access.Tokens // create tokens; nil: creating is anonymous
@@ -96,6 +103,12 @@ func New(st *store.Store, ui *assets.Set, cfg Config) *Handler {
 	}
 	if cfg.PassphraseMax <= 0 {
 		cfg.PassphraseMax = 128
+	}
+	if cfg.ReadTimeout <= 0 {
+		cfg.ReadTimeout = 15 * time.Second
+	}
+	if cfg.IdleTimeout <= 0 {
+		cfg.IdleTimeout = 60 * time.Second
 	}
 	h := &Handler{
 		cfg:         cfg,
@@ -153,8 +166,10 @@ func (h *Handler) NewRedirectServer() *fasthttp.Server {
 	}
 }
 
+func (h *Handler) readTimeout() time.Duration { return h.cfg.ReadTimeout }
+
 // NewServer returns a fasthttp server configured for this handler. Serve it
-// on h.Listener(ln), which caps connections per client address.
+// on h.Listener(ln), which caps connections and frames requests.
 func (h *Handler) NewServer() *fasthttp.Server {
 	return &fasthttp.Server{
 		Handler:               h.Serve,
@@ -163,15 +178,20 @@ func (h *Handler) NewServer() *fasthttp.Server {
 		NoDefaultServerHeader: true,
 		NoDefaultDate:         false,
 		NoDefaultContentType:  true,
-		MaxRequestBodySize:    h.MaxBodySize(),
-		ReadBufferSize:        readBufferSize,
-		WriteBufferSize:       writeBufferSize,
-		ReadTimeout:           15 * time.Second,
-		WriteTimeout:          15 * time.Second,
-		IdleTimeout:           60 * time.Second,
-		Concurrency:           4096,
-		// Multipart bodies are refused; never let fasthttp parse them (it
-		// may spill large parts to temporary files).
+		// Bodies are read by Serve (see reqbody.go): fasthttp stops after
+		// the header block and the body's first byte.
+		StreamRequestBody:  true,
+		MaxRequestBodySize: 1,
+		ReadBufferSize:     readBufferSize,
+		WriteBufferSize:    writeBufferSize,
+		ReadTimeout:        h.cfg.ReadTimeout,
+		WriteTimeout:       15 * time.Second,
+		IdleTimeout:        h.cfg.IdleTimeout,
+		// The listener caps connections below this, and answers those
+		// over its cap itself, with the security headers.
+		Concurrency: maxConns + 256,
+		// Multipart bodies are never parsed by fasthttp (it may spill
+		// large parts to temporary files).
 		DisablePreParseMultipartForm: true,
 		SecureErrorLogMessage:        true,
 		CloseOnShutdown:              true,
@@ -185,23 +205,48 @@ type quietLogger struct{ h *Handler }
 
 func (q quietLogger) Printf(format string, args ...any) { q.h.logf("http: "+format, args...) }
 
-// serveError answers requests fasthttp could not parse. The connection is
-// closed afterwards, so its read buffer is wiped too.
+// serveError answers requests fasthttp could not read. fasthttp has reset
+// the request by now, so it is wiped to the full capacity of its buffers.
+// A connection on which no request had begun (it timed out, or the client
+// closed it, before sending one) closes without an answer; a request cut
+// short by a timeout gets 408; one the framing refused gets its status.
+// The connection closes afterwards.
 func (h *Handler) serveError(ctx *fasthttp.RequestCtx, err error) {
 	WipeRequest(ctx)
+	c, _ := ctx.Conn().(*conn)
+	var fe *framingError
+	var ne net.Error
+	switch {
+	case c != nil && c.failed != nil && errors.As(c.failed, &fe), errors.As(err, &fe):
+		writeProtocolError(ctx, fe.status, fe.msg)
+	case c != nil && !c.begun(), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
+		// No request, or no one left to answer.
+		if c != nil {
+			c.Close()
+		}
+	case errors.As(err, &ne) && ne.Timeout():
+		writeProtocolError(ctx, fasthttp.StatusRequestTimeout, "Request timeout")
+	case errors.As(err, new(*fasthttp.ErrSmallBuffer)):
+		writeProtocolError(ctx, fasthttp.StatusRequestHeaderFieldsTooLarge, "Request header fields too large")
+	default:
+		writeProtocolError(ctx, fasthttp.StatusBadRequest, "Bad request")
+	}
+}
+
+// writeProtocolError answers a request that could not be read as HTTP:
+// the status is the real one (nothing was routed, so the v1 API's 404 does
+// not apply), with the security headers.
+func writeProtocolError(ctx *fasthttp.RequestCtx, status int, msg string) {
+	ctx.Response.Reset()
 	securityHeaders(ctx)
-	if c, ok := ctx.Conn().(*conn); ok {
-		c.wipeRead()
-	}
-	if _, ok := err.(*fasthttp.ErrSmallBuffer); ok {
-		h.writeError(ctx, &Error{Status: 431, Message: "Request headers too large"}, nil)
-		return
-	}
-	if err == fasthttp.ErrBodyTooLarge {
-		h.writeError(ctx, h.errTooLarge, nil)
-		return
-	}
-	h.writeError(ctx, &Error{Status: 400, Message: "Bad request"}, nil)
+	apiHeaders(ctx)
+	ctx.SetStatusCode(status)
+	b := newBody()
+	b.head = append(b.head, `{"message":`...)
+	b.head = appendString(b.head, []byte(msg))
+	b.head = append(b.head, '}')
+	ctx.SetBodyStream(b, b.size())
+	ctx.SetConnectionClose()
 }
 
 // Serve is the fasthttp request handler.
@@ -213,13 +258,6 @@ func (h *Handler) Serve(ctx *fasthttp.RequestCtx) {
 	defer func() {
 		// Whatever happened, the request is wiped.
 		WipeRequest(ctx)
-		// A connection that ends after this request is not read again:
-		// its read buffer can go now (see listener.go).
-		if ctx.Request.Header.ConnectionClose() || h.stopping.Load() {
-			if c, ok := ctx.Conn().(*conn); ok {
-				c.wipeRead()
-			}
-		}
 		if r := recover(); r != nil {
 			// The panic value is not logged: it could quote request data.
 			h.logf("handler panic (%T) on %s; stack:\n%s", r, ctx.Method(), debug.Stack())
@@ -228,6 +266,17 @@ func (h *Handler) Serve(ctx *fasthttp.RequestCtx) {
 			h.writeError(ctx, errInternal, nil)
 		}
 	}()
+	if c, ok := ctx.Conn().(*conn); ok {
+		c.served++
+		if c.closeAfter() {
+			ctx.SetConnectionClose() // RFC 9112, section 6.1
+		}
+	}
+	if err := readBody(ctx, h.MaxBodySize()); err != nil {
+		securityHeaders(ctx)
+		h.bodyFailure(ctx, err)
+		return
+	}
 	path := ctx.Path()
 	probe := string(path) == "/api/v1/status" && (ctx.IsGet() || ctx.IsHead())
 	if h.cfg.Activity != nil && !probe {
@@ -386,40 +435,17 @@ func securityHeaders(ctx *fasthttp.RequestCtx) {
 	h.SetCanonical(hdrCacheControl, valNoStore)
 }
 
-// WipeRequest zeroes what a request may have left behind: the body (which
-// may hold a secret), credentials (fasthttp keeps parsed header values and
-// a raw copy of the header block in the pooled request), the request line,
-// and the stack below the caller. Serve and serveError call it last; so
-// does the load command's hardened baseline.
+// WipeRequest zeroes what a request may have left behind: everything
+// fasthttp keeps of it (see scrub.go: the body, credentials, the raw
+// header block, the request line and URI), the body Serve read, and the
+// stack below the caller. Serve and serveError call it last; so does the
+// load command's hardened baseline.
 func WipeRequest(ctx *fasthttp.RequestCtx) {
-	clear(ctx.Request.Body())
-	wipeCredentials(&ctx.Request.Header)
-	wipeRequestLine(ctx)
+	if b, ok := ctx.UserValue(bodyKey{}).(*bodyBuf); ok {
+		clear(b.b[:cap(b.b)])
+	}
+	scrubRequest(&ctx.Request)
 	store.ScrubStack()
-}
-
-// wipeCredentials zeroes every Authorization header value and the raw
-// header block of a request.
-func wipeCredentials(h *fasthttp.RequestHeader) {
-	for k, v := range h.All() {
-		if bytes.EqualFold(k, []byte(fasthttp.HeaderAuthorization)) {
-			clear(v)
-		}
-	}
-	clear(h.RawHeaders())
-}
-
-// wipeRequestLine zeroes the copies fasthttp keeps of the request target:
-// its paths carry link keys, and a query string may carry anything a
-// client put there. (A one-byte value may be fasthttp's shared "/"; there
-// is nothing to wipe in it.)
-func wipeRequestLine(ctx *fasthttp.RequestCtx) {
-	uri := ctx.URI()
-	for _, b := range [][]byte{ctx.Request.Header.RequestURI(), uri.PathOriginal(), uri.Path(), uri.QueryString()} {
-		if len(b) > 1 {
-			clear(b)
-		}
-	}
 }
 
 // SecurityHeaders sets the headers every response carries. (The load

@@ -1,21 +1,60 @@
 package handler
 
 import (
-	"errors"
 	"io"
 	"net"
-	"net/netip"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 )
+
+// serveReads accepts connections from l and reads from each until it
+// fails, as fasthttp does; accepted gets each, ended each whose read
+// failed.
+func serveReads(l net.Listener, accepted, ended chan<- net.Conn) {
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		accepted <- c
+		go func() {
+			buf := make([]byte, readBufferSize)
+			for {
+				if _, err := c.Read(buf); err != nil {
+					c.Close()
+					if ended != nil {
+						ended <- c
+					}
+					return
+				}
+			}
+		}()
+	}
+}
+
+// refused reads what the listener answers a connection it refuses.
+func refused(t *testing.T, c net.Conn) {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	got, err := io.ReadAll(c)
+	if err != nil {
+		t.Fatalf("refused connection: %v", err)
+	}
+	for _, want := range []string{"HTTP/1.1 503 ", "Content-Security-Policy: ", "X-Content-Type-Options: nosniff", "Retry-After: 1", "Too many connections"} {
+		if !strings.Contains(string(got), want) {
+			t.Fatalf("refused connection got %q, want it to contain %q", got, want)
+		}
+	}
+}
 
 func TestListenerCapsConnectionsPerAddress(t *testing.T) {
 	tcp, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := &listener{Listener: tcp, limit: 2, perIP: make(map[netip.Addr]int)}
+	l := newListener(tcp, 2, 100, time.Second)
 	defer l.Close()
 	accepted := make(chan net.Conn, 10)
 	go func() {
@@ -39,12 +78,9 @@ func TestListenerCapsConnectionsPerAddress(t *testing.T) {
 	server1 := <-accepted
 	<-accepted
 
-	// The third is closed by the listener without being handed on.
-	third := dial()
-	third.SetReadDeadline(time.Now().Add(5 * time.Second))
-	if _, err := third.Read(make([]byte, 1)); !errors.Is(err, io.EOF) {
-		t.Fatalf("connection over the cap: read err = %v, want EOF", err)
-	}
+	// The third is answered 503 by the listener without being handed on
+	// (neither of the first two waits idle in a read, so none makes room).
+	refused(t, dial())
 	select {
 	case <-accepted:
 		t.Fatal("connection over the cap was accepted")
@@ -62,11 +98,69 @@ func TestListenerCapsConnectionsPerAddress(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("slot was not given back")
 	}
-	next := dial()
-	next.SetReadDeadline(time.Now().Add(5 * time.Second))
-	if _, err := next.Read(make([]byte, 1)); !errors.Is(err, io.EOF) {
-		t.Fatalf("double Close gave back two slots: read err = %v", err)
+	refused(t, dial())
+}
+
+// TestListenerEvictsIdleFirst fills the cap with idle connections of a few
+// addresses: a newcomer still gets in, by closing an idle one of the
+// address holding the most. Connections in the middle of a request are
+// never closed for it; when every one is, the newcomer is refused, with
+// the security headers.
+func TestListenerEvictsIdleFirst(t *testing.T) {
+	tcp, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
 	}
+	l := newListener(tcp, 10, 4, time.Minute)
+	defer l.Close()
+	accepted, ended := make(chan net.Conn, 20), make(chan net.Conn, 20)
+	go serveReads(l, accepted, ended)
+	dial := func(from string) net.Conn {
+		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}
+		c, err := d.Dial("tcp", tcp.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		select {
+		case <-accepted:
+		case <-time.After(5 * time.Second):
+		}
+		return c
+	}
+	// 127.0.0.2 holds three idle connections, 127.0.0.3 one.
+	for range 3 {
+		dial("127.0.0.2")
+	}
+	dial("127.0.0.3")
+	time.Sleep(100 * time.Millisecond) // let each block in its read
+
+	// A newcomer is let in, and one of 127.0.0.2's is closed for it.
+	dial("127.0.0.4")
+	select {
+	case c := <-ended:
+		if got := c.(*conn).addr.String(); got != "127.0.0.2" {
+			t.Errorf("evicted a connection of %s, want one of 127.0.0.2 (it holds the most)", got)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no idle connection was closed to make room")
+	}
+
+	// Now every connection is in the middle of a request: none is idle,
+	// and the next newcomer is refused.
+	l.mu.Lock()
+	for c := range l.conns {
+		c.idle.Store(false)
+		c.f.started = true
+	}
+	l.mu.Unlock()
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.5")}}
+	c, err := d.Dial("tcp", tcp.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	refused(t, c)
 }
 
 // deadlineConn records the deadlines passed on to it and reads nothing.
@@ -85,15 +179,17 @@ func (d *deadlineConn) SetWriteDeadline(t time.Time) error {
 	return nil
 }
 
-func (d *deadlineConn) Read(p []byte) (int, error)  { return len(p), nil }
+// Read returns one whole request each time.
+func (d *deadlineConn) Read(p []byte) (int, error)  { return copy(p, "GET / HTTP/1.1\r\n\r\n"), nil }
 func (d *deadlineConn) Write(p []byte) (int, error) { return len(p), nil }
 
 func TestConnCoalescesDeadlines(t *testing.T) {
 	base := time.Unix(1_700_000_000, 0)
 	at := func(ms int) time.Time { return base.Add(time.Duration(ms) * time.Millisecond) }
 	inner := &deadlineConn{}
-	c := &conn{Conn: inner}
-	buf := make([]byte, 16)
+	c := &conn{Conn: inner, l: &listener{}}
+	c.f.maxHead = readBufferSize
+	buf := make([]byte, 64)
 	// Keep-alive requests 1 ms apart, each read at once, as fasthttp
 	// drives them: idle deadline 60 s out, read, read deadline 15 s out,
 	// write deadline 15 s out, write.

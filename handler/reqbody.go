@@ -1,0 +1,163 @@
+package handler
+
+// Request bodies are read by otslite, not by fasthttp. The server streams
+// request bodies (Server.StreamRequestBody), so fasthttp stops after the
+// header block, and Serve reads the body into a buffer of its own before
+// anything else runs: sized to Content-Length when there is one, grown for
+// chunked bodies (the old buffer wiped each time it grows), and wiped when
+// the request ends, whatever happened: a client gone mid-body, a body that
+// stalls until the read timeout, a broken chunk, a body over the limit.
+//
+// fasthttp still reads the first byte of a body into its own pooled buffer
+// before the handler runs (the server's body limit is set to one byte so
+// that it reads no more); scrubRequest wipes that one too.
+
+import (
+	"errors"
+	"io"
+	"net"
+	"sync"
+
+	"github.com/valyala/fasthttp"
+)
+
+// readBody reads the request's body into a buffer of otslite's, which
+// requestBody then returns. limit is the longest body taken; a longer one
+// fails with errBodyTooLarge, and the connection must close (its body was
+// not read to its end).
+func readBody(ctx *fasthttp.RequestCtx, limit int) error {
+	n := ctx.Request.Header.ContentLength()
+	if n == 0 || n == -2 {
+		return nil
+	}
+	if n > limit {
+		return errBodyTooLarge
+	}
+	stream := ctx.RequestBodyStream()
+	if stream == nil {
+		return nil
+	}
+	b := getBodyBuf(max(n, 0), limit)
+	ctx.SetUserValue(bodyKey{}, b)
+	for {
+		if len(b.b) == cap(b.b) {
+			if cap(b.b) > limit {
+				return errBodyTooLarge
+			}
+			b.grow(limit)
+		}
+		k, err := stream.Read(b.b[len(b.b):cap(b.b)])
+		b.b = b.b[:len(b.b)+k]
+		if len(b.b) > limit {
+			return errBodyTooLarge
+		}
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// requestBody returns the body readBody read (nil when there was none).
+// It is valid until the request ends. (A request handed to Serve with
+// its body already in place, as tests do, has it returned as it is.)
+func (h *Handler) requestBody(ctx *fasthttp.RequestCtx) []byte {
+	if b, ok := ctx.UserValue(bodyKey{}).(*bodyBuf); ok {
+		return b.b
+	}
+	if ctx.RequestBodyStream() == nil {
+		return ctx.Request.Body()
+	}
+	return nil
+}
+
+// errBodyTooLarge: the body is over the limit.
+var errBodyTooLarge = errors.New("request body too large")
+
+// bodyKey names the body among the request's user values.
+type bodyKey struct{}
+
+// bodyBuf is a request body. fasthttp closes it when the request is reset,
+// which wipes it: the request ends, however it ends.
+type bodyBuf struct{ b []byte }
+
+// Body buffers are pooled by size: powers of two from bodyMin up.
+const bodyMin = 4 << 10
+
+var bodyPools [16]sync.Pool
+
+func poolIndex(size int) int {
+	i := 0
+	for s := bodyMin; s < size && i < len(bodyPools)-1; s <<= 1 {
+		i++
+	}
+	return i
+}
+
+// getBodyBuf returns an empty buffer with room for n bytes (at least
+// bodyMin) and one more, so reading to its end finds the end of the body
+// without growing.
+func getBodyBuf(n, limit int) *bodyBuf {
+	want := min(n+1, limit+1)
+	i := poolIndex(want)
+	if v := bodyPools[i].Get(); v != nil {
+		b := v.(*bodyBuf)
+		if cap(b.b) >= want {
+			return b
+		}
+		bodyPools[i].Put(v)
+	}
+	return &bodyBuf{b: make([]byte, 0, max(want, bodyMin<<i))}
+}
+
+// grow doubles the buffer (to at most limit+1 bytes), wiping the old one.
+func (b *bodyBuf) grow(limit int) {
+	bigger := getBodyBuf(min(2*cap(b.b), limit), limit)
+	bigger.b = append(bigger.b, b.b...)
+	old := b.b
+	clear(old[:cap(old)])
+	b.b = bigger.b
+	bigger.b = old[:0]
+	putBodyBuf(bigger)
+}
+
+// Close wipes the buffer and gives it back.
+func (b *bodyBuf) Close() error {
+	clear(b.b[:cap(b.b)])
+	b.b = b.b[:0]
+	putBodyBuf(b)
+	return nil
+}
+
+func putBodyBuf(b *bodyBuf) {
+	i := poolIndex(cap(b.b))
+	if bodyMin<<i == cap(b.b) {
+		bodyPools[i].Put(b)
+	}
+}
+
+// bodyFailure is what a failed body read answers: nothing when the client
+// is gone, 408 when it stalled, the framing's status when it broke the
+// rules, 413 when too large, else 400.
+func (h *Handler) bodyFailure(ctx *fasthttp.RequestCtx, err error) {
+	ctx.SetConnectionClose()
+	var fe *framingError
+	var ne net.Error
+	switch {
+	case errors.Is(err, errBodyTooLarge):
+		h.writeError(ctx, h.errTooLarge, nil)
+	case errors.As(err, &fe):
+		writeProtocolError(ctx, fe.status, fe.msg)
+	case errors.As(err, &ne) && ne.Timeout():
+		writeProtocolError(ctx, fasthttp.StatusRequestTimeout, "Request timeout")
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
+		// The client is gone; there is no one to answer.
+		if c, ok := ctx.Conn().(*conn); ok {
+			c.Close()
+		}
+	default:
+		writeProtocolError(ctx, fasthttp.StatusBadRequest, "Bad request")
+	}
+}
