@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"crypto/tls"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -235,4 +236,65 @@ func jsonField(tb testing.TB, raw []byte, name string) string {
 	}
 	s, _ := m[name].(string)
 	return s
+}
+
+// testResidueTLS sends secrets, passphrases, link keys and credentials
+// over TLS (--tls-self-signed): crypto/tls decrypts each record in a
+// buffer of its own, which is wiped as its data is read and when the
+// connection closes.
+func testResidueTLS(t *testing.T) {
+	s := startScanServer(t, "--tls-self-signed")
+	tr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}} //nolint:gosec // a test against its own self-signed server
+	keepAlive := &http.Client{Transport: tr}
+	fresh := &http.Client{Transport: &http.Transport{TLSClientConfig: tr.TLSClientConfig, DisableKeepAlives: true}}
+	var items []planted
+	for i, c := range []*http.Client{keepAlive, fresh} {
+		path := []string{"tls-keepalive", "tls-fresh"}[i]
+		for _, fate := range []string{"revealed", "burned", "waiting"} {
+			core, full := markerFull(t, fate)
+			pc, pf := markerFull(t, "pass")
+			items = append(items, planted{path, fate, core, full}, planted{path, fate + "-passphrase", pc, pf})
+			r := s.call(t, c, "/api/v1/share", "application/x-www-form-urlencoded",
+				url.Values{"secret": {full}, "passphrase": {pf}, "ttl": {"600"}}.Encode())
+			sk, rk := r["secret_key"].(string), r["metadata_key"].(string)
+			body := url.Values{"passphrase": {pf}}.Encode()
+			switch fate {
+			case "revealed":
+				if v := s.call(t, c, "/api/v1/secret/"+sk, "application/x-www-form-urlencoded", body); v["value"] != full {
+					t.Errorf("%s: revealed value differs", path)
+				}
+			case "burned":
+				s.call(t, c, "/api/v1/receipt/"+rk+"/burn", "application/x-www-form-urlencoded", body)
+			case "waiting":
+				items = append(items, planted{path, "waiting-secret-key", sk, sk}, planted{path, "waiting-receipt-key", rk, rk})
+				for _, target := range []string{"/api/v1/receipt/" + rk, "/api/otslite/secret/" + sk, "/secret/" + sk} {
+					resp, err := c.Get(s.base + target)
+					if err != nil {
+						t.Fatal(err)
+					}
+					io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+				}
+			}
+		}
+		core := marker(t, "token")
+		items = append(items, planted{path, "credential", core, "user:" + core})
+		req, _ := http.NewRequest("GET", s.base+"/api/v1/status", nil)
+		req.SetBasicAuth("user", core)
+		if resp, err := c.Do(req); err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	}
+	keepAlive.CloseIdleConnections()
+	time.Sleep(time.Second)
+	counts, n := residues(t, s.cmd.Process.Pid, items, "/receipt/")
+	found := 0
+	for _, name := range sortedKeys(counts) {
+		if c := counts[name]; c > 0 {
+			found += c
+			t.Errorf("%s: %d copies in memory", name, c)
+		}
+	}
+	t.Logf("TLS: %d items planted, %d needles scanned, %d copies found", len(items), n, found)
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -15,6 +16,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -168,9 +170,14 @@ func startScanServer(tb testing.TB, args ...string) *scanServer {
 	}
 	tb.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	s := &scanServer{cmd: cmd, base: "http://" + addr}
+	probe := http.DefaultClient
+	if slices.Contains(args, "--tls-self-signed") || slices.Contains(args, "--tls-cert") {
+		s.base = "https://" + addr
+		probe = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}} //nolint:gosec // its own self-signed server
+	}
 	deadline := time.Now().Add(15 * time.Second)
 	for {
-		resp, err := http.Get(s.base + "/api/v1/status")
+		resp, err := probe.Get(s.base + "/api/v1/status")
 		if err == nil {
 			resp.Body.Close()
 			return s
@@ -255,6 +262,7 @@ func TestMemoryResidue(t *testing.T) {
 	needRoot(t, "reading another process's memory")
 	t.Run("Complete", func(t *testing.T) { t.Parallel(); testResidueComplete(t) })
 	t.Run("Interrupted", func(t *testing.T) { t.Parallel(); testResidueInterrupted(t) })
+	t.Run("TLS", func(t *testing.T) { t.Parallel(); testResidueTLS(t) })
 }
 
 // testResidueComplete covers the requests that complete.

@@ -41,7 +41,8 @@ package handler
 // long the idle timeout that was waiting for it.
 //
 // Over TLS the wrapper sits outside crypto/tls, so it sees the same bufio
-// buffers; the TLS records' own buffers are wiped by tlswipe.go.
+// buffers; the buffer crypto/tls decrypts records in is wiped as its data
+// is read and when the connection closes (tlswipe.go).
 
 import (
 	"crypto/tls"
@@ -101,6 +102,7 @@ func (l *listener) Accept() (net.Conn, error) {
 			addr = bucket(tcp.AddrPort().Addr())
 		}
 		wc := &conn{Conn: c, l: l, addr: addr}
+		wc.tls, _ = c.(*tls.Conn)
 		wc.f.maxHead = readBufferSize
 		if l.admit(wc) {
 			return wc, nil
@@ -209,6 +211,9 @@ type conn struct {
 	failed      error  // returned once held's ready bytes are handed on
 	placeholder bool   // failNow has handed on its byte
 	served      int    // requests Serve has run for
+
+	tls   *tls.Conn  // Conn, when it is TLS
+	tlsMu sync.Mutex // held while reading tls, and while wiping it
 }
 
 // Deadlines are recorded when set and passed on when the next Read or
@@ -296,7 +301,14 @@ func (c *conn) readSocket(p []byte) (int, error) {
 	if err := settle(want, &c.rSet, c.Conn.SetReadDeadline); err != nil {
 		return 0, err
 	}
-	return c.Conn.Read(p)
+	if c.tls == nil {
+		return c.Conn.Read(p)
+	}
+	c.tlsMu.Lock()
+	defer c.tlsMu.Unlock()
+	n, err := c.tls.Read(p)
+	wipeTLSRead(c.tls)
+	return n, err
 }
 
 // fail records what ends reading: a framing error, else a read error.
@@ -405,7 +417,13 @@ func (c *conn) Close() error {
 	err := c.Conn.Close()
 	dropReadBuffer(c)
 	clear(c.held[:cap(c.held)])
-	wipeTLS(c.Conn)
+	if c.tls != nil {
+		// After the close, so that a read waiting on another goroutine
+		// (shutdown closes idle connections) returns first.
+		c.tlsMu.Lock()
+		wipeTLSAll(c.tls)
+		c.tlsMu.Unlock()
+	}
 	return err
 }
 
