@@ -6,16 +6,22 @@
 //     process and dies with it.
 //   - Errors are one line, name the flag and quote the path, and never hold
 //     key or certificate material.
-//   - Private keys end up in crypto/tls's own heap structures (big.Ints,
-//     ecdsa/rsa keys), which nothing outside the standard library can wipe.
-//     What we can wipe, the PEM bytes we read, we do.
+//   - The private key is kept sealed in a memguard Enclave (encrypted, in
+//     locked memory) and opened only to sign a handshake (sealedKey). While
+//     it signs, crypto/ecdsa and crypto/rsa make copies of the key's
+//     numbers on the ordinary heap that nothing outside the standard
+//     library can reach; what otslite can reach (the parsed key's big.Ints,
+//     the PEM and DER bytes) it wipes.
 package main
 
 import (
 	"bytes"
+	"crypto"
 	"crypto/ecdsa"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
@@ -23,6 +29,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math/big"
 	"net"
@@ -30,6 +37,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/awnumar/memguard"
 )
 
 // selfSignedValidity is how long a self-signed certificate is valid. It
@@ -169,6 +178,7 @@ func selfSigned(publicURL string, lan []net.IP, now time.Time) (tls.Certificate,
 		DNSNames:              dnsNames,
 		IPAddresses:           ips,
 	}
+	defer wipeKey(key)
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
 		return tls.Certificate{}, fmt.Errorf("--tls-self-signed: cannot make the certificate: %v", err)
@@ -177,7 +187,75 @@ func selfSigned(publicURL string, lan []net.IP, now time.Time) (tls.Certificate,
 	if err != nil {
 		return tls.Certificate{}, fmt.Errorf("--tls-self-signed: cannot read back the certificate: %v", err)
 	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, nil
+	sealed, err := sealKey(key)
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("--tls-self-signed: %v", err)
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: sealed, Leaf: leaf}, nil
+}
+
+// sealedKey is a private key kept in a memguard Enclave, opened only to
+// sign. It is what crypto/tls holds instead of the key itself.
+type sealedKey struct {
+	public crypto.PublicKey
+	der    *memguard.Enclave // PKCS #8
+}
+
+// sealKey seals key and wipes what it can of it.
+func sealKey(key crypto.Signer) (*sealedKey, error) {
+	der, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return nil, fmt.Errorf("cannot seal the private key: %v", err)
+	}
+	enclave := memguard.NewEnclave(der) // wipes der
+	if enclave == nil {
+		return nil, errors.New("cannot seal the private key: empty")
+	}
+	return &sealedKey{public: key.Public(), der: enclave}, nil
+}
+
+func (k *sealedKey) Public() crypto.PublicKey { return k.public }
+
+// Sign opens the key, signs digest with it, and wipes the opened key.
+func (k *sealedKey) Sign(r io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
+	buf, err := k.der.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer buf.Destroy()
+	key, err := x509.ParsePKCS8PrivateKey(buf.Bytes())
+	if err != nil {
+		return nil, err
+	}
+	defer wipeKey(key)
+	signer, ok := key.(crypto.Signer)
+	if !ok {
+		return nil, errors.New("the sealed key cannot sign")
+	}
+	return signer.Sign(r, digest, opts)
+}
+
+// wipeKey zeroes the numbers of a parsed private key in place.
+func wipeKey(key any) {
+	wipe := func(n *big.Int) {
+		if n != nil {
+			clear(n.Bits())
+		}
+	}
+	switch k := key.(type) {
+	case *ecdsa.PrivateKey:
+		wipe(k.D)
+	case *rsa.PrivateKey:
+		wipe(k.D)
+		for _, p := range k.Primes {
+			wipe(p)
+		}
+		wipe(k.Precomputed.Dp)
+		wipe(k.Precomputed.Dq)
+		wipe(k.Precomputed.Qinv)
+	case ed25519.PrivateKey:
+		clear(k)
+	}
 }
 
 // loadKeyPair reads the PEM files at certPath and keyPath once each.
@@ -231,6 +309,16 @@ func keyPairFromPEM(certPEM, keyPEM []byte, certPath, keyPath string, now time.T
 	if cert.Leaf == nil {
 		cert.Leaf = leaf
 	}
+	defer wipeKey(cert.PrivateKey)
+	signer, ok := cert.PrivateKey.(crypto.Signer)
+	if !ok {
+		return tls.Certificate{}, fmt.Errorf("--tls-key: %q: the key cannot sign", keyPath)
+	}
+	sealed, err := sealKey(signer)
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("--tls-key: %q: %v", keyPath, err)
+	}
+	cert.PrivateKey = sealed
 	return cert, nil
 }
 

@@ -97,8 +97,10 @@ func TestTLSSelfSigned(t *testing.T) {
 			if !ok || pub.Curve != elliptic.P256() {
 				t.Errorf("public key %T; want ECDSA P-256", leaf.PublicKey)
 			}
-			if _, ok := s.Config.Certificates[0].PrivateKey.(*ecdsa.PrivateKey); !ok {
-				t.Errorf("private key %T; want *ecdsa.PrivateKey", s.Config.Certificates[0].PrivateKey)
+			if k, ok := s.Config.Certificates[0].PrivateKey.(*sealedKey); !ok {
+				t.Errorf("private key %T; want it sealed, *sealedKey", s.Config.Certificates[0].PrivateKey)
+			} else if _, ok := k.Public().(*ecdsa.PublicKey); !ok {
+				t.Errorf("sealed key's public key %T; want *ecdsa.PublicKey", k.Public())
 			}
 			if want := testNow.Add(-time.Hour); !leaf.NotBefore.Equal(want) {
 				t.Errorf("NotBefore %v; want %v", leaf.NotBefore, want)
@@ -258,10 +260,12 @@ func MustMakeKeyPair(tb testing.TB, now time.Time) keyPEMs {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	der, err := x509.MarshalPKCS8PrivateKey(c.PrivateKey)
+	buf, err := c.PrivateKey.(*sealedKey).der.Open()
 	if err != nil {
 		tb.Fatal(err)
 	}
+	defer buf.Destroy()
+	der := bytes.Clone(buf.Bytes())
 	return keyPEMs{
 		cert: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Certificate[0]}),
 		key:  pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}),
