@@ -49,7 +49,7 @@ var (
 	errBadTTL         = &Error{Status: 400, Message: "ttl must be a whole number of seconds"}
 	errBadLength      = &Error{Status: 400, Message: "length must be a whole number from 4 to 128"}
 	errBusy           = &Error{Status: 503, Message: "Server busy, try again shortly"}
-	errHashBusy       = &Error{Status: 503, Message: "Too many passphrase checks at once, try again shortly", RetryAfter: 5 * time.Second}
+	errHashBusy       = &Error{Status: 503, Message: "Server busy checking passphrases, try again shortly", RetryAfter: 5 * time.Second}
 	errFull           = &Error{Status: 503, Message: "Server is full, try again later"}
 	errClosed         = &Error{Status: 503, Message: "Server is shutting down"}
 	errInternal       = &Error{Status: 500, Message: "Internal error"}
