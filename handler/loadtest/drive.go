@@ -115,7 +115,9 @@ func drive(cfg driveConfig) (driveResult, error) {
 	}
 	flood := make([]*client, cfg.Flood)
 	for i := range flood {
-		flood[i] = &client{addr: cfg.Addr, timeout: cfg.Timeout, pass: true, from: floodAddr(i), pause: cfg.FloodPause}
+		// A flood request may wait for argon2id as long as the server
+		// lets it (10 s by default) before it is answered.
+		flood[i] = &client{addr: cfg.Addr, timeout: 3 * cfg.Timeout, pass: true, from: floodAddr(i), pause: cfg.FloodPause}
 	}
 	for _, c := range slices.Concat(plain, pass, flood) {
 		wg.Add(1)
