@@ -110,13 +110,13 @@ func drive(cfg driveConfig) (driveResult, error) {
 	for i := range plain {
 		plain[i] = &client{addr: cfg.Addr, timeout: cfg.Timeout}
 	}
+	// A passphrase request may wait for argon2id as long as the server
+	// lets it (10 s by default), and then be hashed, before it is answered.
 	for i := range pass {
-		pass[i] = &client{addr: cfg.Addr, timeout: cfg.Timeout, pass: true}
+		pass[i] = &client{addr: cfg.Addr, timeout: 3 * cfg.Timeout, pass: true}
 	}
 	flood := make([]*client, cfg.Flood)
 	for i := range flood {
-		// A flood request may wait for argon2id as long as the server
-		// lets it (10 s by default) before it is answered.
 		flood[i] = &client{addr: cfg.Addr, timeout: 3 * cfg.Timeout, pass: true, from: floodAddr(i), pause: cfg.FloodPause}
 	}
 	for _, c := range slices.Concat(plain, pass, flood) {
