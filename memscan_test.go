@@ -346,6 +346,41 @@ func testResidueComplete(t *testing.T) {
 		s.call(t, p.client, "/api/v1/receipt/"+rk+"/burn", ct, body)
 		create(p, "waiting", "600")
 	}
+	// Proofs of the zero-knowledge envelope: neither the wire form nor
+	// its decoded parts stay, not even for a waiting secret (the store
+	// keeps keyed hashes of them).
+	for _, fate := range []string{"revealed", "burned", "waiting"} {
+		newProof := func(tag string) (wire string, kp, pp []byte) {
+			b := make([]byte, 64)
+			rand.Read(b)
+			kp, pp = b[:32], b[32:]
+			wire = "zk1." + base64.RawURLEncoding.EncodeToString(kp) + "." + base64.RawURLEncoding.EncodeToString(pp)
+			items = append(items, planted{"proof", tag + "-wire", wire, wire},
+				planted{"proof", tag + "-kp", string(kp), string(kp)}, planted{"proof", tag + "-pp", string(pp), string(pp)})
+			return wire, kp, pp
+		}
+		wire, _, _ := newProof(fate)
+		core, full := markerFull(t, fate)
+		items = append(items, planted{"proof", fate, core, full})
+		r := s.call(t, keepAlive, "/api/v1/share", "application/x-www-form-urlencoded", url.Values{"secret": {full}, "passphrase": {wire}}.Encode())
+		sk, rk := r["secret_key"].(string), r["metadata_key"].(string)
+		switch fate {
+		case "revealed":
+			wrong, _, _ := newProof("wrong-pp")
+			body := url.Values{"passphrase": {wire[:48] + wrong[48:]}}.Encode()
+			req, _ := http.NewRequest("POST", s.base+"/api/v1/secret/"+sk, strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			if resp, err := fresh.Do(req); err == nil {
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+			if v := s.call(t, fresh, "/api/v1/secret/"+sk, "application/json", `{"passphrase":"`+wire+`"}`); v["value"] != full {
+				t.Errorf("proof: revealed value differs from what was sent")
+			}
+		case "burned":
+			s.call(t, keepAlive, "/api/v1/receipt/"+rk+"/burn", "application/x-www-form-urlencoded", url.Values{"passphrase": {wire}}.Encode())
+		}
+	}
 	for _, c := range []*http.Client{fresh, keepAlive} {
 		sk, _ := generate(c, "revealed", "600")
 		s.call(t, c, "/api/v1/secret/"+sk, "", "")

@@ -101,12 +101,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	trail := acc.trail(stderr)
 	defer trail.Close()
 
+	var deadline time.Time
+	if cfg.Lifetime > 0 {
+		deadline = start.Add(cfg.Lifetime)
+	}
 	budget := store.LockedBudget(store.DefaultLockedBytes)
 	st, err := store.New(store.Config{
 		MaxSecretSize: cfg.MaxSecretSize,
 		MaxSecrets:    cfg.MaxSecrets,
 		MaxBytes:      cfg.MaxBytes,
 		LockedBytes:   budget.Bytes,
+		Deadline:      deadline,
 		Expired:       handler.AuditExpiry(trail),
 	})
 	if err != nil {
@@ -126,10 +131,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	adminToken := cfg.AdminToken
 	if adminToken == "" {
 		adminToken = newToken()
-	}
-	var deadline time.Time
-	if cfg.Lifetime > 0 {
-		deadline = start.Add(cfg.Lifetime)
 	}
 	sess := newSession(sessionConfig{
 		Idle:            cfg.Idle,

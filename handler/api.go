@@ -125,7 +125,12 @@ func (h *Handler) readFields(ctx *fasthttp.RequestCtx) (fields, error) {
 // decode copies a value into a locked slot. Values whose decoded size is
 // over limit fail with tooBig.
 func (h *Handler) decode(v params.Value, limit int, tooBig error) (*store.Plain, error) {
-	p, err := h.store.Plain(min(v.MaxLen(), max(limit, 1)))
+	return decodeInto(h.store.Plain, v, limit, tooBig)
+}
+
+// decodeInto is decode with the slot taken by slot.
+func decodeInto(slot func(int) (*store.Plain, error), v params.Value, limit int, tooBig error) (*store.Plain, error) {
+	p, err := slot(min(v.MaxLen(), max(limit, 1)))
 	if err != nil {
 		return nil, err
 	}
@@ -141,16 +146,20 @@ func (h *Handler) decode(v params.Value, limit int, tooBig error) (*store.Plain,
 	return p, nil
 }
 
-// passphrase decodes the passphrase field, if any, into a locked slot.
-// check applies the configured length bounds (creating); otherwise a
-// passphrase too long to be right simply does not match.
+// passphrase decodes the passphrase field, if any, into a locked slot. A
+// value of a proof's shape (store.IsProof) is a proof, taken as it is.
+// Anything else is a human passphrase: check applies the configured
+// length bounds and refuses the proofs' prefix (creating); otherwise a
+// passphrase too long to be right simply does not match. A human
+// passphrase is decoded again once it may be hashed (PassphrasePlain):
+// waiting for argon2id, the request holds no locked memory.
 func (h *Handler) passphrase(f *fields, check bool) (*store.Plain, error) {
 	if f.has&hasPassphrase == 0 || f.passphrase.IsEmpty() {
 		// An empty passphrase is no passphrase, as upstream reads it:
 		// many clients always send the field.
 		return nil, nil
 	}
-	limit := 4 * h.cfg.PassphraseMax // bytes for PassphraseMax characters
+	limit := max(4*h.cfg.PassphraseMax, store.ProofPassLen) // bytes for PassphraseMax characters, or a proof
 	tooBig := error(store.ErrPassphrase)
 	if check {
 		tooBig = h.errPassphraseLen()
@@ -159,14 +168,24 @@ func (h *Handler) passphrase(f *fields, check bool) (*store.Plain, error) {
 	if err != nil {
 		return nil, err
 	}
+	if store.IsProof(p.Bytes()) {
+		return p, nil
+	}
 	if check {
+		if bytes.HasPrefix(p.Bytes(), store.ProofPrefix) {
+			p.Release()
+			return nil, errProofPrefix
+		}
 		if n := utf8.RuneCount(p.Bytes()); n < h.cfg.PassphraseMin || n > h.cfg.PassphraseMax {
 			p.Release()
 			return nil, h.errPassphraseLen()
 		}
 	}
-	return p, nil
+	p.Release()
+	return decodeInto(h.store.PassphrasePlain, f.passphrase, limit, tooBig)
 }
+
+var errProofPrefix = &Error{Status: 400, Message: "A passphrase may not begin with " + string(store.ProofPrefix)}
 
 func (h *Handler) errPassphraseLen() *Error {
 	return &Error{Status: 400, Message: "Passphrase must be " + strconv.Itoa(h.cfg.PassphraseMin) + " to " + strconv.Itoa(h.cfg.PassphraseMax) + " characters long"}
@@ -501,8 +520,9 @@ func (h *Handler) burn(ctx *fasthttp.RequestCtx, key []byte) {
 	h.writeBody(ctx, b)
 }
 
-// peek tells the secret page whether a secret waits and needs a passphrase.
-// It never consumes anything.
+// peek tells the secret page whether a secret waits, whether it needs a
+// passphrase or a proof, and what its lockouts leave this caller. It never
+// consumes anything.
 func (h *Handler) peek(ctx *fasthttp.RequestCtx, key []byte) {
 	if e := h.limit(ctx, kindReveal, audit.Peek); e != nil {
 		h.writeError(ctx, e, nil)
@@ -513,7 +533,7 @@ func (h *Handler) peek(ctx *fasthttp.RequestCtx, key []byte) {
 		h.writeError(ctx, e, nil)
 		return
 	}
-	w, err := h.store.Peek(key)
+	w, err := h.store.Peek(key, c.addr)
 	if err != nil {
 		h.writeError(ctx, h.errorFor(opReveal, err), nil)
 		return
@@ -521,10 +541,58 @@ func (h *Handler) peek(ctx *fasthttp.RequestCtx, key []byte) {
 	b := newBody()
 	b.head = append(b.head, `{"passphrase_required":`...)
 	b.head = strconv.AppendBool(b.head, w.PassphraseRequired)
+	b.head = append(b.head, `,"proof":`...)
+	b.head = strconv.AppendBool(b.head, w.Proof)
 	b.head = append(b.head, `,"secret_ttl":`...)
 	b.head = strconv.AppendInt(b.head, secondsLeft(w.Expires, h.now()), 10)
+	if w.TriesLeft >= 0 {
+		b.head = append(b.head, `,"tries_left":`...)
+		b.head = strconv.AppendInt(b.head, int64(w.TriesLeft), 10)
+	}
+	b.head = append(b.head, `,"locked_until":`...)
+	b.head = appendUnix(b.head, w.LockedUntil)
 	b.head = append(b.head, '}')
 	h.writeBody(ctx, b)
+}
+
+// lockout tells the receipt page what guessing there has been: the
+// secret's state, its failed passphrase attempts, the last one's time, and
+// when a lock on everyone ends. Behind the receipt key, counted as a
+// receipt read; it never changes anything.
+func (h *Handler) lockout(ctx *fasthttp.RequestCtx, key []byte) {
+	if e := h.limit(ctx, kindReceipt, audit.Receipt); e != nil {
+		h.writeError(ctx, e, nil)
+		return
+	}
+	if len(key) < store.MinKeyLen {
+		h.writeError(ctx, errShortKey, nil)
+		return
+	}
+	r, err := h.store.Receipt(key)
+	if err != nil {
+		h.writeError(ctx, h.errorFor(opReceipt, err), nil)
+		return
+	}
+	r.Wipe()
+	b := newBody()
+	b.head = append(b.head, `{"state":"`...)
+	b.head = append(b.head, r.State.String()...)
+	b.head = append(b.head, `","failed_attempts":`...)
+	b.head = strconv.AppendInt(b.head, int64(r.FailedAttempts), 10)
+	b.head = append(b.head, `,"last_failed":`...)
+	b.head = appendUnix(b.head, r.LastFailed)
+	b.head = append(b.head, `,"locked_until":`...)
+	b.head = appendUnix(b.head, r.LockedUntil)
+	b.head = append(b.head, '}')
+	h.writeBody(ctx, b)
+}
+
+// appendUnix appends t in unix seconds, 0 for the zero time.
+func appendUnix(dst []byte, t time.Time) []byte {
+	if t.IsZero() {
+		return append(dst, '0')
+	}
+	return strconv.AppendInt(dst, t.Unix(), 10)
 }
 
 // appendReceipt appends the v1 receipt object for r.

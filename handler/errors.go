@@ -49,6 +49,7 @@ var (
 	errBadTTL         = &Error{Status: 400, Message: "ttl must be a whole number of seconds"}
 	errBadLength      = &Error{Status: 400, Message: "length must be a whole number from 4 to 128"}
 	errBusy           = &Error{Status: 503, Message: "Server busy, try again shortly"}
+	errHashBusy       = &Error{Status: 503, Message: "Server busy checking passphrases, try again shortly", RetryAfter: 5 * time.Second}
 	errFull           = &Error{Status: 503, Message: "Server is full, try again later"}
 	errClosed         = &Error{Status: 503, Message: "Server is shutting down"}
 	errInternal       = &Error{Status: 500, Message: "Internal error"}
@@ -83,6 +84,8 @@ func (h *Handler) errorFor(o op, err error) *Error {
 		return errNothingToShare
 	case errors.Is(err, store.ErrTooLarge), errors.Is(err, params.ErrShortBuffer):
 		return h.errTooLarge
+	case errors.Is(err, store.ErrHashBusy):
+		return errHashBusy
 	case errors.Is(err, store.ErrBusy):
 		return errBusy
 	case errors.Is(err, store.ErrFull):

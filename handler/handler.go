@@ -364,6 +364,8 @@ func (h *Handler) serveOwn(ctx *fasthttp.RequestCtx, path []byte) {
 		h.only(ctx, get && rest == nil, h.auditPage)
 	case "secret":
 		h.only(ctx, get && len(rest) > 0, func(ctx *fasthttp.RequestCtx) { h.peek(ctx, rest) })
+	case "receipt":
+		h.only(ctx, get && len(rest) > 0, func(ctx *fasthttp.RequestCtx) { h.lockout(ctx, rest) })
 	default:
 		h.writeError(ctx, errNoRoute, nil)
 	}

@@ -212,6 +212,28 @@ func TestPassphraseLockout(t *testing.T) {
 		MustOK(t, reveal(t, s, s.clientFrom(bob), ref.secretKey, pass))
 	})
 
+	t.Run("ErrLockedOut/IPv6By64", func(t *testing.T) {
+		// Eight addresses of one /64 share one client's five guesses.
+		s := MustOpenServer(t)
+		ref := s.MustShare(t, "guarded", "passphrase", pass)
+		guesses := 0
+		for i := range 8 {
+			c := s.clientFrom(net.ParseIP(fmt.Sprintf("2001:db8:0:1:%x::%x", i*4099, i+1)))
+			for range 2 {
+				r := reveal(t, s, c, ref.secretKey, "wrong")
+				if r.intended() == 429 {
+					break
+				}
+				MustFail(t, r, 404, msgUnknownSecret)
+				guesses++
+			}
+		}
+		if guesses != 5 {
+			t.Errorf("one /64 made %d wrong guesses, want 5", guesses)
+		}
+		MustOK(t, reveal(t, s, s.clientFrom(net.ParseIP("2001:db8:0:2::1")), ref.secretKey, pass))
+	})
+
 	t.Run("OK/MissingIsNotCounted", func(t *testing.T) {
 		s := MustOpenServer(t)
 		ref := s.MustShare(t, "guarded", "passphrase", pass)

@@ -283,8 +283,19 @@ func TestOwnAPI(t *testing.T) {
 			t.Run(tc.name, func(t *testing.T) {
 				for range 2 {
 					m := MustOK(t, s.do(t, "GET", "/api/otslite/secret/"+tc.ref.secretKey, "", ""))
-					if len(m) != 2 || m["passphrase_required"] != tc.pass {
-						t.Errorf("peek = %v, want passphrase_required %v and secret_ttl", m, tc.pass)
+					fields := 4
+					if tc.pass {
+						// A human passphrase: five tries before a lock.
+						fields++
+						if got := num(t, m, "tries_left"); got != 5 {
+							t.Errorf("tries_left = %d, want 5", got)
+						}
+					}
+					if len(m) != fields || m["passphrase_required"] != tc.pass || m["proof"] != false {
+						t.Errorf("peek = %v, want passphrase_required %v, proof false, secret_ttl, locked_until", m, tc.pass)
+					}
+					if got := num(t, m, "locked_until"); got != 0 {
+						t.Errorf("locked_until = %d, want 0", got)
 					}
 					near(t, "secret_ttl", num(t, m, "secret_ttl"), tc.ttl)
 				}

@@ -37,6 +37,7 @@ type Plain struct {
 	n     int
 	owner *slab
 	inUse atomic.Bool
+	after func() // called once on Release (PassphrasePlain's turn)
 }
 
 // Buf returns the whole slot, for writing into.
@@ -62,7 +63,12 @@ func (p *Plain) Release() {
 	}
 	clear(p.buf)
 	p.n = 0
+	after := p.after
+	p.after = nil
 	p.owner.put(p)
+	if after != nil {
+		after()
+	}
 }
 
 // slab is one class of slots. Its free list is a stack, so the slot used

@@ -4,7 +4,6 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
-	"io"
 	"net/netip"
 	"runtime"
 	"sync/atomic"
@@ -12,9 +11,12 @@ import (
 )
 
 // Passphrase rules (the v1 contract): a wrong or missing passphrase never
-// destroys a secret. After lockoutPerIP failures from one client address, or
-// lockoutTotal in all, within lockoutWindow, further attempts on that secret
-// are refused for lockoutFor. A correct passphrase resets the counters.
+// destroys a secret. After lockoutPerIP failures from one client (an IPv4
+// address, or an IPv6 /64: the block one subscriber holds), or
+// lockoutTotal in all, within lockoutWindow, further attempts on that
+// secret are refused for lockoutFor, or until the session ends if that is
+// sooner. A correct passphrase resets the counters. Proofs (proof.go)
+// follow the same rules once the caller has shown it holds the link.
 const (
 	lockoutPerIP  = 5
 	lockoutTotal  = 20
@@ -37,6 +39,11 @@ var DefaultHashParams = HashParams{MemoryKiB: 19 << 10, Time: 2, Threads: 1}
 // ErrPassphrase means the passphrase given does not match.
 var ErrPassphrase = errors.New("incorrect passphrase")
 
+// ErrHashBusy means a passphrase check waited as long as it may (HashWait)
+// for an argon2id worker, or found too many checks waiting already. Only
+// requests with a human passphrase get it.
+var ErrHashBusy = errors.New("too many passphrase checks at once, try again shortly")
+
 // LockoutError means passphrase attempts on a secret are refused until Until.
 type LockoutError struct{ Until time.Time }
 
@@ -49,6 +56,12 @@ func (e *LockoutError) Error() string {
 // memory. While the store serves requests without a passphrase (counted in
 // plain) and hashes hold every processor, each hash paces itself to a
 // tenth of one, so those requests are served between its blocks.
+//
+// Requests queue for it at the door (admit, through PassphrasePlain),
+// before they hold any locked memory: as many are let in as there are
+// workers, at most queue more wait, and none waits longer than wait. So a
+// flood of passphrase requests waits without taking the locked slots
+// every other request needs, and is refused (ErrHashBusy) past its bound.
 type hasher struct {
 	params  HashParams
 	slots   chan struct{}
@@ -57,17 +70,50 @@ type hasher struct {
 	running atomic.Int32     // hashes holding a slot
 	wait    time.Duration
 	arena   *arena
+
+	door    chan struct{} // requests let in, one per worker
+	queue   int32         // how many may wait at the door
+	waiting atomic.Int32  // waiting at the door now
 }
 
-func newHasher(p HashParams, workers int, wait time.Duration, a *arena, plain *atomic.Uint64) *hasher {
+func newHasher(p HashParams, workers int, wait time.Duration, queue int, a *arena, plain *atomic.Uint64) *hasher {
 	workers = max(1, workers)
-	h := &hasher{params: p, slots: make(chan struct{}, workers), states: make(chan *argonState, workers), wait: wait, arena: a}
+	h := &hasher{
+		params: p, slots: make(chan struct{}, workers), states: make(chan *argonState, workers), wait: wait, arena: a,
+		door: make(chan struct{}, workers), queue: int32(queue),
+	}
 	crowded := func() bool { return int(h.running.Load()) >= runtime.GOMAXPROCS(0) }
 	for range workers {
 		h.states <- &argonState{pace: newPacer(plain, crowded)}
 	}
 	return h
 }
+
+// admit waits, holding nothing, until a passphrase request may go on:
+// at most wait, and not at all when queue requests wait already.
+func (h *hasher) admit() error {
+	select {
+	case h.door <- struct{}{}:
+		return nil
+	default:
+	}
+	if h.waiting.Add(1) > h.queue {
+		h.waiting.Add(-1)
+		return ErrHashBusy
+	}
+	defer h.waiting.Add(-1)
+	t := time.NewTimer(h.wait)
+	defer t.Stop()
+	select {
+	case h.door <- struct{}{}:
+		return nil
+	case <-t.C:
+		return ErrHashBusy
+	}
+}
+
+// leave lets the next request in.
+func (h *hasher) leave() { <-h.door }
 
 // Framing of the passphrase handed to argon2id. argon2 feeds its password
 // to a BLAKE2b state (H0, RFC 9106 section 3.2). BLAKE2b copies into its
@@ -84,9 +130,24 @@ const (
 	blockSize = 128
 )
 
-// hash writes argon2id(frame(pass), salt) into out; ErrBusy when no worker
-// or locked frame frees up in time.
+// hash writes argon2id(frame(pass), salt) into out; ErrHashBusy when no
+// worker frees up in time, ErrBusy when no locked frame does.
 func (h *hasher) hash(out, pass, salt []byte) error {
+	return h.run(pass, salt, func(sum []byte) { copy(out, sum) })
+}
+
+// matches reports whether argon2id(frame(pass), salt) is want. The hash
+// is made and compared in the locked frame, which is wiped.
+func (h *hasher) matches(pass, salt []byte, want *[hashSize]byte) (bool, error) {
+	ok := false
+	err := h.run(pass, salt, func(sum []byte) { ok = subtle.ConstantTimeCompare(sum, want[:]) == 1 })
+	return ok, err
+}
+
+// run hashes pass with salt in a locked frame, waiting (holding nothing
+// locked) for a worker, and hands the hash to use before the frame is
+// wiped.
+func (h *hasher) run(pass, salt []byte, use func(sum []byte)) error {
 	h.active.Add(1)
 	defer h.active.Add(-1)
 	select {
@@ -97,36 +158,42 @@ func (h *hasher) hash(out, pass, salt []byte) error {
 		case h.slots <- struct{}{}:
 			t.Stop()
 		case <-t.C:
-			return ErrBusy
+			return ErrHashBusy
 		}
 	}
 	defer func() { <-h.slots }()
-	frame, err := h.arena.plain(frameLead + len(pass) + frameTail)
+	n := frameLead + len(pass) + frameTail
+	frame, err := h.arena.plain(n + hashSize)
 	if err != nil {
 		return err
 	}
 	defer frame.Release()
-	framed := frame.buf[:frameLead+len(pass)+frameTail]
+	framed, sum := frame.buf[:n], frame.buf[n:n+hashSize]
 	clear(framed) // slots are wiped on release; this keeps the frame exact
 	copy(framed[frameLead:], pass)
 	st := <-h.states
 	h.running.Add(1)
-	st.idKey(out, framed, salt, h.params)
+	st.idKey(sum, framed, salt, h.params)
 	h.running.Add(-1)
 	if h.active.Load() == 1 {
 		// Nobody else is hashing or waiting: let the memory go.
 		st.mem = nil
 	}
 	h.states <- st
+	use(sum)
 	return nil
 }
 
-// passphrase is a secret's passphrase verifier and its attempt record.
+// passphrase is a secret's verifier and its attempt record: an argon2id
+// hash of a human passphrase, or the keyed hashes of a proof (proof.go).
 type passphrase struct {
-	salt  [saltSize]byte
-	hash  [hashSize]byte
-	turn  chan struct{} // one verification at a time keeps the counts exact
-	fails []failure     // within lockoutWindow, at most lockoutTotal
+	proof    bool           // a proof's hashes, not argon2id
+	withPass bool           // proof only: it has a pp (the secret has a passphrase)
+	salt     [saltSize]byte // argon2id only
+	hash     [hashSize]byte // argon2id of the passphrase, or the keyed hash of pp
+	link     [hashSize]byte // proof only: the keyed hash of kp
+	turn     chan struct{}  // one verification at a time keeps the counts exact
+	fails    []failure      // within lockoutWindow, at most lockoutTotal
 	// lockouts: the zero address means everyone.
 	lockouts map[netip.Addr]time.Time
 }
@@ -136,51 +203,94 @@ type failure struct {
 	at   time.Time
 }
 
-func newPassphrase(rand io.Reader) (*passphrase, error) {
-	p := &passphrase{turn: make(chan struct{}, 1)}
-	if _, err := io.ReadFull(rand, p.salt[:]); err != nil {
-		return nil, err
+// guarded reports whether lockouts apply to p: a human passphrase, or a
+// proof with a passphrase.
+func (p *passphrase) guarded() bool { return !p.proof || p.withPass }
+
+// clientUnit is the unit a client address is counted under: an IPv4 address,
+// or the /64 of an IPv6 one.
+func clientUnit(a netip.Addr) netip.Addr {
+	a = a.Unmap()
+	if a.Is6() {
+		pre, _ := a.Prefix(64)
+		return pre.Addr()
 	}
-	return p, nil
+	return a
 }
 
 // lockedOut returns the lockout that applies to addr at now, if any.
 func (p *passphrase) lockedOut(addr netip.Addr, now time.Time) error {
-	for a, until := range p.lockouts {
-		if !now.Before(until) {
-			delete(p.lockouts, a)
-			continue
-		}
-		if a == addr || !a.IsValid() {
-			return &LockoutError{Until: until}
-		}
+	if until := p.lockedUntil(clientUnit(addr), now); !until.IsZero() {
+		return &LockoutError{Until: until}
 	}
 	return nil
 }
 
-// fail records a failed attempt and starts lockouts the counts call for.
-func (p *passphrase) fail(addr netip.Addr, now time.Time) {
+// lockedUntil is when the last lock that applies to unit (a client's
+// unit; the zero address: locks on everyone only) ends; zero when none
+// applies at now.
+func (p *passphrase) lockedUntil(unit netip.Addr, now time.Time) time.Time {
+	var until time.Time
+	for a, end := range p.lockouts {
+		if !now.Before(end) {
+			delete(p.lockouts, a)
+			continue
+		}
+		if (a == unit || !a.IsValid()) && end.After(until) {
+			until = end
+		}
+	}
+	return until
+}
+
+// triesLeft is how many failures addr may still make at now before a
+// lock applies to it: 0 while one does.
+func (p *passphrase) triesLeft(addr netip.Addr, now time.Time) int {
+	unit := clientUnit(addr)
+	if !p.lockedUntil(unit, now).IsZero() {
+		return 0
+	}
+	total, fromUnit := 0, 0
+	for _, f := range p.fails {
+		if now.Sub(f.at) < lockoutWindow {
+			total++
+			if f.addr == unit {
+				fromUnit++
+			}
+		}
+	}
+	return max(0, min(lockoutPerIP-fromUnit, lockoutTotal-total))
+}
+
+// fail records a failed attempt and starts the lockouts the counts call
+// for, none reaching past end (the session's; zero: none).
+func (p *passphrase) fail(addr netip.Addr, now, end time.Time) {
+	unit := clientUnit(addr)
 	kept := p.fails[:0]
 	for _, f := range p.fails {
 		if now.Sub(f.at) < lockoutWindow {
 			kept = append(kept, f)
 		}
 	}
-	p.fails = append(kept, failure{addr: addr, at: now})
-	fromAddr := 0
+	p.fails = append(kept, failure{addr: unit, at: now})
+	fromUnit := 0
 	for _, f := range p.fails {
-		if f.addr == addr {
-			fromAddr++
+		if f.addr == unit {
+			fromUnit++
 		}
 	}
-	if p.lockouts == nil && (fromAddr >= lockoutPerIP || len(p.fails) >= lockoutTotal) {
+	until := now.Add(lockoutFor)
+	if !end.IsZero() && until.After(end) {
+		until = end
+	}
+	if p.lockouts == nil && (fromUnit >= lockoutPerIP || len(p.fails) >= lockoutTotal) {
 		p.lockouts = make(map[netip.Addr]time.Time)
 	}
-	if fromAddr >= lockoutPerIP {
-		p.lockouts[addr] = now.Add(lockoutFor)
+	if fromUnit >= lockoutPerIP {
+		p.lockouts[unit] = until
 	}
 	if len(p.fails) >= lockoutTotal {
-		p.lockouts[netip.Addr{}] = now.Add(lockoutFor)
+		p.lockouts[netip.Addr{}] = until
 		p.fails = p.fails[:0]
 	}
 }
@@ -191,6 +301,11 @@ func (p *passphrase) reset() {
 	p.lockouts = nil
 }
 
-func (p *passphrase) matches(sum []byte) bool {
-	return subtle.ConstantTimeCompare(p.hash[:], sum) == 1
+// wipe clears the verifier; nil is none.
+func (p *passphrase) wipe() {
+	if p == nil {
+		return
+	}
+	clear(p.hash[:])
+	clear(p.link[:])
 }

@@ -11,6 +11,7 @@ package store
 
 import (
 	"crypto/rand"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"io"
@@ -67,6 +68,11 @@ type Config struct {
 	Hash        HashParams    // argon2id cost; default DefaultHashParams
 	HashWorkers int           // argon2id hashes at once; default GOMAXPROCS
 	HashWait    time.Duration // how long a passphrase check may queue; default 10s
+	HashQueue   int           // passphrase checks that may queue at once; default 64 per worker
+
+	// Deadline is the session's end: no lockout reaches past it. Zero:
+	// none.
+	Deadline time.Time
 
 	SweepInterval time.Duration // active expiry; default 1s, negative: no sweeper
 	Now           func() time.Time
@@ -84,9 +90,12 @@ const DefaultLockedBytes = 8 << 20
 
 // CreateOptions describe a secret being stored.
 type CreateOptions struct {
-	TTL        time.Duration // how long the secret waits; its receipt lives twice as long
-	Passphrase []byte        // optional; read, never kept
-	CustID     string        // who created it ("anon" without credentials)
+	TTL time.Duration // how long the secret waits; its receipt lives twice as long
+	// Passphrase is optional, read and never kept: a human passphrase
+	// (kept as its argon2id hash), or a proof (IsProof; kept as the keyed
+	// hashes of its parts, see proof.go).
+	Passphrase []byte
+	CustID     string // who created it ("anon" without credentials)
 }
 
 // Receipt is a snapshot of a secret's receipt. Callers Wipe it when done:
@@ -104,7 +113,15 @@ type Receipt struct {
 	Received           time.Time // zero unless State is StateReceived
 	SecretExpires      time.Time
 	ReceiptExpires     time.Time
-	PassphraseRequired bool
+	PassphraseRequired bool // the v1 passphrase field must carry something: a passphrase or a proof
+	Proof              bool // made with a proof (IsProof)
+
+	// Failed passphrase attempts on the secret (a proof's wrong kp is
+	// none), the last one's time, and, while the secret waits, when a
+	// lock on every address ends (zero: none).
+	FailedAttempts int
+	LastFailed     time.Time
+	LockedUntil    time.Time
 }
 
 // Wipe zeroes the keys r carries.
@@ -114,10 +131,18 @@ func (r *Receipt) Wipe() {
 	clear(r.ShortKey[:])
 }
 
-// Waiting describes a secret that can still be revealed.
+// Waiting describes a secret that can still be revealed, as one caller
+// sees it.
 type Waiting struct {
 	PassphraseRequired bool
+	Proof              bool // made with a proof (IsProof)
 	Expires            time.Time
+	// TriesLeft is how many wrong passphrases the caller may still send
+	// before a lock applies to it; -1 when no lockout applies (no
+	// passphrase, or a proof without one). LockedUntil is when the lock
+	// that applies to the caller ends; zero when none does.
+	TriesLeft   int
+	LockedUntil time.Time
 }
 
 // Stats counts what the store has done and holds.
@@ -183,6 +208,9 @@ func New(cfg Config) (*Store, error) {
 	if cfg.HashWait <= 0 {
 		cfg.HashWait = 10 * time.Second
 	}
+	if cfg.HashQueue <= 0 {
+		cfg.HashQueue = 64 * cfg.HashWorkers
+	}
 	if cfg.SweepInterval == 0 {
 		cfg.SweepInterval = time.Second
 	}
@@ -219,7 +247,7 @@ func New(cfg Config) (*Store, error) {
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
 	}
-	s.hasher = newHasher(cfg.Hash, cfg.HashWorkers, cfg.HashWait, a, &s.plain)
+	s.hasher = newHasher(cfg.Hash, cfg.HashWorkers, cfg.HashWait, cfg.HashQueue, a, &s.plain)
 	if cfg.SweepInterval > 0 {
 		go s.sweeper(cfg.SweepInterval)
 	} else {
@@ -249,6 +277,32 @@ func (s *Store) Plain(n int) (*Plain, error) {
 	return s.arena.plain(n)
 }
 
+// PassphrasePlain is Plain for a human passphrase (not a proof) that is to
+// be checked or hashed. It first waits its turn for argon2id, holding no
+// locked memory while it waits: at most HashWait, and not at all when
+// HashQueue requests wait already (ErrHashBusy then). Releasing the slot
+// ends the turn. Callers that hold other locked slots for the same request
+// take them after this one, so a flood of passphrase requests never holds
+// the memory other requests need.
+func (s *Store) PassphrasePlain(n int) (*Plain, error) {
+	if s.closing.Load() {
+		return nil, ErrClosed
+	}
+	if n > max(s.cfg.MaxSecretSize, smallSlot) {
+		return nil, ErrTooLarge
+	}
+	if err := s.hasher.admit(); err != nil {
+		return nil, err
+	}
+	p, err := s.arena.plain(n)
+	if err != nil {
+		s.hasher.leave()
+		return nil, err
+	}
+	p.after = s.hasher.leave
+	return p, nil
+}
+
 // Create seals the plaintext in secret (which the caller still owns and
 // releases) and returns its receipt.
 func (s *Store) Create(secret *Plain, o CreateOptions) (Receipt, error) {
@@ -264,14 +318,22 @@ func (s *Store) Create(secret *Plain, o CreateOptions) (Receipt, error) {
 	case s.closing.Load():
 		return r, ErrClosed
 	}
-	if len(o.Passphrase) == 0 {
+	proof := IsProof(o.Passphrase)
+	if len(o.Passphrase) == 0 || proof {
 		s.plain.Add(1)
 	}
 	if err := s.roomFor(size); err != nil {
 		return r, err
 	}
+	// The verifier first: hashing may wait for a worker, and nothing
+	// locked is held while it does.
+	pass, err := s.newVerifier(o.Passphrase, proof)
+	if err != nil {
+		return r, err
+	}
 	scr, err := s.arena.scratchSlot()
 	if err != nil {
+		pass.wipe()
 		return r, err
 	}
 	defer scr.Release()
@@ -279,18 +341,8 @@ func (s *Store) Create(secret *Plain, o CreateOptions) (Receipt, error) {
 
 	if err := newKeys(s.cfg.Rand, work, &r.SecretKey, &r.ReceiptKey); err != nil {
 		r.Wipe()
+		pass.wipe()
 		return r, err
-	}
-	var pass *passphrase
-	if len(o.Passphrase) > 0 {
-		if pass, err = newPassphrase(s.cfg.Rand); err != nil {
-			r.Wipe()
-			return r, err
-		}
-		if err := s.hasher.hash(pass.hash[:], o.Passphrase, pass.salt[:]); err != nil {
-			r.Wipe()
-			return r, err
-		}
 	}
 
 	// Reserve room and a cell, then seal into it without the lock: nobody
@@ -299,6 +351,7 @@ func (s *Store) Create(secret *Plain, o CreateOptions) (Receipt, error) {
 	if err := s.roomForLocked(size); err != nil {
 		s.mu.Unlock()
 		r.Wipe()
+		pass.wipe()
 		return r, err
 	}
 	c, buf := s.sealed.alloc(size + sealOverhead + sealedKeySize)
@@ -322,6 +375,7 @@ func (s *Store) Create(secret *Plain, o CreateOptions) (Receipt, error) {
 		s.sealed.free(c)
 		s.bytes -= int64(size)
 		r.Wipe()
+		pass.wipe()
 		if s.closed {
 			return r, ErrClosed
 		}
@@ -343,6 +397,7 @@ func (s *Store) Create(secret *Plain, o CreateOptions) (Receipt, error) {
 		size:       uint32(size),
 		cust:       s.custIDs.add(o.CustID),
 		pass:       pass != nil,
+		proof:      pass != nil && pass.proof,
 	}
 	if pass != nil {
 		s.passes[ref] = pass
@@ -354,6 +409,26 @@ func (s *Store) Create(secret *Plain, o CreateOptions) (Receipt, error) {
 	s.fill(&r, rec)
 	copy(r.ShortKey[:], r.SecretKey[:])
 	return r, nil
+}
+
+// newVerifier makes the verifier of a passphrase or proof (nil for none).
+func (s *Store) newVerifier(given []byte, proof bool) (*passphrase, error) {
+	if len(given) == 0 {
+		return nil, nil
+	}
+	p := &passphrase{turn: make(chan struct{}, 1), proof: proof}
+	if proof {
+		var err error
+		p.withPass, err = s.proofHashes(given, &p.link, &p.hash)
+		return p, err
+	}
+	if _, err := io.ReadFull(s.cfg.Rand, p.salt[:]); err != nil {
+		return nil, err
+	}
+	if err := s.hasher.hash(p.hash[:], given, p.salt[:]); err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
 func (s *Store) roomFor(size int) error {
@@ -377,8 +452,9 @@ func (s *Store) roomForLocked(size int) error {
 	return nil
 }
 
-// Peek tells whether a secret waits behind key, without consuming it.
-func (s *Store) Peek(key []byte) (Waiting, error) {
+// Peek tells whether a secret waits behind key, without consuming it, and
+// what its lockouts leave client.
+func (s *Store) Peek(key []byte, client netip.Addr) (Waiting, error) {
 	s.plain.Add(1)
 	scr, err := s.derive(labelSecret, key)
 	if err != nil {
@@ -389,11 +465,17 @@ func (s *Store) Peek(key []byte) (Waiting, error) {
 	burnStack()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rec := s.secretLocked(sid, s.cfg.Now().UnixNano())
+	now := s.cfg.Now()
+	rec := s.secretLocked(sid, now.UnixNano())
 	if rec == nil {
 		return Waiting{}, ErrNotFound
 	}
-	return Waiting{PassphraseRequired: rec.pass, Expires: time.Unix(0, rec.secretDue)}, nil
+	w := Waiting{PassphraseRequired: rec.pass, Proof: rec.proof, Expires: time.Unix(0, rec.secretDue), TriesLeft: -1}
+	if pass := s.passes[s.secrets[sid]]; pass != nil && pass.guarded() {
+		w.TriesLeft = pass.triesLeft(client, now)
+		w.LockedUntil = pass.lockedUntil(clientUnit(client), now)
+	}
+	return w, nil
 }
 
 // derive checks that key has a link key's form and derives its index and
@@ -416,14 +498,16 @@ func (s *Store) derive(label [labelSize]byte, key []byte) (*Plain, error) {
 // Reveal claims the secret behind key and returns its plaintext in a locked
 // slot the caller must Release. Of any number of concurrent calls exactly
 // one succeeds. A wrong passphrase returns ErrPassphrase and leaves the
-// secret in place. The Ref is the secret's audit name, given whenever key
-// has a key's form, found or not (the zero Ref otherwise).
-func (s *Store) Reveal(key, pass []byte, client netip.Addr) (*Plain, Ref, error) {
+// secret in place; a proof whose kp is wrong or missing returns
+// ErrNotFound, as if nothing waited. The Ref is the secret's audit name,
+// given whenever key has a key's form, found or not (the zero Ref
+// otherwise).
+func (s *Store) Reveal(key, guess []byte, client netip.Addr) (*Plain, Ref, error) {
 	scr, err := s.derive(labelSecret, key)
 	if err != nil {
 		return nil, Ref{}, err
 	}
-	defer scr.Release()
+	defer func() { scr.Release() }()
 	d := derivedIn(scr)
 	sid, sref := d.id(), d.ref()
 	s.mu.Lock()
@@ -432,10 +516,24 @@ func (s *Store) Reveal(key, pass []byte, client netip.Addr) (*Plain, Ref, error)
 		s.mu.Unlock()
 		return nil, sref, ErrNotFound
 	}
-	size, passp := int(rec.size), s.passes[s.secrets[sid]]
+	size, pass := int(rec.size), s.passes[s.secrets[sid]]
 	s.mu.Unlock()
-	if passp == nil {
+	if pass == nil || pass.proof {
 		s.plain.Add(1)
+	}
+	if pass != nil {
+		// The check may wait (its turn, argon2id): it holds nothing
+		// locked meanwhile, and the key is derived again after it.
+		scr.Release()
+		done, err := s.check(sid, pass, guess, client)
+		if err != nil {
+			return nil, sref, err
+		}
+		defer done()
+		if scr, err = s.derive(labelSecret, key); err != nil {
+			return nil, sref, err
+		}
+		d = derivedIn(scr)
 	}
 	// Take the plaintext slot before claiming: a secret must never be
 	// claimed and then lost for want of memory.
@@ -443,7 +541,7 @@ func (s *Store) Reveal(key, pass []byte, client netip.Addr) (*Plain, Ref, error)
 	if err != nil {
 		return nil, sref, err
 	}
-	c, err := s.claim(sid, passp, pass, client, StateReceived)
+	c, err := s.take(sid, pass, StateReceived)
 	if err != nil {
 		out.Release()
 		return nil, sref, err
@@ -471,25 +569,10 @@ func (s *Store) cellBytes(c cell, n int) []byte {
 	return s.sealed.bytes(c, n)
 }
 
-// claim checks the passphrase, if the secret has one (pass), and, when it
-// matches, takes the secret sid out of the store, moving it to state to. It
-// returns the secret's cell, which the caller wipes and frees.
-func (s *Store) claim(sid id, pass *passphrase, guess []byte, client netip.Addr, to State) (cell, error) {
-	if pass != nil {
-		// One verification per secret at a time keeps the failure counts
-		// exact under concurrent guessing.
-		t := time.NewTimer(s.cfg.HashWait)
-		select {
-		case pass.turn <- struct{}{}:
-			t.Stop()
-		case <-t.C:
-			return 0, ErrBusy
-		}
-		defer func() { <-pass.turn }()
-		if err := s.verify(sid, pass, guess, client); err != nil {
-			return 0, err
-		}
-	}
+// take takes the secret sid out of the store, moving it to state to,
+// provided it still waits with the verifier pass. It returns the secret's
+// cell, which the caller wipes and frees.
+func (s *Store) take(sid id, pass *passphrase, to State) (cell, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.cfg.Now().UnixNano()
@@ -504,15 +587,69 @@ func (s *Store) claim(sid id, pass *passphrase, guess []byte, client netip.Addr,
 	return c, nil
 }
 
-// verify checks guess against the passphrase of secret sid, counting
-// failures.
-func (s *Store) verify(sid id, pass *passphrase, guess []byte, client netip.Addr) error {
-	waiting := func() bool {
-		ref := s.secrets[sid]
-		return s.secretLocked(sid, s.cfg.Now().UnixNano()) != nil && s.passes[ref] == pass
+// check checks guess against the verifier of secret sid. When it matches,
+// it returns with the secret's turn held, so that no other check counts a
+// failure before the caller has taken the secret; the caller calls done.
+func (s *Store) check(sid id, pass *passphrase, guess []byte, client netip.Addr) (done func(), err error) {
+	var link, pp [hashSize]byte
+	gotPass := false
+	if pass.proof {
+		// Without kp the caller does not hold the link: it is answered as
+		// for an unknown secret, and nothing is counted.
+		if !IsProof(guess) {
+			return nil, ErrNotFound
+		}
+		if gotPass, err = s.proofHashes(guess, &link, &pp); err != nil {
+			return nil, err
+		}
+		if subtle.ConstantTimeCompare(link[:], pass.link[:]) != 1 || gotPass && !pass.withPass {
+			return nil, ErrNotFound
+		}
+		if !pass.withPass {
+			return func() {}, nil
+		}
 	}
+	// One check per secret at a time keeps the failure counts exact under
+	// concurrent guessing.
+	t := time.NewTimer(s.cfg.HashWait)
+	select {
+	case pass.turn <- struct{}{}:
+		t.Stop()
+	case <-t.C:
+		return nil, ErrHashBusy
+	}
+	done = func() { <-pass.turn }
+	if pass.proof {
+		err = s.verifyProof(sid, pass, gotPass, &pp, client)
+	} else {
+		err = s.verify(sid, pass, guess, client)
+	}
+	if err != nil {
+		done()
+		return nil, err
+	}
+	return done, nil
+}
+
+// waitingLocked reports whether secret sid still waits with verifier pass.
+func (s *Store) waitingLocked(sid id, pass *passphrase) bool {
+	return s.secretLocked(sid, s.cfg.Now().UnixNano()) != nil && s.passes[s.secrets[sid]] == pass
+}
+
+// failLocked counts a failed attempt on secret sid from client.
+func (s *Store) failLocked(sid id, pass *passphrase, client netip.Addr) {
+	now := s.cfg.Now()
+	pass.fail(client, now, s.cfg.Deadline)
+	rec := s.table.get(s.secrets[sid])
+	rec.failed++
+	rec.lastFailed = now.UnixNano()
+}
+
+// verify checks guess against the human passphrase of secret sid,
+// counting failures.
+func (s *Store) verify(sid id, pass *passphrase, guess []byte, client netip.Addr) error {
 	s.mu.Lock()
-	if !waiting() {
+	if !s.waitingLocked(sid, pass) {
 		s.mu.Unlock()
 		return ErrNotFound
 	}
@@ -525,22 +662,46 @@ func (s *Store) verify(sid id, pass *passphrase, guess []byte, client netip.Addr
 		// Nothing guessed, nothing counted.
 		return ErrPassphrase
 	}
-	scr, err := s.arena.scratchSlot()
-	if err != nil {
-		return err
-	}
-	defer scr.Release()
-	sum := scr.buf[:hashSize]
-	if err := s.hasher.hash(sum, guess, pass.salt[:]); err != nil {
-		return err
+	// A proof's shape is never a human passphrase (a proof made at create
+	// is kept as one): it cannot match, and needs no hash to say so.
+	ok := false
+	if !IsProof(guess) {
+		var err error
+		if ok, err = s.hasher.matches(guess, pass.salt[:], &pass.hash); err != nil {
+			return err
+		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !waiting() {
+	if !s.waitingLocked(sid, pass) {
 		return ErrNotFound
 	}
-	if !pass.matches(sum) {
-		pass.fail(client, s.cfg.Now())
+	if !ok {
+		s.failLocked(sid, pass, client)
+		return ErrPassphrase
+	}
+	pass.reset()
+	return nil
+}
+
+// verifyProof checks a proof's pp (its keyed hash, when it had one)
+// against secret sid's, once kp has matched, counting failures.
+func (s *Store) verifyProof(sid id, pass *passphrase, gotPass bool, pp *[hashSize]byte, client netip.Addr) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.waitingLocked(sid, pass) {
+		return ErrNotFound
+	}
+	if err := pass.lockedOut(client, s.cfg.Now()); err != nil {
+		return err
+	}
+	if !gotPass {
+		// The link without the passphrase: nothing guessed, nothing
+		// counted.
+		return ErrPassphrase
+	}
+	if subtle.ConstantTimeCompare(pp[:], pass.hash[:]) != 1 {
+		s.failLocked(sid, pass, client)
 		return ErrPassphrase
 	}
 	pass.reset()
@@ -581,31 +742,41 @@ func (s *Store) unsealKey(r *Receipt, rec *record, d *derived) {
 }
 
 // Burn destroys the secret behind a receipt key before it is read. A secret
-// with a passphrase needs it (ErrPassphrase otherwise, counted toward the
-// lockout). Anything not waiting is ErrNotFound.
+// with a human passphrase needs it (ErrPassphrase otherwise, counted toward
+// the lockout); one made with a proof needs only the receipt key, and
+// guess is ignored. Anything not waiting is ErrNotFound.
 func (s *Store) Burn(key, guess []byte, client netip.Addr) (Receipt, error) {
 	var r Receipt
 	scr, err := s.derive(labelReceipt, key)
 	if err != nil {
 		return r, err
 	}
-	defer scr.Release()
 	d := derivedIn(scr)
 	rid := d.id()
 	s.mu.Lock()
 	rec := s.receiptLocked(rid, s.cfg.Now().UnixNano())
 	if rec == nil || rec.state != StateNew {
 		s.mu.Unlock()
+		scr.Release()
 		return r, ErrNotFound
 	}
 	s.unsealKey(&r, rec, d)
 	r.SecretKey.Wipe()
 	sid, pass := rec.secretID, s.passes[s.receipts[rid]]
 	s.mu.Unlock()
-	if pass == nil {
+	scr.Release()
+	if pass == nil || pass.proof {
 		s.plain.Add(1)
 	}
-	c, err := s.claim(sid, pass, guess, client, StateBurned)
+	if pass != nil && !pass.proof {
+		done, err := s.check(sid, pass, guess, client)
+		if err != nil {
+			r.Wipe()
+			return r, err
+		}
+		defer done()
+	}
+	c, err := s.take(sid, pass, StateBurned)
 	if err != nil {
 		r.Wipe()
 		return r, err
@@ -636,6 +807,16 @@ func (s *Store) fill(r *Receipt, rec *record) {
 	r.SecretExpires = time.Unix(0, rec.secretDue)
 	r.ReceiptExpires = time.Unix(0, rec.receiptDue)
 	r.PassphraseRequired = rec.pass
+	r.Proof = rec.proof
+	r.FailedAttempts = int(rec.failed)
+	r.LastFailed = time.Time{}
+	if rec.failed > 0 {
+		r.LastFailed = time.Unix(0, rec.lastFailed)
+	}
+	r.LockedUntil = time.Time{}
+	if pass := s.passes[s.receipts[rec.receiptID]]; pass != nil && rec.state == StateNew {
+		r.LockedUntil = pass.lockedUntil(netip.Addr{}, s.cfg.Now())
+	}
 }
 
 // secretLocked returns the waiting secret sid, expiring it if due.
@@ -694,7 +875,7 @@ func (s *Store) retireLocked(ref ref, to State, at int64) {
 	}
 	if pass := s.passes[ref]; pass != nil {
 		pass.reset()
-		clear(pass.hash[:])
+		pass.wipe()
 		delete(s.passes, ref)
 	}
 	s.queue.fix(int(rec.qi))
@@ -799,7 +980,7 @@ func (s *Store) Close(wait time.Duration) {
 		}
 	}
 	for _, pass := range s.passes {
-		clear(pass.hash[:])
+		pass.wipe()
 	}
 	clear(s.secrets)
 	clear(s.receipts)

@@ -561,7 +561,7 @@ func TestRevealIsAtomic(t *testing.T) {
 				switch {
 				case err == nil && got == "only once":
 					wins.Add(1)
-				case errors.Is(err, ErrNotFound), errors.Is(err, ErrBusy):
+				case errors.Is(err, ErrNotFound), errors.Is(err, ErrBusy), errors.Is(err, ErrHashBusy):
 					misses.Add(1)
 				default:
 					t.Errorf("reveal: %q, %v", got, err)

@@ -21,7 +21,10 @@ type record struct {
 	prev, next            ref    // in the finished list, once not StateNew
 	cust                  uint32 // in the store's custIDs
 	state                 State
-	pass                  bool // has a passphrase (in the store's passes)
+	pass                  bool   // has a passphrase or proof (in the store's passes)
+	proof                 bool   // it is a proof
+	failed                uint32 // failed passphrase attempts
+	lastFailed            int64  // unix nanoseconds of the last
 }
 
 // due is when the record next needs the sweeper.

@@ -33,6 +33,7 @@ type compareConfig struct {
 	Stored      int // secrets stored for the RSS measure
 	PassClients int // passphrase clients in the mixed run
 	PassPlain   int // plain clients beside them (one of Clients)
+	Flood       int // passphrase clients from as many addresses in the flood run
 	Starts      int // startups timed per run
 	Bin         string
 	ServerCPU   int
@@ -48,6 +49,7 @@ type runResult struct {
 	Ots           map[int]driveResult
 	Quiet         map[int]driveResult // otslite with --quiet-audit
 	Loaded        driveResult
+	Flooded       driveResult // PassPlain plain clients beside Flood flood clients
 	IdleRSS       int64
 	StoredRSS     int64
 	StoreRate     float64 // creates/s while filling
@@ -124,6 +126,15 @@ func (cc compareConfig) run(self string) (runResult, error) {
 	}
 	r.Loaded = res
 	cc.logResult("otslite+passphrases", cc.PassPlain, res)
+	if cc.Flood > 0 {
+		res, err := cc.measureFlood(self)
+		if err != nil {
+			return r, fmt.Errorf("otslite under a passphrase flood: %w", err)
+		}
+		r.Flooded = res
+		cc.logResult("otslite+flood", cc.PassPlain, res)
+		fmt.Fprintf(cc.Log, "  flood of %d clients: %.1f passphrase requests/s answered, %.1f/s refused as busy\n", cc.Flood, res.FloodReqSec, res.FloodBusyPS)
+	}
 	if err := cc.measureStore(self, &r); err != nil {
 		return r, fmt.Errorf("stored secrets: %w", err)
 	}
@@ -165,6 +176,20 @@ func (cc compareConfig) measure(self string, start func(...string) (*server, err
 	}
 	return cc.drive(self, s, "-clients", strconv.Itoa(clients), "-pass-clients", strconv.Itoa(passClients),
 		"-duration", d.String(), "-warmup", cc.Warmup.String())
+}
+
+// measureFlood drives a fresh server with the plain clients of the mixed
+// run beside cc.Flood passphrase clients, each from its own address, as
+// long as the mixed run: the flood keeps the argon2id queue full, and the
+// plain pairs/s are compared with the unloaded ones of the same run.
+func (cc compareConfig) measureFlood(self string) (driveResult, error) {
+	s, err := cc.startOtslite()
+	if err != nil {
+		return driveResult{}, err
+	}
+	defer s.stop()
+	return cc.drive(self, s, "-clients", strconv.Itoa(cc.PassPlain), "-flood", strconv.Itoa(cc.Flood),
+		"-duration", (3 * cc.Duration).String(), "-warmup", cc.Warmup.String())
 }
 
 // measureStore fills a fresh server with cc.Stored secrets and reads its
@@ -475,6 +500,16 @@ func (cc compareConfig) rows(runs []runResult, binSize int64) []row {
 	rows = append(rows,
 		row{metric: fmt.Sprintf("pairs/s, %d clients, with %d passphrase clients", cc.PassPlain, cc.PassClients), ots: loaded.format(num, ""), ratio: lrat.format(ratio, "") + " of unloaded", target: "≥ 0.80", ok: verdict(lrat.med >= 0.80)},
 		row{metric: "passphrase requests answered/s beside them (3x as long)", ots: pass.format(dec1, "")})
+	if cc.Flood > 0 {
+		flooded := collect(runs, func(r runResult) float64 { return r.Flooded.PairsPerSec })
+		frat := collect(runs, func(r runResult) float64 { return r.Flooded.PairsPerSec / r.Ots[cc.PassPlain].PairsPerSec })
+		fpass := collect(runs, func(r runResult) float64 { return r.Flooded.FloodReqSec })
+		fbusy := collect(runs, func(r runResult) float64 { return r.Flooded.FloodBusyPS })
+		rows = append(rows,
+			row{metric: fmt.Sprintf("pairs/s, %d clients, in a flood of %d passphrase clients from %d addresses", cc.PassPlain, cc.Flood, cc.Flood), ots: flooded.format(num, ""), ratio: frat.format(ratio, "") + " of unloaded", target: "≥ 0.80", ok: verdict(frat.med >= 0.80)},
+			row{metric: "  flood passphrase requests answered/s (3x as long)", ots: fpass.format(dec1, ""), target: "≥ 10", ok: verdict(fpass.med >= 10)},
+			row{metric: "  flood passphrase requests refused as busy/s", ots: fbusy.format(dec1, "")})
+	}
 	per := collect(runs, func(r runResult) float64 { return r.PerSecret })
 	stored := collect(runs, func(r runResult) float64 { return float64(r.StoredRSS) })
 	rate := collect(runs, func(r runResult) float64 { return r.StoreRate })
@@ -519,7 +554,11 @@ func (cc compareConfig) report(runs []runResult, binSize int64, load0, load1 str
 // CPU, and all measurements.
 func starved(runs []runResult) (n, total int) {
 	for _, r := range runs {
-		for _, m := range []map[int]driveResult{r.Base, r.Hard, r.Ots, r.Quiet, {0: r.Loaded}} {
+		measured := []map[int]driveResult{r.Base, r.Hard, r.Ots, r.Quiet, {0: r.Loaded}}
+		if r.Flooded.Seconds > 0 {
+			measured = append(measured, map[int]driveResult{0: r.Flooded})
+		}
+		for _, m := range measured {
 			for _, d := range m {
 				total++
 				if d.Seconds > 0 && d.ServerCPU/d.Seconds < 0.9 {

@@ -26,6 +26,8 @@ type driveConfig struct {
 	Addr         string        // host:port
 	Clients      int           // plain create+reveal clients
 	PassClients  int           // clients doing the same with a passphrase
+	Flood        int           // clients doing the same with a passphrase, each from its own address
+	FloodPause   time.Duration // how long a flood client waits after a refusal
 	Duration     time.Duration // measured time, after Warmup
 	Warmup       time.Duration
 	SecretSize   int
@@ -47,6 +49,10 @@ type driveResult struct {
 	PassReqs    int64   `json:"pass_requests"` // passphrase creates and reveals answered
 	PassReqsSec float64 `json:"pass_requests_per_s"`
 	PassBusy    int64   `json:"pass_busy"`
+	FloodReqs   int64   `json:"flood_requests"` // flood creates and reveals answered 200
+	FloodReqSec float64 `json:"flood_requests_per_s"`
+	FloodBusy   int64   `json:"flood_busy"` // flood requests refused as busy
+	FloodBusyPS float64 `json:"flood_busy_per_s"`
 	Creates     int64   `json:"creates"`
 	Errors      int64   `json:"errors"`
 	FirstError  string  `json:"first_error,omitempty"`
@@ -104,10 +110,16 @@ func drive(cfg driveConfig) (driveResult, error) {
 	for i := range plain {
 		plain[i] = &client{addr: cfg.Addr, timeout: cfg.Timeout}
 	}
+	// A passphrase request may wait for argon2id as long as the server
+	// lets it (10 s by default), and then be hashed, before it is answered.
 	for i := range pass {
-		pass[i] = &client{addr: cfg.Addr, timeout: cfg.Timeout, pass: true}
+		pass[i] = &client{addr: cfg.Addr, timeout: 3 * cfg.Timeout, pass: true}
 	}
-	for _, c := range append(slices.Clone(plain), pass...) {
+	flood := make([]*client, cfg.Flood)
+	for i := range flood {
+		flood[i] = &client{addr: cfg.Addr, timeout: 3 * cfg.Timeout, pass: true, from: floodAddr(i), pause: cfg.FloodPause}
+	}
+	for _, c := range slices.Concat(plain, pass, flood) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -134,6 +146,7 @@ func drive(cfg driveConfig) (driveResult, error) {
 					if on {
 						c.busy++
 					}
+					time.Sleep(c.pause)
 				case err != nil:
 					fail(err)
 					c.close()
@@ -173,6 +186,12 @@ func drive(cfg driveConfig) (driveResult, error) {
 		res.PassBusy += c.busy
 		res.PassReqs += c.answered
 	}
+	for _, c := range flood {
+		res.FloodReqs += c.answered
+		res.FloodBusy += c.busy
+	}
+	res.FloodReqSec = float64(res.FloodReqs) / res.Seconds
+	res.FloodBusyPS = float64(res.FloodBusy) / res.Seconds
 	res.PairsPerSec = float64(res.Pairs) / res.Seconds
 	res.PassPerSec = float64(res.PassPairs) / res.Seconds
 	res.PassReqsSec = float64(res.PassReqs) / res.Seconds
@@ -207,11 +226,20 @@ func cpuTime() time.Duration {
 
 var errBusy = errors.New("server busy")
 
+// floodAddr is the source address of flood client i: one of 127.1.0.1 to
+// 127.1.255.254, all of them local on Linux without setup.
+func floodAddr(i int) net.IP {
+	n := i%(1<<16-2) + 1
+	return net.IPv4(127, 1, byte(n>>8), byte(n))
+}
+
 // client is one keep-alive connection and its buffers.
 type client struct {
 	addr     string
 	timeout  time.Duration
 	pass     bool
+	from     net.IP        // source address; nil: any
+	pause    time.Duration // after a refusal as busy
 	conn     net.Conn
 	r        *bufio.Reader
 	req      []byte
@@ -293,7 +321,7 @@ func (c *client) pair(secret []byte, timed bool) (int, error) {
 }
 
 func statusError(what string, status int, body []byte) error {
-	if bytes.Contains(body, []byte("busy")) {
+	if status == 503 || bytes.Contains(body, []byte("busy")) {
 		return errBusy
 	}
 	return fmt.Errorf("%s: status %d: %.200q", what, status, body)
@@ -303,7 +331,11 @@ func statusError(what string, status int, body []byte) error {
 // next call.
 func (c *client) do(req []byte) (int, []byte, error) {
 	if c.conn == nil {
-		conn, err := net.DialTimeout("tcp", c.addr, c.timeout)
+		d := net.Dialer{Timeout: c.timeout}
+		if c.from != nil {
+			d.LocalAddr = &net.TCPAddr{IP: c.from}
+		}
+		conn, err := d.Dial("tcp", c.addr)
 		if err != nil {
 			return 0, nil, err
 		}
@@ -356,6 +388,11 @@ func (c *client) readResponse() (int, []byte, error) {
 			}
 		case bytes.EqualFold(name, []byte("Connection")):
 			closing = bytes.EqualFold(value, []byte("close"))
+		case bytes.EqualFold(name, []byte("X-OTS-Intended-Status")):
+			// The v1 API answers failures with 404 and says what it meant.
+			if n, err := strconv.Atoi(string(value)); err == nil {
+				status = n
+			}
 		}
 	}
 	if length < 0 {

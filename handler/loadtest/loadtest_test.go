@@ -5,6 +5,7 @@ import (
 	"os"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -100,6 +101,53 @@ func TestDrive(t *testing.T) {
 	}
 }
 
+// Flood clients come from their own addresses, and refusals as busy are
+// counted, not taken for errors.
+func TestDriveFlood(t *testing.T) {
+	st, err := store.New(store.Config{
+		MaxSecrets:  1 << 16,
+		MaxBytes:    1 << 28,
+		LockedBytes: 1 << 20,
+		Hash:        store.HashParams{MemoryKiB: 4 << 10, Time: 2, Threads: 1},
+		HashWorkers: 1,
+		HashWait:    50 * time.Millisecond,
+		HashQueue:   2,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close(time.Second) })
+	ui, err := assets.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	h := handler.New(st, ui, handler.Config{PublicURL: "http://127.0.0.1"})
+	srv := h.NewServer()
+	srv.Handler = func(ctx *fasthttp.RequestCtx) {
+		mu.Lock()
+		seen[ctx.RemoteIP().String()] = true
+		mu.Unlock()
+		h.Serve(ctx)
+	}
+	addr := MustServe(t, srv, func(ln net.Listener) net.Listener { return h.Listener(ln, nil) })
+	res, err := drive(driveConfig{Addr: addr, Clients: 2, Flood: 40, FloodPause: time.Millisecond, SecretSize: 1024, Duration: 500 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Errors != 0 || res.Pairs == 0 || res.FloodReqs == 0 || res.FloodBusy == 0 {
+		t.Fatalf("%d pairs, %d flood requests answered, %d busy, %d errors (%s)", res.Pairs, res.FloodReqs, res.FloodBusy, res.Errors, res.FirstError)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for i := range 40 {
+		if !seen[floodAddr(i).String()] {
+			t.Errorf("no request from flood address %v", floodAddr(i))
+		}
+	}
+}
+
 func TestDriveCreates(t *testing.T) {
 	b := newBaseline()
 	res, err := drive(driveConfig{Addr: MustServe(t, b.server(), plainListener), Clients: 3, SecretSize: 100, Creates: 50})
@@ -172,9 +220,10 @@ func TestSpread(t *testing.T) {
 // Ratios are taken within each run before the median, and verdicts follow
 // the medians.
 func TestRows(t *testing.T) {
-	cc := compareConfig{Clients: []int{64}, PassPlain: 64, PassClients: 8, SecretSize: 1024, Stored: 10}
+	cc := compareConfig{Clients: []int{64}, PassPlain: 64, PassClients: 8, Flood: 256, SecretSize: 1024, Stored: 10}
 	run := func(ots, base, loaded, p99 float64) runResult {
 		return runResult{
+			Flooded:       driveResult{PairsPerSec: loaded * 1.1, FloodReqSec: loaded / 5, FloodBusyPS: loaded, Seconds: 1, ServerCPU: 1},
 			Ots:           map[int]driveResult{64: {PairsPerSec: ots, Pairs: int64(ots), RevealP99us: p99, Seconds: 1, ServerCPU: 1}},
 			Base:          map[int]driveResult{64: {PairsPerSec: base, Pairs: int64(base), Seconds: 1, ServerCPU: 0.5}},
 			Hard:          map[int]driveResult{64: {PairsPerSec: base * 0.9, Seconds: 1, ServerCPU: 1}},
@@ -211,13 +260,15 @@ func TestRows(t *testing.T) {
 	}
 	check("reveal p99, 64 clients", "ots", "1.80 ms [1.50–2.50]", true)
 	check("pairs/s, 64 clients, with 8 passphrase clients", "ratio", "0.83 [0.75–0.88] of unloaded", true)
+	check("pairs/s, 64 clients, in a flood of 256 passphrase clients from 256 addresses", "ratio", "0.92 [0.82–0.96] of unloaded", true)
+	check("  flood passphrase requests answered/s (3x as long)", "ots", "10.0 [6.0–14.0]", true)
 	check("RSS per stored 1024-byte secret", "ots", "1500 B", true)
 	// Per CPU-second the server got: the baseline had only half a CPU.
 	if r := got["pairs per server CPU-second, 64 clients"]; r.ratio != "0.40 [0.30–0.40]" {
 		t.Errorf("efficiency row %+v", r)
 	}
-	if n, total := starved(runs); n != 3 || total != 15 {
-		t.Errorf("starved(runs) = %d of %d, want 3 of 15", n, total)
+	if n, total := starved(runs); n != 3 || total != 18 {
+		t.Errorf("starved(runs) = %d of %d, want 3 of 18", n, total)
 	}
 	if r := got["  otslite --quiet-audit, 64 clients"]; r.ratio != "0.88 [0.66–0.88]" {
 		t.Errorf("quiet row %+v", r)

@@ -15,7 +15,7 @@
 // is shown. The subcommands it runs itself are also usable alone:
 //
 //	loadtest baseline -listen 127.0.0.1:8080 [-hardened]
-//	loadtest drive -addr 127.0.0.1:7143 -clients 64 -duration 5s
+//	loadtest drive -addr 127.0.0.1:7143 -clients 64 -duration 5s [-flood 256]
 package main
 
 import (
@@ -59,6 +59,7 @@ func compareMain(args []string) error {
 	fs.IntVar(&cc.Stored, "stored", 1000000, "secrets stored for the RSS measure")
 	fs.IntVar(&cc.PassClients, "pass-clients", 8, "passphrase clients in the mixed run")
 	fs.IntVar(&cc.PassPlain, "pass-plain", 32, "plain clients in the mixed run (one of -clients)")
+	fs.IntVar(&cc.Flood, "flood", 256, "passphrase clients, each from its own address, in the flood run")
 	fs.IntVar(&cc.Starts, "starts", 5, "startups timed per run")
 	fs.StringVar(&cc.Bin, "bin", "", "otslite binary to measure (default: build the release binary)")
 	fs.IntVar(&cc.ServerCPU, "server-cpu", 0, "CPU the servers are pinned to")
@@ -117,6 +118,8 @@ func driveMain(args []string) error {
 	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:7143", "server address")
 	fs.IntVar(&cfg.Clients, "clients", 64, "plain create+reveal clients")
 	fs.IntVar(&cfg.PassClients, "pass-clients", 0, "clients doing create+reveal with a passphrase")
+	fs.IntVar(&cfg.Flood, "flood", 0, "clients doing create+reveal with a passphrase, each from its own 127.1.x.y address")
+	fs.DurationVar(&cfg.FloodPause, "flood-pause", 100*time.Millisecond, "how long a flood client waits after a refusal")
 	fs.DurationVar(&cfg.Duration, "duration", 5*time.Second, "measured time")
 	fs.DurationVar(&cfg.Warmup, "warmup", time.Second, "unmeasured load before it")
 	fs.IntVar(&cfg.SecretSize, "secret", 1024, "secret size in bytes")
