@@ -87,6 +87,7 @@ type CreateOptions struct {
 	TTL        time.Duration // how long the secret waits; its receipt lives twice as long
 	Passphrase []byte        // optional; read, never kept
 	CustID     string        // who created it ("anon" without credentials)
+	Generated  bool          // a password the server generated (see ShowGenerated)
 }
 
 // Receipt is a snapshot of a secret's receipt. Callers Wipe it when done:
@@ -105,6 +106,7 @@ type Receipt struct {
 	SecretExpires      time.Time
 	ReceiptExpires     time.Time
 	PassphraseRequired bool
+	Generated          bool // made with CreateOptions.Generated
 }
 
 // Wipe zeroes the keys r carries.
@@ -343,6 +345,7 @@ func (s *Store) Create(secret *Plain, o CreateOptions) (Receipt, error) {
 		size:       uint32(size),
 		cust:       s.custIDs.add(o.CustID),
 		pass:       pass != nil,
+		gen:        o.Generated,
 	}
 	if pass != nil {
 		s.passes[ref] = pass
@@ -580,6 +583,66 @@ func (s *Store) unsealKey(r *Receipt, rec *record, d *derived) {
 	copy(r.ShortKey[:], r.SecretKey[:])
 }
 
+// ShowGenerated returns, once, the value of a generated password that still
+// waits, to the holder of its receipt key, when its receipt is younger than
+// window: the creator's one look at a password the server made (Onetime
+// Secret's v2 shows it on the first receipt read). It does not consume the
+// secret. It returns nil when there is nothing to show: not generated, shown
+// already, no longer waiting, or past the window. The caller releases the
+// slot.
+func (s *Store) ShowGenerated(receiptKey []byte, window time.Duration) (*Plain, error) {
+	scr, err := s.derive(labelReceipt, receiptKey)
+	if err != nil {
+		return nil, err
+	}
+	defer scr.Release()
+	d, work := derivedIn(scr), scr.buf[deriveSize:]
+	rid := d.id()
+	showable := func(now time.Time) *record {
+		rec := s.receiptLocked(rid, now.UnixNano())
+		if rec == nil || rec.state != StateNew || !rec.gen || rec.shown || now.Sub(time.Unix(0, rec.created)) >= window {
+			return nil
+		}
+		return rec
+	}
+	s.mu.Lock()
+	rec := showable(s.cfg.Now())
+	if rec == nil {
+		s.mu.Unlock()
+		return nil, nil
+	}
+	size := int(rec.size)
+	s.mu.Unlock()
+	// The slot is taken without the lock; the record is looked at again.
+	out, err := s.arena.plain(size)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if rec = showable(s.cfg.Now()); rec == nil || int(rec.size) != size {
+		out.Release()
+		return nil, nil
+	}
+	rec.shown = true
+	// The cell stays the record's: it is opened under the lock, which a
+	// reveal or burn needs to claim it.
+	var sk Key
+	sealed := s.sealed.bytes(rec.sealed, size+sealOverhead+sealedKeySize)
+	unxorPad(&sk, d.key(), sealed[size+sealOverhead:])
+	derive(d, work, labelSecret, s.procKey(), sk[:])
+	sk.Wipe()
+	err = open(out.buf[:size], d.key(), sealed[:size+sealOverhead])
+	clear(d[:])
+	burnStack()
+	if err != nil {
+		out.Release()
+		return nil, fmt.Errorf("store: failed to open secret: %w", err)
+	}
+	out.SetLen(size)
+	return out, nil
+}
+
 // Burn destroys the secret behind a receipt key before it is read. A secret
 // with a passphrase needs it (ErrPassphrase otherwise, counted toward the
 // lockout). Anything not waiting is ErrNotFound.
@@ -636,6 +699,7 @@ func (s *Store) fill(r *Receipt, rec *record) {
 	r.SecretExpires = time.Unix(0, rec.secretDue)
 	r.ReceiptExpires = time.Unix(0, rec.receiptDue)
 	r.PassphraseRequired = rec.pass
+	r.Generated = rec.gen
 }
 
 // secretLocked returns the waiting secret sid, expiring it if due.

@@ -22,6 +22,8 @@ type record struct {
 	cust                  uint32 // in the store's custIDs
 	state                 State
 	pass                  bool // has a passphrase (in the store's passes)
+	gen                   bool // a generated password (CreateOptions.Generated)
+	shown                 bool // its value was shown on its receipt (ShowGenerated)
 }
 
 // due is when the record next needs the sweeper.
