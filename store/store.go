@@ -120,6 +120,10 @@ func (r *Receipt) Wipe() {
 type Waiting struct {
 	PassphraseRequired bool
 	Expires            time.Time
+	Created            time.Time
+	TTL                time.Duration // the ttl it was given
+	CustID             string        // who created it
+	Generated          bool
 }
 
 // Stats counts what the store has done and holds.
@@ -396,7 +400,14 @@ func (s *Store) Peek(key []byte) (Waiting, error) {
 	if rec == nil {
 		return Waiting{}, ErrNotFound
 	}
-	return Waiting{PassphraseRequired: rec.pass, Expires: time.Unix(0, rec.secretDue)}, nil
+	return Waiting{
+		PassphraseRequired: rec.pass,
+		Expires:            time.Unix(0, rec.secretDue),
+		Created:            time.Unix(0, rec.created),
+		TTL:                time.Duration(rec.secretDue - rec.created),
+		CustID:             s.custIDs.name(rec.cust),
+		Generated:          rec.gen,
+	}, nil
 }
 
 // derive checks that key has a link key's form and derives its index and
