@@ -358,6 +358,44 @@ func truncNumber(raw []byte) int64 {
 	return signed(u, neg, sat)
 }
 
+// Members walks the members of a nested JSON object value (Kind Other) as
+// Each walks a body. Any other value gives ErrInvalid.
+func (v Value) Members(fn func(key []byte, v Value) error) error {
+	if v.kind != Other || v.enc != JSON || len(v.raw) == 0 || v.raw[0] != '{' {
+		return ErrInvalid
+	}
+	return walkJSON(v.raw, fn)
+}
+
+// Elements walks the elements of a nested JSON array value (Kind Other), in
+// order. Any other value gives ErrInvalid.
+func (v Value) Elements(fn func(v Value) error) error {
+	if v.kind != Other || v.enc != JSON || len(v.raw) == 0 || v.raw[0] != '[' {
+		return ErrInvalid
+	}
+	// The array was validated when its body was walked.
+	s := scanner{b: v.raw, i: 1}
+	s.ws()
+	if s.peek() == ']' {
+		return nil
+	}
+	for {
+		e, err := s.value()
+		if err != nil {
+			return err
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+		s.ws()
+		if s.peek() != ',' {
+			return nil
+		}
+		s.i++
+		s.ws()
+	}
+}
+
 // Wipe zeroes b. Use it to wipe a request body (and any other buffer that
 // held a secret) once it is no longer needed.
 func Wipe(b []byte) { clear(b) }
