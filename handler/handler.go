@@ -180,8 +180,9 @@ func (h *Handler) NewServer() *fasthttp.Server {
 		WriteTimeout:          15 * time.Second,
 		IdleTimeout:           60 * time.Second,
 		Concurrency:           4096,
-		// Multipart bodies are refused; never let fasthttp parse them (it
-		// may spill large parts to temporary files).
+		// Multipart bodies are walked in place (params.EachMultipart);
+		// never let fasthttp parse them (it copies every part and may
+		// spill large ones to temporary files).
 		DisablePreParseMultipartForm: true,
 		SecureErrorLogMessage:        true,
 		CloseOnShutdown:              true,
