@@ -31,8 +31,8 @@ const (
 	msgNotAuthorized  = "Not authorized"
 	msgIncorrectPass  = "Incorrect passphrase"
 	msgNoEmail        = "An account is required to send emails."
-	// Upstream's wording; client libraries match on it.
-	msgRateLimited = "Apologies dear citizen! You have been rate limited."
+	// Upstream's v1 wording (controllers/base.rb, check_rate_limit!).
+	msgRateLimited = "Rate limit exceeded. Please try again later."
 )
 
 var (
