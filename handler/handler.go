@@ -1,11 +1,12 @@
 // Package handler serves otslite over fasthttp: the Onetime Secret v1 API
-// under /api/v1, the UI's own endpoints under /api/otslite, the HTML pages
-// and their static assets.
+// under /api/v1 and v2 under /api/v2, the UI's own endpoints under
+// /api/otslite, the HTML pages and their static assets.
 //
 // Rules for this package:
-//   - A request body may hold a secret or a passphrase. It is parsed in
-//     place; secret values are decoded straight into the store's locked
-//     memory; the body is wiped when the handler returns, whatever happened.
+//   - A request body or query string may hold a secret or a passphrase.
+//     It is parsed in place; secret values are decoded straight into the
+//     store's locked memory; body and request line are wiped when the
+//     handler returns, whatever happened.
 //   - Secret values never become Go strings, never reach a log line, an error
 //     or a panic value.
 //   - No API response is compressed (BREACH): only static assets are, and
