@@ -273,8 +273,8 @@ func TestOperatorControls(t *testing.T) {
 	}
 	var recent []map[string]any
 	if err := json.Unmarshal(mustOKRaw(t, j.call(t, here, "GET", "/api/v1/receipt/recent", basic("alice", aliceNew), nil)), &recent); err != nil ||
-		len(recent) != 2 || recent[0]["metadata_key"] != fromNew.receiptKey {
-		t.Errorf("alice's new token lists %v (%v); want only the two it made, newest first", recent, err)
+		len(recent) != 2 || recent[1]["metadata_key"] != fromNew.receiptKey {
+		t.Errorf("alice's new token lists %v (%v); want only the two it made, oldest first", recent, err)
 	}
 
 	// Open from a denied address, then from the allowed one: the secrets

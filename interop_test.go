@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -123,3 +125,69 @@ const errName = (e) => e.constructor.name;
   console.log(JSON.stringify(out));
 })().catch((e) => { console.error(errName(e) + ': ' + e.message); process.exit(1); });
 `
+
+// TestCurlClient drives the release binary with curl in the shapes ots.bash
+// (and a shell user) sends: multipart fields (-F, the secret read from
+// standard input), empty form bodies (-d ”), and everything in the query
+// string of a POST, as four Go libraries send it.
+func TestCurlClient(t *testing.T) {
+	t.Parallel()
+	curl, err := exec.LookPath("curl")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("curl is needed; .ci/run installs it")
+		}
+		t.Skip("curl is not installed; CI runs this test")
+	}
+	const user, token = "shell", "k3y-for-the-curl-test"
+	p := MustStartBinary(t, nil, "--create-token", user+":"+token)
+	call := func(stdin string, args ...string) map[string]any {
+		t.Helper()
+		cmd := exec.Command(curl, append([]string{"-sS", "--max-time", "10"}, args...)...)
+		cmd.Stdin = strings.NewReader(stdin)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("curl %v: %v", args, err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(out, &m); err != nil {
+			t.Fatalf("curl %v: %v: %s", args, err, out)
+		}
+		return m
+	}
+	api := p.base + "/api/v1"
+	auth := user + ":" + token
+
+	share := call("from standard input\nline two\n", "-X", "POST", "-u", auth, "-F", "passphrase=open sesame", "-F", "ttl=600", "-F", "secret=<-", api+"/share")
+	sk, _ := share["secret_key"].(string)
+	rk, _ := share["metadata_key"].(string)
+	if share["passphrase_required"] != true || share["ttl"] != 600.0 || sk == "" {
+		t.Fatalf("share: %v", share)
+	}
+	if m := call("", "-X", "POST", "-d", "", api+"/private/"+rk); m["state"] != "new" {
+		t.Errorf("metadata: %v", m)
+	}
+	if m := call("", "-X", "POST", "-F", "passphrase=wrong", api+"/secret/"+sk); m["message"] != "Unknown secret" {
+		t.Errorf("a wrong passphrase: %v", m)
+	}
+	if m := call("", "-X", "POST", "-F", "passphrase=open sesame", api+"/secret/"+sk); m["value"] != "from standard input\nline two\n" {
+		t.Errorf("reveal: %v", m)
+	}
+	gen := call("", "-X", "POST", "-u", auth, "-d", "''", api+"/generate")
+	if v, _ := gen["value"].(string); len(v) != 12 {
+		t.Errorf("generate: %v", gen)
+	}
+	if m := call("", "-X", "POST", "-u", auth, "-d", "", api+"/private/"+gen["metadata_key"].(string)+"/burn"); m["secret_shortkey"] == nil {
+		t.Errorf("burn: %v", m)
+	}
+	q := url.Values{"secret": {"in the query"}, "passphrase": {"open sesame"}, "ttl": {"300"}, "recipient": {""}}
+	m := call("", "-X", "POST", "-u", auth, api+"/share?"+q.Encode())
+	if m["passphrase_required"] != true || m["ttl"] != 300.0 {
+		t.Errorf("query share: %v", m)
+	}
+	file := filepath.Join(t.TempDir(), "secret.txt")
+	os.WriteFile(file, []byte("in a file"), 0o600)
+	if m := call("", "-X", "POST", "-u", auth, "-F", "secret=@"+file, api+"/share"); !strings.Contains(fmt.Sprint(m["message"]), "File uploads are not accepted") {
+		t.Errorf("a file part: %v", m)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net"
 	"net/http"
 	"net/url"
@@ -275,25 +276,40 @@ func testResidueComplete(t *testing.T) {
 	type path struct {
 		name   string
 		client *http.Client
-		json   bool
+		enc    string // how the fields travel: form, json, query (of a POST) or multipart
 		pass   bool
 	}
 	paths := []path{
-		{"form-fresh", fresh, false, false},
-		{"json-keepalive", keepAlive, true, false},
-		{"pass-form", keepAlive, false, true},
-		{"pass-json", fresh, true, true},
+		{"form-fresh", fresh, "form", false},
+		{"json-keepalive", keepAlive, "json", false},
+		{"pass-form", keepAlive, "form", true},
+		{"pass-json", fresh, "json", true},
+		{"pass-query", keepAlive, "query", true},
+		{"pass-multipart", fresh, "multipart", true},
 	}
-	form := func(p path, fields map[string]string) (string, string) {
-		if p.json {
-			b, _ := json.Marshal(fields)
-			return "application/json", string(b)
-		}
+	// encode puts fields where p sends them: it returns the target (with
+	// the query), the Content-Type and the body.
+	encode := func(p path, target string, fields map[string]string) (string, string, string) {
 		v := url.Values{}
 		for k, f := range fields {
 			v.Set(k, f)
 		}
-		return "application/x-www-form-urlencoded", v.Encode()
+		switch p.enc {
+		case "json":
+			b, _ := json.Marshal(fields)
+			return target, "application/json", string(b)
+		case "query":
+			return target + "?" + v.Encode(), "", ""
+		case "multipart":
+			var b bytes.Buffer
+			w := multipart.NewWriter(&b)
+			for k, f := range fields {
+				w.WriteField(k, f)
+			}
+			w.Close()
+			return target, w.FormDataContentType(), b.String()
+		}
+		return target, "application/x-www-form-urlencoded", v.Encode()
 	}
 	create := func(p path, fate, ttl string) (secretKey, receiptKey, pass string) {
 		core, full := markerFull(t, fate)
@@ -304,8 +320,8 @@ func testResidueComplete(t *testing.T) {
 			fields["passphrase"] = pf
 			items = append(items, planted{p.name, fate + "-passphrase", pc, pf})
 		}
-		ct, body := form(p, fields)
-		r := s.call(t, p.client, "/api/v1/share", ct, body)
+		target, ct, body := encode(p, "/api/v1/share", fields)
+		r := s.call(t, p.client, target, ct, body)
 		items = append(items, planted{p.name, fate, core, full})
 		return r["secret_key"].(string), r["metadata_key"].(string), pass
 	}
@@ -328,22 +344,22 @@ func testResidueComplete(t *testing.T) {
 		if p.pass {
 			wc, wf := markerFull(t, "wrongpass")
 			items = append(items, planted{p.name, "wrong-passphrase", wc, wf})
-			ct, body := form(p, map[string]string{"passphrase": wf})
-			req, _ := http.NewRequest("POST", s.base+"/api/v1/secret/"+sk, strings.NewReader(body))
+			target, ct, body := encode(p, "/api/v1/secret/"+sk, map[string]string{"passphrase": wf})
+			req, _ := http.NewRequest("POST", s.base+target, strings.NewReader(body))
 			req.Header.Set("Content-Type", ct)
 			if resp, err := p.client.Do(req); err == nil {
 				io.Copy(io.Discard, resp.Body)
 				resp.Body.Close()
 			}
 		}
-		ct, body := form(p, map[string]string{"passphrase": pass})
-		v := s.call(t, p.client, "/api/v1/secret/"+sk, ct, body)
+		target, ct, body := encode(p, "/api/v1/secret/"+sk, map[string]string{"passphrase": pass})
+		v := s.call(t, p.client, target, ct, body)
 		if v["value"] != items[len(items)-1-btoi(p.pass)].full {
 			t.Errorf("%s: revealed value differs from what was sent", p.name)
 		}
 		_, rk, pass := create(p, "burned", "600")
-		ct, body = form(p, map[string]string{"passphrase": pass})
-		s.call(t, p.client, "/api/v1/receipt/"+rk+"/burn", ct, body)
+		target, ct, body = encode(p, "/api/v1/receipt/"+rk+"/burn", map[string]string{"passphrase": pass})
+		s.call(t, p.client, target, ct, body)
 		create(p, "waiting", "600")
 	}
 	// Proofs of the zero-knowledge envelope: neither the wire form nor
@@ -387,6 +403,21 @@ func testResidueComplete(t *testing.T) {
 		_, rk := generate(c, "burned", "600")
 		s.call(t, c, "/api/v1/receipt/"+rk+"/burn", "", "")
 		generate(c, "waiting", "600")
+	}
+
+	// The v2 API: nested fields in, the value out in a record.
+	for _, c := range []*http.Client{fresh, keepAlive} {
+		core, full := markerFull(t, "v2")
+		pc, pf := markerFull(t, "v2pass")
+		items = append(items, planted{"v2", "revealed", core, full}, planted{"v2", "revealed-passphrase", pc, pf})
+		b, _ := json.Marshal(map[string]any{"secret": map[string]any{"secret": full, "passphrase": pf, "ttl": 600}})
+		r := s.call(t, c, "/api/v2/secret/conceal", "application/json", string(b))
+		sk := r["record"].(map[string]any)["secret"].(map[string]any)["identifier"].(string)
+		b, _ = json.Marshal(map[string]any{"passphrase": pf, "continue": true})
+		v := s.call(t, c, "/api/v2/secret/"+sk+"/reveal", "application/json", string(b))
+		if v["record"].(map[string]any)["secret_value"] != full {
+			t.Errorf("v2: revealed value differs from what was sent")
+		}
 	}
 
 	// Credentials sent with requests (refused or not) leave no copy.

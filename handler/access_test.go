@@ -254,17 +254,19 @@ func TestRecent(t *testing.T) {
 	keys := func(list []map[string]any) []string {
 		var k []string
 		for _, m := range list {
-			if _, ok := m["secret_key"]; ok {
-				t.Errorf("a recent receipt shows its secret_key: %v", m)
+			for _, k := range []string{"secret_key", "secret_identifier"} {
+				if _, ok := m[k]; ok {
+					t.Errorf("a recent receipt shows its %s: %v", k, m)
+				}
 			}
 			k = append(k, m["metadata_key"].(string)+":"+m["state"].(string)+":"+m["custid"].(string))
 		}
 		return k
 	}
 	got := keys(s.recentList(t, "alice", aliceToken))
-	want := []string{str(t, short, "metadata_key") + ":new:alice", a2.receiptKey + ":new:alice", a1.receiptKey + ":received:alice"}
+	want := []string{a1.receiptKey + ":received:alice", a2.receiptKey + ":new:alice", str(t, short, "metadata_key") + ":new:alice"}
 	if strings.Join(got, " ") != strings.Join(want, " ") {
-		t.Errorf("alice's recent =\n%q\nwant (newest first, her token's only)\n%q", got, want)
+		t.Errorf("alice's recent =\n%q\nwant (oldest first, as upstream lists them, her token's only)\n%q", got, want)
 	}
 	if got := keys(s.recentList(t, "bob", bobToken)); len(got) != 1 || got[0] != b1.receiptKey+":new:bob" {
 		t.Errorf("bob's recent = %q", got)

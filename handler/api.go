@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -14,14 +15,17 @@ import (
 	"otslite/store"
 )
 
-// The v1 endpoints. See ../shared/ots-v1-api.md for the contract kept here.
+// The v1 endpoints. See ../shared/ots-v1-api.md for the contract kept here,
+// and upstream's frozen v1 code (apps/api/v1) for the shapes: where they
+// differ, the code wins, but for otslite's own choices (no mail, create
+// tokens, X-OTS-Intended-Status on every error).
 
 var statusJSON = []byte(`{"status":"nominal","locale":"en"}`)
 
 func (h *Handler) status(ctx *fasthttp.RequestCtx) {
-	c, e := h.identify(ctx, audit.Status, false)
-	c.done()
-	if e != nil {
+	c := h.door(ctx, audit.Status)
+	defer c.done()
+	if e := h.credential(&c, audit.Status, false); e != nil {
 		h.writeError(ctx, e, nil)
 		return
 	}
@@ -29,97 +33,30 @@ func (h *Handler) status(ctx *fasthttp.RequestCtx) {
 }
 
 func (h *Handler) authcheck(ctx *fasthttp.RequestCtx) {
-	c, e := h.identify(ctx, audit.Authcheck, true)
-	c.done()
-	if e != nil {
+	c := h.door(ctx, audit.Authcheck)
+	defer c.done()
+	if e := h.credential(&c, audit.Authcheck, true); e != nil {
 		h.writeError(ctx, e, nil)
 		return
 	}
 	h.writeJSON(ctx, append(newBody().head, statusJSON...))
 }
 
-// limit counts a request of kind k against its client's rate limit. The
+// limit counts a request of kind k against its caller's rate limit. The
 // first refusal in a window goes to the audit trail as action. With rate
-// limits off it does not work out the client's address or read the clock.
-func (h *Handler) limit(ctx *fasthttp.RequestCtx, k kind, action string) *Error {
+// limits off it does not read the clock.
+func (h *Handler) limit(c *caller, k kind, action string) *Error {
 	if h.limits == nil {
 		return nil
 	}
-	addr := h.clientAddr(ctx)
-	ok, wait, first := h.limits.take(addr, k, h.now(), true)
+	ok, wait, first := h.limits.take(c.addr, k, h.now(), true)
 	if ok {
 		return nil
 	}
 	if first {
-		h.record(action, "", &caller{addr: addr}, audit.RateLimited)
+		h.record(action, "", c, audit.RateLimited)
 	}
 	return &Error{Status: 429, Message: msgRateLimited, RetryAfter: wait}
-}
-
-// fields are the request parameters the v1 API reads.
-type fields struct {
-	secret, passphrase, ttl, recipient, length params.Value
-	has                                        uint8
-}
-
-const (
-	hasSecret = 1 << iota
-	hasPassphrase
-	hasTTL
-	hasRecipient
-	hasLength
-)
-
-// readFields parses the request body in place. The first occurrence of a
-// field counts. Query parameters are never read: a secret in a URL is not
-// taken.
-func (h *Handler) readFields(ctx *fasthttp.RequestCtx) (fields, error) {
-	var f fields
-	if ce := ctx.Request.Header.ContentEncoding(); len(ce) > 0 && !bytes.EqualFold(ce, []byte("identity")) {
-		return f, errEncoding
-	}
-	ct := ctx.Request.Header.ContentType()
-	if i := bytes.IndexByte(ct, ';'); i >= 0 {
-		ct = ct[:i]
-	}
-	ct = bytes.TrimSpace(ct)
-	var enc params.Encoding
-	switch {
-	case len(ct) == 0, bytes.EqualFold(ct, []byte("application/x-www-form-urlencoded")):
-		enc = params.Form
-	case bytes.EqualFold(ct, []byte("application/json")):
-		enc = params.JSON
-	default:
-		return f, errContentType
-	}
-	body := h.requestBody(ctx)
-	if enc == params.JSON && len(bytes.TrimSpace(body)) == 0 {
-		return f, nil // an empty JSON body is an empty request
-	}
-	err := params.Each(body, enc, func(key []byte, v params.Value) error {
-		var bit uint8
-		var dst *params.Value
-		switch string(key) {
-		case "secret":
-			bit, dst = hasSecret, &f.secret
-		case "passphrase":
-			bit, dst = hasPassphrase, &f.passphrase
-		case "ttl":
-			bit, dst = hasTTL, &f.ttl
-		case "recipient":
-			bit, dst = hasRecipient, &f.recipient
-		case "length":
-			bit, dst = hasLength, &f.length
-		default:
-			return nil
-		}
-		if f.has&bit == 0 {
-			f.has |= bit
-			*dst = v
-		}
-		return nil
-	})
-	return f, err
 }
 
 // decode copies a value into a locked slot. Values whose decoded size is
@@ -162,7 +99,7 @@ func (h *Handler) passphrase(f *fields, check bool) (*store.Plain, error) {
 	limit := max(4*h.cfg.PassphraseMax, store.ProofPassLen) // bytes for PassphraseMax characters, or a proof
 	tooBig := error(store.ErrPassphrase)
 	if check {
-		tooBig = h.errPassphraseLen()
+		tooBig = h.errPassphraseLen(h.cfg.PassphraseMax + 1)
 	}
 	p, err := h.decode(f.passphrase, limit, tooBig)
 	if err != nil {
@@ -178,7 +115,7 @@ func (h *Handler) passphrase(f *fields, check bool) (*store.Plain, error) {
 		}
 		if n := utf8.RuneCount(p.Bytes()); n < h.cfg.PassphraseMin || n > h.cfg.PassphraseMax {
 			p.Release()
-			return nil, h.errPassphraseLen()
+			return nil, h.errPassphraseLen(n)
 		}
 	}
 	p.Release()
@@ -187,18 +124,25 @@ func (h *Handler) passphrase(f *fields, check bool) (*store.Plain, error) {
 
 var errProofPrefix = &Error{Status: 400, Message: "A passphrase may not begin with " + string(store.ProofPrefix)}
 
-func (h *Handler) errPassphraseLen() *Error {
-	return &Error{Status: 400, Message: "Passphrase must be " + strconv.Itoa(h.cfg.PassphraseMin) + " to " + strconv.Itoa(h.cfg.PassphraseMax) + " characters long"}
+func (h *Handler) errPassphraseLen(n int) *Error {
+	if n < h.cfg.PassphraseMin {
+		return &Error{Status: 400, Message: "Passphrase must be at least " + strconv.Itoa(h.cfg.PassphraseMin) + " characters long"}
+	}
+	return &Error{Status: 400, Message: "Passphrase must be no more than " + strconv.Itoa(h.cfg.PassphraseMax) + " characters long"}
 }
 
-// ttl reads the ttl field: absent or empty means the default; anything
-// else is clamped into [minTTL, MaxTTL], as upstream does silently.
+// ttl reads the ttl field as upstream does: absent (or JSON null) means the
+// default; anything else is read as Ruby's to_i reads it ("abc" and "" are
+// 0) and clamped into [minTTL, MaxTTL] silently.
 func (h *Handler) ttl(f *fields) (time.Duration, error) {
 	maxTTL := h.maxTTL()
-	if f.has&hasTTL == 0 || f.ttl.IsEmpty() {
+	if f.has&hasTTL == 0 {
 		return min(h.cfg.DefaultTTL, maxTTL), nil
 	}
-	secs, err := f.ttl.Int()
+	secs, err := f.ttl.ToI()
+	if errors.Is(err, params.ErrEmpty) {
+		return min(h.cfg.DefaultTTL, maxTTL), nil
+	}
 	if err != nil {
 		return 0, errBadTTL
 	}
@@ -234,15 +178,20 @@ func (h *Handler) config(ctx *fasthttp.RequestCtx) {
 	h.writeBody(ctx, b)
 }
 
-// createOptions reads what share and generate have in common.
+// createOptions reads what creating a secret needs besides its value: the
+// checks upstream makes, in its order (ttl, recipient, share domain,
+// passphrase).
 func (h *Handler) createOptions(c *caller, f *fields) (store.CreateOptions, *store.Plain, error) {
 	var o store.CreateOptions
-	if f.has&hasRecipient != 0 && !f.recipient.IsEmpty() {
-		return o, nil, errNoEmail
-	}
 	ttl, err := h.ttl(f)
 	if err != nil {
 		return o, nil, err
+	}
+	if f.has&hasRecipient != 0 && recipientGiven(f.recipient) {
+		return o, nil, errNoEmail
+	}
+	if e := h.shareDomain(c, f); e != nil {
+		return o, nil, e
 	}
 	pass, err := h.passphrase(f, true)
 	if err != nil {
@@ -256,6 +205,44 @@ func (h *Handler) createOptions(c *caller, f *fields) (store.CreateOptions, *sto
 	return o, pass, nil
 }
 
+// recipientGiven reports whether a recipient value names anyone: a
+// non-empty string, or a list with a non-empty entry.
+func recipientGiven(v params.Value) bool {
+	if v.Kind() != params.Other {
+		return !v.IsEmpty()
+	}
+	given := false
+	if v.Elements(func(e params.Value) error {
+		given = given || !e.IsEmpty()
+		return nil
+	}) != nil {
+		return true // an object: something, not nothing
+	}
+	return given
+}
+
+// shareDomain refuses a share_domain other than this server's own host:
+// links are only ever made on the public URL. (Upstream refuses a domain
+// it does not host in the same words.)
+func (h *Handler) shareDomain(c *caller, f *fields) *Error {
+	if f.has&hasShareDomain == 0 || f.shareDomain.IsEmpty() {
+		return nil
+	}
+	var buf [256]byte
+	n, err := f.shareDomain.DecodeTo(buf[:min(f.shareDomain.MaxLen(), len(buf))])
+	if err != nil {
+		return &Error{Status: 400, Message: "Unknown domain"}
+	}
+	domain := strings.TrimSpace(string(buf[:n]))
+	if domain == "" || strings.EqualFold(domain, h.publicHost) || strings.EqualFold(domain, h.publicHostname) {
+		return nil
+	}
+	if c.authed {
+		return &Error{Status: 400, Message: "Unknown domain: " + domain}
+	}
+	return &Error{Status: 400, V2Status: 403, Message: "You do not have permission to use domain: " + domain}
+}
+
 // created records a new secret: in the audit trail and, when a credential
 // made it, in that credential's recent list.
 func (h *Handler) created(action string, c *caller, r *store.Receipt) {
@@ -267,107 +254,166 @@ func (h *Handler) created(action string, c *caller, r *store.Receipt) {
 	}
 }
 
-func (h *Handler) share(ctx *fasthttp.RequestCtx) {
-	c, ok := h.creating(ctx, audit.Create)
-	if !ok {
-		return
-	}
-	defer c.done()
-	f, err := h.readFields(ctx)
-	if err != nil {
-		h.writeError(ctx, h.errorFor(opCreate, err), nil)
-		return
-	}
-	o, pass, err := h.createOptions(&c, &f)
+// conceal stores the secret a request carries (v1 share and create, v2
+// conceal): the value is decoded straight into locked memory.
+func (h *Handler) conceal(c *caller, f *fields) (store.Receipt, error) {
+	o, pass, err := h.createOptions(c, f)
 	defer pass.Release()
 	if err == nil && (f.has&hasSecret == 0 || f.secret.IsEmpty()) {
 		err = errNothingToShare
 	}
 	if err != nil {
-		h.writeError(ctx, h.errorFor(opCreate, err), nil)
-		return
+		return store.Receipt{}, err
 	}
 	secret, err := h.decode(f.secret, h.store.MaxSecretSize(), h.errTooLarge)
 	if err != nil {
-		h.writeError(ctx, h.errorFor(opCreate, err), nil)
-		return
+		return store.Receipt{}, err
 	}
 	defer secret.Release()
 	r, err := h.store.Create(secret, o)
+	if err == nil {
+		h.created(audit.Create, c, &r)
+	}
+	return r, err
+}
+
+func (h *Handler) share(ctx *fasthttp.RequestCtx) {
+	c := h.door(ctx, audit.Create)
+	defer c.done()
+	if !h.creating(ctx, &c, audit.Create) {
+		return
+	}
+	f, err := h.readFields(ctx, flat)
+	var r store.Receipt
+	if err == nil {
+		r, err = h.conceal(&c, &f)
+	}
 	if err != nil {
 		h.writeError(ctx, h.errorFor(opCreate, err), nil)
 		return
 	}
-	h.created(audit.Create, &c, &r)
 	b := newBody()
-	b.head = h.appendReceipt(b.head, &r)
+	w := jw{b: b.head}
+	h.v1Receipt(&w, &r, v1Created)
 	r.Wipe()
+	b.head = w.b
 	h.writeBody(ctx, b)
 }
 
 const (
 	defaultGenerated = 12
-	minGenerated     = 4
 	maxGenerated     = 128
 )
 
-func (h *Handler) generate(ctx *fasthttp.RequestCtx) {
-	c, ok := h.creating(ctx, audit.Generate)
-	if !ok {
-		return
+// generateLength reads the length field as upstream does (Ruby's to_i,
+// at most 128). Passwords hold one character of each of the four sets, so
+// 1 to 3 give 4 characters, as upstream's generator does.
+func generateLength(f *fields) (int, error) {
+	if f.has&hasLength == 0 {
+		return defaultGenerated, nil
 	}
-	defer c.done()
-	f, err := h.readFields(ctx)
-	if err != nil {
-		h.writeError(ctx, h.errorFor(opCreate, err), nil)
-		return
+	n, err := f.length.ToI()
+	switch {
+	case errors.Is(err, params.ErrEmpty):
+		return defaultGenerated, nil
+	case err != nil:
+		return 0, errBadLength
+	case n > maxGenerated:
+		return 0, errLongLength
+	case n < 1:
+		return 0, errBadLength
 	}
-	length := int64(defaultGenerated)
-	if f.has&hasLength != 0 && !f.length.IsEmpty() {
-		if length, err = f.length.Int(); err != nil || length < minGenerated || length > maxGenerated {
-			h.writeError(ctx, errBadLength, nil)
-			return
+	return max(int(n), 4), nil
+}
+
+// charsets refuses character_sets a generated password cannot follow:
+// every set is always used and ambiguous characters always left out, so a
+// set turned off (JSON false or null; to upstream every string is true)
+// cannot be honoured.
+func charsets(f *fields) error {
+	if f.has&hasCharsets == 0 {
+		return nil
+	}
+	return f.charsets.Members(func(k []byte, v params.Value) error {
+		switch string(k) {
+		case "uppercase", "lowercase", "numbers", "symbols", "exclude_ambiguous", "unambiguous":
+			if v.Kind() == params.Null || v.Kind() == params.Bool && v.MaxLen() == len("false") {
+				return errCharsets
+			}
+		}
+		return nil
+	})
+}
+
+// generated makes and stores a password; the caller releases value.
+func (h *Handler) generated(c *caller, f *fields) (r store.Receipt, value *store.Plain, err error) {
+	length, err := generateLength(f)
+	if err == nil {
+		if e := charsets(f); e != nil && !errors.Is(e, params.ErrInvalid) {
+			err = e
 		}
 	}
-	o, pass, err := h.createOptions(&c, &f)
+	if err != nil {
+		return r, nil, err
+	}
+	o, pass, err := h.createOptions(c, f)
 	defer pass.Release()
 	if err != nil {
-		h.writeError(ctx, h.errorFor(opCreate, err), nil)
-		return
+		return r, nil, err
 	}
-	value, err := h.store.Plain(int(length))
-	// Released here on every way out but one: handed to the body below.
-	defer func() { value.Release() }()
+	o.Generated = true
+	value, err = h.store.Plain(length)
 	if err == nil {
-		err = h.store.GeneratePassword(value, int(length))
+		err = h.store.GeneratePassword(value, length)
+	}
+	if err == nil {
+		r, err = h.store.Create(value, o)
+	}
+	if err != nil {
+		value.Release()
+		return r, nil, err
+	}
+	h.created(audit.Generate, c, &r)
+	return r, value, nil
+}
+
+func (h *Handler) generate(ctx *fasthttp.RequestCtx) {
+	c := h.door(ctx, audit.Generate)
+	defer c.done()
+	if !h.creating(ctx, &c, audit.Generate) {
+		return
+	}
+	f, err := h.readFields(ctx, flat)
+	var r store.Receipt
+	var value *store.Plain
+	if err == nil {
+		r, value, err = h.generated(&c, &f)
 	}
 	if err != nil {
 		h.writeError(ctx, h.errorFor(opCreate, err), nil)
 		return
 	}
-	r, err := h.store.Create(value, o)
-	if err != nil {
-		h.writeError(ctx, h.errorFor(opCreate, err), nil)
-		return
-	}
-	h.created(audit.Generate, &c, &r)
+	// The value goes out twice, as "value" and as its newer name
+	// "secret_value", from locked memory (see body).
 	b := newBody()
-	b.head = h.appendReceipt(b.head, &r)
+	w := jw{b: b.head}
+	h.v1ReceiptHead(&w, &r, v1Created)
+	w.key("value")
+	b.head = append(w.b, '"')
+	m := jw{b: append(b.mid[:0], '"'), comma: true}
+	h.v1ReceiptAliases(&m, &r, v1Created)
+	m.key("secret_value")
+	b.mid = append(m.b, '"')
 	r.Wipe()
-	b.head = append(b.head[:len(b.head)-1], `,"value":"`...)
-	b.plain, value = value, nil // released by b.Close
+	b.plain, b.twice = value, true // released by b.Close
 	b.tail = append(b.tail, `"}`...)
 	h.writeBody(ctx, b)
 }
 
 func (h *Handler) reveal(ctx *fasthttp.RequestCtx, key []byte) {
-	if e := h.limit(ctx, kindReveal, audit.Reveal); e != nil {
-		h.writeError(ctx, e, key)
-		return
-	}
-	c, e := h.identify(ctx, audit.Reveal, false)
+	c := h.door(ctx, audit.Reveal)
 	defer c.done()
-	if e != nil {
+	if e := h.credential(&c, audit.Reveal, false); e != nil {
 		h.writeError(ctx, e, key)
 		return
 	}
@@ -376,25 +422,18 @@ func (h *Handler) reveal(ctx *fasthttp.RequestCtx, key []byte) {
 		h.writeError(ctx, errShortKey, key)
 		return
 	}
+	if e := h.limit(&c, kindReveal, audit.Reveal); e != nil {
+		h.writeError(ctx, e, key)
+		return
+	}
 	if e := h.mayOpen(audit.Reveal, key, &c); e != nil {
 		h.writeError(ctx, e, key)
 		return
 	}
-	f, err := h.readFields(ctx)
-	var pass *store.Plain
-	if err == nil {
-		pass, err = h.passphrase(&f, false)
-	}
-	defer pass.Release()
+	f, err := h.readFields(ctx, flat)
 	var value *store.Plain
-	var ref store.Ref
 	if err == nil {
-		value, ref, err = h.store.Reveal(key, pass.Bytes(), c.addr)
-	} else if h.cfg.Audit != nil {
-		ref, _ = h.store.SecretRef(key)
-	}
-	if h.cfg.Audit != nil {
-		h.record(audit.Reveal, h.cfg.Audit.Ref(ref), &c, outcome(err, pass))
+		value, err = h.open(&c, key, &f)
 	}
 	if err != nil {
 		h.writeError(ctx, h.errorFor(opReveal, err), key)
@@ -405,8 +444,28 @@ func (h *Handler) reveal(ctx *fasthttp.RequestCtx, key []byte) {
 	b.plain = value // released by b.Close
 	b.tail = append(b.tail, `","secret_key":`...)
 	b.tail = appendString(b.tail, key)
-	b.tail = append(b.tail, `,"share_domain":""}`...)
+	b.tail = append(b.tail, `,"share_domain":`...)
+	b.tail = appendString(b.tail, h.siteURL)
+	b.tail = append(b.tail, '}')
 	h.writeBody(ctx, b)
+}
+
+// open reveals the secret behind key with the request's passphrase, and
+// records the attempt.
+func (h *Handler) open(c *caller, key []byte, f *fields) (*store.Plain, error) {
+	pass, err := h.passphrase(f, false)
+	defer pass.Release()
+	var value *store.Plain
+	var ref store.Ref
+	if err == nil {
+		value, ref, err = h.store.Reveal(key, pass.Bytes(), c.addr)
+	} else if h.cfg.Audit != nil {
+		ref, _ = h.store.SecretRef(key)
+	}
+	if h.cfg.Audit != nil {
+		h.record(audit.Reveal, h.cfg.Audit.Ref(ref), c, outcome(err, pass))
+	}
+	return value, err
 }
 
 // secretRef is the audit trail's name for the secret behind a secret key;
@@ -444,18 +503,18 @@ func lockedOut(err error) bool {
 }
 
 func (h *Handler) receipt(ctx *fasthttp.RequestCtx, key []byte) {
-	if e := h.limit(ctx, kindReceipt, audit.Receipt); e != nil {
-		h.writeError(ctx, e, nil)
-		return
-	}
-	c, e := h.identify(ctx, audit.Receipt, false)
-	c.done()
-	if e != nil {
+	c := h.door(ctx, audit.Receipt)
+	defer c.done()
+	if e := h.credential(&c, audit.Receipt, false); e != nil {
 		h.writeError(ctx, e, nil)
 		return
 	}
 	if len(key) < store.MinKeyLen {
 		h.writeError(ctx, errShortKey, nil)
+		return
+	}
+	if e := h.limit(&c, kindReceipt, audit.Receipt); e != nil {
+		h.writeError(ctx, e, nil)
 		return
 	}
 	r, err := h.store.Receipt(key)
@@ -464,32 +523,17 @@ func (h *Handler) receipt(ctx *fasthttp.RequestCtx, key []byte) {
 		return
 	}
 	b := newBody()
-	b.head = h.appendReceipt(b.head, &r)
+	w := jw{b: b.head}
+	h.v1Receipt(&w, &r, v1Read)
 	r.Wipe()
+	b.head = w.b
 	h.writeBody(ctx, b)
 }
 
-func (h *Handler) burn(ctx *fasthttp.RequestCtx, key []byte) {
-	if e := h.limit(ctx, kindBurn, audit.Burn); e != nil {
-		h.writeError(ctx, e, nil)
-		return
-	}
-	c, e := h.identify(ctx, audit.Burn, false)
-	defer c.done()
-	if e != nil {
-		h.writeError(ctx, e, nil)
-		return
-	}
-	if len(key) < store.MinKeyLen {
-		h.record(audit.Burn, "", &c, audit.Unknown)
-		h.writeError(ctx, errShortKey, nil)
-		return
-	}
-	f, err := h.readFields(ctx)
-	var pass *store.Plain
-	if err == nil {
-		pass, err = h.passphrase(&f, false)
-	}
+// burnSecret burns the secret behind a receipt key with the request's
+// passphrase, and records the attempt.
+func (h *Handler) burnSecret(c *caller, key []byte, f *fields) (store.Receipt, error) {
+	pass, err := h.passphrase(f, false)
 	defer pass.Release()
 	var r store.Receipt
 	if err == nil {
@@ -504,19 +548,44 @@ func (h *Handler) burn(ctx *fasthttp.RequestCtx, key []byte) {
 		if ok {
 			name = h.cfg.Audit.Ref(ref)
 		}
-		h.record(audit.Burn, name, &c, outcome(err, pass))
+		h.record(audit.Burn, name, c, outcome(err, pass))
+	}
+	return r, err
+}
+
+func (h *Handler) burn(ctx *fasthttp.RequestCtx, key []byte) {
+	c := h.door(ctx, audit.Burn)
+	defer c.done()
+	if e := h.credential(&c, audit.Burn, false); e != nil {
+		h.writeError(ctx, e, nil)
+		return
+	}
+	if len(key) < store.MinKeyLen {
+		h.record(audit.Burn, "", &c, audit.Unknown)
+		h.writeError(ctx, errShortKey, nil)
+		return
+	}
+	if e := h.limit(&c, kindBurn, audit.Burn); e != nil {
+		h.writeError(ctx, e, nil)
+		return
+	}
+	f, err := h.readFields(ctx, flat)
+	var r store.Receipt
+	if err == nil {
+		r, err = h.burnSecret(&c, key, &f)
 	}
 	if err != nil {
 		h.writeError(ctx, h.errorFor(opBurn, err), nil)
 		return
 	}
 	b := newBody()
-	b.head = append(b.head, `{"state":`...)
-	b.head = h.appendReceipt(b.head, &r)
-	b.head = append(b.head, `,"secret_shortkey":`...)
-	b.head = appendString(b.head, r.ShortKey[:])
-	b.head = append(b.head, '}')
+	w := jw{b: append(b.head, '{')}
+	w.key("state")
+	h.v1Receipt(&w, &r, v1Read)
+	w.str("secret_shortkey", r.ShortKey[:])
+	w.close()
 	r.Wipe()
+	b.head = w.b
 	h.writeBody(ctx, b)
 }
 
@@ -524,11 +593,11 @@ func (h *Handler) burn(ctx *fasthttp.RequestCtx, key []byte) {
 // passphrase or a proof, and what its lockouts leave this caller. It never
 // consumes anything.
 func (h *Handler) peek(ctx *fasthttp.RequestCtx, key []byte) {
-	if e := h.limit(ctx, kindReveal, audit.Peek); e != nil {
+	c := h.where(ctx)
+	if e := h.limit(&c, kindReveal, audit.Peek); e != nil {
 		h.writeError(ctx, e, nil)
 		return
 	}
-	c := caller{addr: h.clientAddr(ctx)}
 	if e := h.mayOpen(audit.Peek, key, &c); e != nil {
 		h.writeError(ctx, e, nil)
 		return
@@ -560,7 +629,8 @@ func (h *Handler) peek(ctx *fasthttp.RequestCtx, key []byte) {
 // when a lock on everyone ends. Behind the receipt key, counted as a
 // receipt read; it never changes anything.
 func (h *Handler) lockout(ctx *fasthttp.RequestCtx, key []byte) {
-	if e := h.limit(ctx, kindReceipt, audit.Receipt); e != nil {
+	c := h.where(ctx)
+	if e := h.limit(&c, kindReceipt, audit.Receipt); e != nil {
 		h.writeError(ctx, e, nil)
 		return
 	}
@@ -595,49 +665,93 @@ func appendUnix(dst []byte, t time.Time) []byte {
 	return strconv.AppendInt(dst, t.Unix(), 10)
 }
 
-// appendReceipt appends the v1 receipt object for r.
-func (h *Handler) appendReceipt(dst []byte, r *store.Receipt) []byte {
-	return h.appendReceiptAs(dst, r, true)
+// v1View is how an endpoint shows a receipt: upstream's receipt_hsh is
+// called with different options by each.
+type v1View uint8
+
+const (
+	v1Created v1View = iota // share, generate: everything about the waiting secret
+	v1Read                  // receipt reads, burn: the secret's details while it waits
+	v1Listed                // the recent list: no secret key, no secret details
+)
+
+// v1Receipt appends the v1 receipt object for r as view shows it.
+func (h *Handler) v1Receipt(w *jw, r *store.Receipt, view v1View) {
+	h.v1ReceiptHead(w, r, view)
+	h.v1ReceiptAliases(w, r, view)
+	w.close()
 }
 
-// appendReceiptAs appends the receipt object, with "secret_key" (while the
-// secret waits) only when withSecretKey is set.
-func (h *Handler) appendReceiptAs(dst []byte, r *store.Receipt, withSecretKey bool) []byte {
-	now := h.now()
-	dst = append(dst, `{"custid":`...)
-	dst = appendString(dst, []byte(r.CustID))
-	dst = append(dst, `,"metadata_key":"`...)
-	dst = append(dst, r.ReceiptKey[:]...)
+// v1ReceiptHead opens the v1 receipt object and appends its members up to
+// "share_domain", where a generated value would follow.
+//
+// As upstream's receipt_hsh: "secret_key" and "secret_ttl" are gone once
+// the secret was received; after a burn or expiry the key is "" and the
+// ttl null, and the recent list shows no ttl; "received" only when received.
+func (h *Handler) v1ReceiptHead(w *jw, r *store.Receipt, view v1View) {
+	live := r.State == store.StateNew
+	w.open("")
+	w.strs("custid", r.CustID)
+	w.str("metadata_key", r.ReceiptKey[:])
+	if r.State != store.StateReceived && view != v1Listed {
+		if live {
+			w.str("secret_key", r.SecretKey[:])
+		} else {
+			w.strs("secret_key", "")
+		}
+	}
+	w.int("ttl", int64(r.TTL/time.Second))
+	w.int("metadata_ttl", secondsLeft(r.ReceiptExpires, h.now()))
+	if r.State != store.StateReceived {
+		if live && view != v1Listed {
+			w.int("secret_ttl", secondsLeft(r.SecretExpires, h.now()))
+		} else {
+			w.null("secret_ttl")
+		}
+	}
+	w.key("metadata_url")
+	w.b = h.appendReceiptURL(w.b, r)
+	w.strs("state", r.State.String())
+	w.int("updated", r.Updated.Unix())
+	w.int("created", r.Created.Unix())
+	if r.State == store.StateReceived {
+		w.int("received", r.Received.Unix())
+	}
+	w.raw("recipient", "[]")
+	w.strs("share_domain", "")
+}
+
+// v1ReceiptAliases appends "passphrase_required" (while the secret waits,
+// as upstream reads it from the secret) and the newer names upstream emits
+// beside the v0.23 ones, leaving the object open.
+func (h *Handler) v1ReceiptAliases(w *jw, r *store.Receipt, view v1View) {
+	pass := r.State == store.StateNew && view != v1Listed
+	if pass {
+		w.bool("passphrase_required", r.PassphraseRequired)
+	}
+	w.str("identifier", r.ReceiptKey[:])
+	if r.State != store.StateReceived && view != v1Listed {
+		if r.State == store.StateNew {
+			w.str("secret_identifier", r.SecretKey[:])
+		} else {
+			w.strs("secret_identifier", "")
+		}
+	}
+	if pass {
+		w.bool("has_passphrase", r.PassphraseRequired)
+	}
+	w.raw("recipients", "[]")
+	w.int("receipt_ttl", secondsLeft(r.ReceiptExpires, h.now()))
+	w.key("receipt_url")
+	w.b = h.appendReceiptURL(w.b, r)
+}
+
+// appendReceiptURL appends the receipt page's absolute URL as a JSON string.
+func (h *Handler) appendReceiptURL(dst []byte, r *store.Receipt) []byte {
 	dst = append(dst, '"')
-	if r.State == store.StateNew && withSecretKey {
-		dst = append(dst, `,"secret_key":"`...)
-		dst = append(dst, r.SecretKey[:]...)
-		dst = append(dst, '"')
-	}
-	dst = append(dst, `,"ttl":`...)
-	dst = strconv.AppendInt(dst, int64(r.TTL/time.Second), 10)
-	dst = append(dst, `,"metadata_ttl":`...)
-	dst = strconv.AppendInt(dst, secondsLeft(r.ReceiptExpires, now), 10)
-	if r.State == store.StateNew {
-		dst = append(dst, `,"secret_ttl":`...)
-		dst = strconv.AppendInt(dst, secondsLeft(r.SecretExpires, now), 10)
-	}
-	dst = append(dst, `,"metadata_url":"`...)
 	dst = append(dst, h.receiptBase...)
 	dst = append(dst, r.ReceiptKey[:]...)
-	dst = append(dst, `","state":"`...)
-	dst = append(dst, r.State.String()...)
-	dst = append(dst, `","updated":`...)
-	dst = strconv.AppendInt(dst, r.Updated.Unix(), 10)
-	dst = append(dst, `,"created":`...)
-	dst = strconv.AppendInt(dst, r.Created.Unix(), 10)
-	if r.State == store.StateReceived {
-		dst = append(dst, `,"received":`...)
-		dst = strconv.AppendInt(dst, r.Received.Unix(), 10)
-	}
-	dst = append(dst, `,"recipient":[],"share_domain":"","passphrase_required":`...)
-	dst = strconv.AppendBool(dst, r.PassphraseRequired)
-	return append(dst, '}')
+	return append(dst, '"')
 }
 
 // secondsLeft is the seconds from now until t, rounded (a secret made with
@@ -649,14 +763,23 @@ func secondsLeft(t, now time.Time) int64 {
 // writeJSON answers 200 with head as the whole body; head must come from
 // newBody().head so it is wiped and pooled afterwards.
 func (h *Handler) writeJSON(ctx *fasthttp.RequestCtx, head []byte) {
+	h.writeJSONStatus(ctx, fasthttp.StatusOK, head)
+}
+
+// writeJSONStatus is writeJSON with another status.
+func (h *Handler) writeJSONStatus(ctx *fasthttp.RequestCtx, status int, head []byte) {
 	b := newBody()
 	bodyPool.Put(b) // only its head buffer was wanted, already taken
 	b = &body{head: head, tail: make([]byte, 0, 256)}
-	h.writeBody(ctx, b)
+	h.writeBodyStatus(ctx, status, b)
 }
 
 func (h *Handler) writeBody(ctx *fasthttp.RequestCtx, b *body) {
+	h.writeBodyStatus(ctx, fasthttp.StatusOK, b)
+}
+
+func (h *Handler) writeBodyStatus(ctx *fasthttp.RequestCtx, status int, b *body) {
 	apiHeaders(ctx)
-	ctx.SetStatusCode(fasthttp.StatusOK)
+	ctx.SetStatusCode(status)
 	ctx.SetBodyStream(b, b.size())
 }

@@ -20,24 +20,33 @@ const (
 	tInt    = "int"
 	tBool   = "bool"
 	tArray  = "array"
+	tNull   = "null"
 )
 
-// receiptFields are the v1 receipt's fields; receiptAliases are the newer
-// upstream aliases the contract allows besides them.
-var (
-	receiptFields = map[string]string{
-		"custid": tString, "metadata_key": tString, "secret_key": tString,
-		"ttl": tInt, "metadata_ttl": tInt, "secret_ttl": tInt,
-		"metadata_url": tString, "state": tString, "updated": tInt,
-		"created": tInt, "received": tInt, "recipient": tArray,
-		"share_domain": tString, "passphrase_required": tBool,
+// receiptMembers lists the members a v1 receipt has and their types, by
+// state and by how an endpoint shows it, as upstream's receipt_hsh leaves
+// them (apps/api/v1/controllers/class_methods.rb): the v0.23 names and,
+// beside them, the v0.24 ones.
+func receiptMembers(state string, view v1View) map[string]string {
+	m := map[string]string{
+		"custid": tString, "metadata_key": tString, "ttl": tInt, "metadata_ttl": tInt,
+		"metadata_url": tString, "state": tString, "updated": tInt, "created": tInt,
+		"recipient": tArray, "share_domain": tString,
+		"identifier": tString, "recipients": tArray, "receipt_ttl": tInt, "receipt_url": tString,
 	}
-	receiptAliases = map[string]string{
-		"identifier": tString, "secret_identifier": tString,
-		"has_passphrase": tBool, "recipients": tArray,
-		"receipt_ttl": tInt, "receipt_url": tString,
+	switch {
+	case state == "received":
+		m["received"] = tInt
+	case view == v1Listed:
+		m["secret_ttl"] = tNull
+	case state == "new":
+		m["secret_key"], m["secret_identifier"], m["secret_ttl"] = tString, tString, tInt
+		m["passphrase_required"], m["has_passphrase"] = tBool, tBool
+	default: // burned, expired: the key is "", the ttl null
+		m["secret_key"], m["secret_identifier"], m["secret_ttl"] = tString, tString, tNull
 	}
-)
+	return m
+}
 
 // checkType fails unless m[k] has JSON type t.
 func checkType(tb testing.TB, m map[string]any, k, t string) {
@@ -55,44 +64,46 @@ func checkType(tb testing.TB, m map[string]any, k, t string) {
 		if _, ok := m[k].([]any); !ok {
 			tb.Errorf("%q = %#v, want an array", k, m[k])
 		}
+	case tNull:
+		if v, ok := m[k]; !ok || v != nil {
+			tb.Errorf("%q = %#v, want null", k, m[k])
+		}
 	}
 }
 
-// checkReceipt checks a receipt object's field set and types for its
-// state, and the values every receipt shares.
+// checkReceipt checks a receipt object as share, generate, receipt reads
+// and burn show it: its member set and types for its state, the newer
+// names equal to the older, and the values every receipt shares.
 func checkReceipt(tb testing.TB, m map[string]any, state string) {
 	tb.Helper()
-	want := map[string]bool{}
-	for k := range receiptFields {
-		want[k] = true
-	}
-	if state != "new" {
-		delete(want, "secret_key")
-		delete(want, "secret_ttl")
-	}
-	if state != "received" {
-		delete(want, "received")
-	}
-	for k := range want {
+	checkReceiptAs(tb, m, state, v1Read)
+}
+
+func checkReceiptAs(tb testing.TB, m map[string]any, state string, view v1View) {
+	tb.Helper()
+	want := receiptMembers(state, view)
+	for k, t := range want {
 		if _, ok := m[k]; !ok {
 			tb.Errorf("receipt (state %s) lacks %q: %v", state, k, m)
-		}
-	}
-	for k := range m {
-		t, ok := receiptFields[k]
-		if !ok {
-			t, ok = receiptAliases[k]
-		} else if !want[k] {
-			tb.Errorf("receipt (state %s) has %q: %v", state, k, m)
-		}
-		if !ok {
-			tb.Errorf("receipt has unknown field %q", k)
 			continue
 		}
 		checkType(tb, m, k, t)
 	}
+	for k := range m {
+		if _, ok := want[k]; !ok {
+			tb.Errorf("receipt (state %s) has %q: %v", state, k, m)
+		}
+	}
 	if tb.Failed() {
 		tb.FailNow()
+	}
+	for newer, older := range map[string]string{
+		"identifier": "metadata_key", "secret_identifier": "secret_key", "has_passphrase": "passphrase_required",
+		"recipients": "recipient", "receipt_ttl": "metadata_ttl", "receipt_url": "metadata_url",
+	} {
+		if fmt.Sprint(m[newer]) != fmt.Sprint(m[older]) {
+			tb.Errorf("%s = %v, but %s = %v", newer, m[newer], older, m[older])
+		}
 	}
 	if got := str(tb, m, "state"); got != state {
 		tb.Fatalf("state = %q, want %q", got, state)
@@ -104,10 +115,15 @@ func checkReceipt(tb testing.TB, m map[string]any, state string) {
 	if !keyRE.MatchString(mk) {
 		tb.Errorf("metadata_key = %q, want 20+ chars of [0-9a-z]", mk)
 	}
-	if state == "new" {
+	switch {
+	case state == "new" && view != v1Listed:
 		sk := str(tb, m, "secret_key")
 		if !keyRE.MatchString(sk) || sk == mk {
 			tb.Errorf("secret_key = %q (metadata_key %q), want 20+ chars of [0-9a-z], unlike metadata_key", sk, mk)
+		}
+	case state == "burned" || state == "expired":
+		if sk, ok := m["secret_key"].(string); ok && sk != "" {
+			tb.Errorf("secret_key = %q after the secret is gone, want \"\"", sk)
 		}
 	}
 	if got, want := str(tb, m, "metadata_url"), publicURL+"/receipt/"+mk; got != want {
@@ -159,9 +175,12 @@ func TestAPIHeaders(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := s.do(t, tc.method, tc.path, ctForm, tc.body, "Accept-Encoding", "gzip, br, zstd")
-			if tc.intended == 0 {
+			switch {
+			case tc.intended == 0:
 				MustOK(t, r)
-			} else {
+			case tc.name == "ErrNoRoute" || tc.name == "ErrMethod":
+				MustNoRoute(t, r, tc.intended)
+			default:
 				MustFail(t, r, tc.intended, "")
 			}
 		})
@@ -189,6 +208,7 @@ func TestReceipt(t *testing.T) {
 					t.Errorf("response quotes the Host header: %s", r.body)
 				}
 				delete(created, "value") // generate only; checked in TestGenerate
+				delete(created, "secret_value")
 				read := s.MustReceipt(t, str(t, created, "metadata_key"))
 				for name, m := range map[string]map[string]any{"created": created, "read": read} {
 					t.Run(name, func(t *testing.T) {
@@ -303,9 +323,14 @@ func TestShare(t *testing.T) {
 		{name: "OK/JSONCharset", path: "/api/v1/share", contentType: "application/json; charset=utf-8", body: `{"secret":"` + secret + `"}`},
 		{name: "OK/NoContentType", path: "/api/v1/share", body: form("secret", secret)},
 		{name: "OK/FormCharset", path: "/api/v1/share", contentType: "application/x-www-form-urlencoded; charset=UTF-8", body: form("secret", secret)},
-		{name: "OK/FirstSecretCounts", path: "/api/v1/share", contentType: ctForm, body: form("secret", secret, "secret", "other")},
+		{name: "OK/LastSecretCounts", path: "/api/v1/share", contentType: ctForm, body: form("secret", "other", "secret", secret)},
+		{name: "OK/LastSecretCountsJSON", path: "/api/v1/share", contentType: ctJSON, body: `{"secret":"other","secret":"` + secret + `"}`},
 		{name: "OK/UnknownFieldsIgnored", path: "/api/v1/share", contentType: ctJSON, body: `{"kind":"share","secret":"` + secret + `","extra":{"a":[1,2]}}`},
-		{name: "OK/QuerySecretIgnored", path: "/api/v1/share?secret=fromquery", contentType: ctForm, body: form("secret", secret)},
+		{name: "OK/BodyWinsOverQuery", path: "/api/v1/share?secret=fromquery", contentType: ctForm, body: form("secret", secret)},
+		{name: "OK/Query", path: "/api/v1/share?secret=" + url.QueryEscape(secret)},
+		{name: "OK/QueryJSONContentTypeNoBody", path: "/api/v1/share?secret=" + url.QueryEscape(secret), contentType: ctJSON},
+		{name: "OK/Multipart", path: "/api/v1/share", contentType: "multipart/form-data; boundary=X", body: "--X\r\nContent-Disposition: form-data; name=\"secret\"\r\n\r\n" + secret + "\r\n--X--\r\n"},
+		{name: "OK/TrailingSlash", path: "/api/v1/share/", contentType: ctForm, body: form("secret", secret)},
 		{name: "OK/IdentityEncoding", path: "/api/v1/share", contentType: ctForm, body: form("secret", secret), headers: []string{"Content-Encoding", "identity"}},
 
 		{name: "ErrNothingToShare/Empty", path: "/api/v1/share", contentType: ctForm, body: "secret=", intended: 400, message: msgNothingToShare},
@@ -313,8 +338,7 @@ func TestShare(t *testing.T) {
 		{name: "ErrNothingToShare/EmptyBody", path: "/api/v1/share", contentType: ctForm, body: "", intended: 400, message: msgNothingToShare},
 		{name: "ErrNothingToShare/JSONEmpty", path: "/api/v1/share", contentType: ctJSON, body: `{"secret":""}`, intended: 400, message: msgNothingToShare},
 		{name: "ErrNothingToShare/JSONNull", path: "/api/v1/share", contentType: ctJSON, body: `{"secret":null}`, intended: 400, message: msgNothingToShare},
-		{name: "ErrNothingToShare/QueryOnly", path: "/api/v1/share?secret=fromquery", contentType: ctForm, body: "", intended: 400, message: msgNothingToShare},
-		{name: "ErrNothingToShare/QueryOnlyPassphrase", path: "/api/v1/share?secret=fromquery&passphrase=abcdef", body: "", intended: 400, message: msgNothingToShare},
+		{name: "ErrNothingToShare/BodyEmptiesQuery", path: "/api/v1/share?secret=fromquery", contentType: ctForm, body: "secret=", intended: 400, message: msgNothingToShare},
 		{name: "ErrMalformed/JSONTruncated", path: "/api/v1/share", contentType: ctJSON, body: `{"secret":"abc`, intended: 400},
 		{name: "ErrMalformed/JSONNotObject", path: "/api/v1/share", contentType: ctJSON, body: `["abc"]`, intended: 400},
 		{name: "ErrMalformed/JSONTrailing", path: "/api/v1/share", contentType: ctJSON, body: `{"secret":"abc"} {}`, intended: 400},
@@ -328,7 +352,17 @@ func TestShare(t *testing.T) {
 		{name: "ErrNoEmail/JSON", path: "/api/v1/share", contentType: ctJSON, body: `{"secret":"x","recipient":"a@b.c"}`, intended: 400, message: msgNoEmail},
 		{name: "ErrNoEmail/NoSecret", path: "/api/v1/share", contentType: ctForm, body: form("recipient", "a@b.c"), intended: 400, message: msgNoEmail},
 		{name: "ErrContentType/TextPlain", path: "/api/v1/share", contentType: "text/plain", body: "secret=x", intended: 400},
-		{name: "ErrContentType/Multipart", path: "/api/v1/share", contentType: "multipart/form-data; boundary=X", body: "--X\r\nContent-Disposition: form-data; name=\"secret\"\r\n\r\nx\r\n--X--\r\n", intended: 400},
+		{name: "ErrFile/Multipart", path: "/api/v1/share", contentType: "multipart/form-data; boundary=X", body: "--X\r\nContent-Disposition: form-data; name=\"secret\"; filename=\"s.txt\"\r\n\r\nx\r\n--X--\r\n", intended: 400, message: errFile.Message},
+		{name: "ErrMalformed/MultipartNoBoundary", path: "/api/v1/share", contentType: "multipart/form-data", body: "--X\r\nContent-Disposition: form-data; name=\"secret\"\r\n\r\nx\r\n--X--\r\n", intended: 400},
+		{name: "ErrMalformed/MultipartTruncated", path: "/api/v1/share", contentType: "multipart/form-data; boundary=X", body: "--X\r\nContent-Disposition: form-data; name=\"secret\"\r\n\r\nx", intended: 400},
+		{name: "ErrShape/SecretArray", path: "/api/v1/share", contentType: ctForm, body: "secret[]=x", intended: 400, message: "Parameter secret must be a single value"},
+		{name: "ErrShape/TTLHash", path: "/api/v1/share?ttl[a]=1", contentType: ctForm, body: form("secret", secret), intended: 400, message: "Parameter ttl must be a single value"},
+		{name: "ErrNoEmail/RecipientList", path: "/api/v1/share", contentType: ctForm, body: form("secret", secret, "recipient[]", "a@b.c"), intended: 400, message: msgNoEmail},
+		{name: "ErrNoEmail/RecipientQuery", path: "/api/v1/share?recipient=a%40b.c", contentType: ctForm, body: form("secret", secret), intended: 400, message: msgNoEmail},
+		{name: "ErrNoEmail/RecipientJSONList", path: "/api/v1/share", contentType: ctJSON, body: `{"secret":"x","recipient":["a@b.c"]}`, intended: 400, message: msgNoEmail},
+		{name: "OK/RecipientEmpty", path: "/api/v1/share", contentType: ctJSON, body: `{"secret":"` + secret + `","recipient":[],"share_domain":""}`},
+		{name: "OK/ShareDomainOwn", path: "/api/v1/share", contentType: ctForm, body: form("secret", secret, "share_domain", "ots.example")},
+		{name: "ErrShareDomain", path: "/api/v1/share", contentType: ctForm, body: form("secret", secret, "share_domain", "other.example"), intended: 400, message: "You do not have permission to use domain: other.example"},
 		{name: "ErrEncoding/Gzip", path: "/api/v1/share", contentType: ctForm, body: form("secret", secret), headers: []string{"Content-Encoding", "gzip"}, intended: 400},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -357,7 +391,15 @@ func TestShareTTL(t *testing.T) {
 		want                    int64 // 0: refused
 	}{
 		{"OK/Absent", ctForm, form("secret", "x"), 3600},
-		{"OK/Empty", ctForm, form("secret", "x", "ttl", ""), 3600},
+		{"OK/EmptyIsZero", ctForm, form("secret", "x", "ttl", ""), 60},
+		{"OK/WordIsZero", ctForm, form("secret", "x", "ttl", "abc"), 60},
+		{"OK/LeadingDigits", ctForm, form("secret", "x", "ttl", "3600abc"), 3600},
+		{"OK/Spaces", ctForm, form("secret", "x", "ttl", " 600 "), 600},
+		{"OK/Fraction", ctForm, form("secret", "x", "ttl", "300.9"), 300},
+		{"OK/JSONFraction", ctJSON, `{"secret":"x","ttl":300.9}`, 300},
+		{"OK/JSONNull", ctJSON, `{"secret":"x","ttl":null}`, 3600},
+		{"OK/JSONWordIsZero", ctJSON, `{"secret":"x","ttl":"abc"}`, 60},
+		{"OK/Query", ctForm, "secret=x&ttl=300", 300},
 		{"OK/Plain", ctForm, form("secret", "x", "ttl", "300"), 300},
 		{"OK/Zero", ctForm, form("secret", "x", "ttl", "0"), 60},
 		{"OK/Negative", ctForm, form("secret", "x", "ttl", "-5"), 60},
@@ -368,14 +410,16 @@ func TestShareTTL(t *testing.T) {
 		{"OK/JSONString", ctJSON, `{"secret":"x","ttl":"300"}`, 300},
 		{"OK/JSONExponent", ctJSON, `{"secret":"x","ttl":3e2}`, 300},
 		{"OK/JSONNegative", ctJSON, `{"secret":"x","ttl":-1}`, 60},
-		{"ErrBadTTL/Word", ctForm, form("secret", "x", "ttl", "abc"), 0},
-		{"ErrBadTTL/Fraction", ctJSON, `{"secret":"x","ttl":1.5}`, 0},
-		{"ErrBadTTL/JSONWord", ctJSON, `{"secret":"x","ttl":"abc"}`, 0},
 		{"ErrBadTTL/Bool", ctJSON, `{"secret":"x","ttl":true}`, 0},
+		{"ErrBadTTL/Object", ctJSON, `{"secret":"x","ttl":{"a":1}}`, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := MustOpenServer(t)
-			r := s.do(t, "POST", "/api/v1/share", tc.contentType, tc.body)
+			path, body := "/api/v1/share", tc.body
+			if strings.HasPrefix(tc.name, "OK/Query") {
+				path, body = path+"?"+body, ""
+			}
+			r := s.do(t, "POST", path, tc.contentType, body)
 			if tc.want == 0 {
 				MustFail(t, r, 400, "")
 				return
@@ -414,7 +458,11 @@ func TestSharePassphrase(t *testing.T) {
 			s := MustOpenServer(t)
 			r := s.do(t, "POST", "/api/v1/share", ctForm, form("secret", "x", "passphrase", tc.pass))
 			if !tc.ok {
-				MustFail(t, r, 400, "Passphrase must be 4 to 128 characters long")
+				msg := "Passphrase must be no more than 128 characters long"
+				if strings.HasPrefix(tc.name, "ErrTooShort") {
+					msg = "Passphrase must be at least 4 characters long"
+				}
+				MustFail(t, r, 400, msg)
 				return
 			}
 			m := MustOK(t, r)
@@ -514,21 +562,40 @@ func TestGenerate(t *testing.T) {
 		{"OK/Max", ctForm, "length=128", 128},
 		{"OK/JSON", ctJSON, `{"length":16}`, 16},
 		{"OK/Passphrase", ctForm, "passphrase=abcdef", 12},
-		{"ErrBadLength/Short", ctForm, "length=3", 0},
+		{"OK/OneIsFour", ctForm, "length=1", 4},
+		{"OK/ThreeIsFour", ctForm, "length=3", 4},
+		{"OK/LeadingDigits", ctForm, "length=20chars", 20},
+		{"OK/JSONFraction", ctJSON, `{"length":16.9}`, 16},
+		{"OK/JSONNull", ctJSON, `{"length":null}`, 12},
+		{"OK/Query", "", "?length=20", 20},
+		{"OK/CharsetsAllOn", ctJSON, `{"character_sets":{"uppercase":true,"lowercase":true,"numbers":true,"symbols":true,"exclude_ambiguous":true}}`, 12},
+		{"OK/CharsetsFormIsTrue", ctForm, "character_sets[uppercase]=false", 12},
 		{"ErrBadLength/Long", ctForm, "length=129", 0},
 		{"ErrBadLength/Word", ctForm, "length=x", 0},
+		{"ErrBadLength/Zero", ctForm, "length=0", 0},
 		{"ErrBadLength/Negative", ctForm, "length=-12", 0},
+		{"ErrBadLength/Bool", ctJSON, `{"length":true}`, 0},
+		{"ErrCharsets/Off", ctJSON, `{"character_sets":{"symbols":false}}`, 0},
+		{"ErrCharsets/Ambiguous", ctJSON, `{"character_sets":{"exclude_ambiguous":false}}`, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := MustOpenServer(t)
-			r := s.do(t, "POST", "/api/v1/generate", tc.contentType, tc.body)
+			path, body := "/api/v1/generate", tc.body
+			if strings.HasPrefix(body, "?") {
+				path, body = path+body, ""
+			}
+			r := s.do(t, "POST", path, tc.contentType, body)
 			if tc.want == 0 {
 				MustFail(t, r, 400, "")
 				return
 			}
 			m := MustOK(t, r)
 			value := str(t, m, "value")
+			if m["secret_value"] != value {
+				t.Errorf("secret_value = %v, value = %q", m["secret_value"], value)
+			}
 			delete(m, "value")
+			delete(m, "secret_value")
 			checkReceipt(t, m, "new")
 			checkGenerated(t, value, tc.want)
 			rm := s.MustReceipt(t, str(t, m, "metadata_key"))
@@ -578,8 +645,10 @@ func TestReveal(t *testing.T) {
 					key := str(t, m, "secret_key")
 					r := s.do(t, "POST", "/api/v1/secret/"+key, ctForm, "")
 					got := MustOK(t, r)
-					if len(got) != 3 || got["secret_key"] != key || got["share_domain"] != "" {
-						t.Errorf("reveal answered %v, want exactly value, secret_key, share_domain", got)
+					// share_domain is the site's scheme and host, as
+					// upstream's show_secret gives it.
+					if len(got) != 3 || got["secret_key"] != key || got["share_domain"] != publicURL {
+						t.Errorf("reveal answered %v, want exactly value, secret_key, share_domain %s", got, publicURL)
 					}
 					if v := str(t, got, "value"); v != tc.value {
 						t.Errorf("revealed %q, want %q", v, tc.value)
@@ -621,7 +690,7 @@ func TestReveal(t *testing.T) {
 		// Whatever the key, its echo keeps the answer valid JSON.
 		s := MustOpenServer(t)
 		for _, key := range []string{
-			url.PathEscape(`"quoted\key</script>` + strings.Repeat("a", 20)),
+			url.PathEscape(`"quoted\key<script>` + strings.Repeat("a", 20)),
 			"%FF%FE" + strings.Repeat("a", 30),
 			url.PathEscape("\u0000\n\t" + strings.Repeat("b", 20) + "\x01"),
 		} {
@@ -663,14 +732,18 @@ func TestReveal(t *testing.T) {
 			{"Wrong", form("passphrase", "open sesame!")},
 			{"WrongJSON", `{"passphrase":"nope"}`},
 			{"TooLong", form("passphrase", strings.Repeat("x", 2000))},
-			{"QueryOnly", ""},
+			{"QueryWrong", ""},
+			{"BodyWrongWinsOverQuery", form("passphrase", "nope")},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				path, ct := "/api/v1/secret/"+ref.secretKey, ctForm
 				if tc.name == "WrongJSON" {
 					ct = ctJSON
 				}
-				if tc.name == "QueryOnly" {
+				switch tc.name {
+				case "QueryWrong":
+					path += "?passphrase=" + url.QueryEscape("open sesame?")
+				case "BodyWrongWinsOverQuery":
 					path += "?passphrase=" + url.QueryEscape("open sesame")
 				}
 				r := s.do(t, "POST", path, ct, tc.body)
@@ -768,7 +841,7 @@ func TestBurn(t *testing.T) {
 	t.Run("ErrMethod", func(t *testing.T) {
 		s := MustOpenServer(t)
 		ref := s.MustShare(t, "x")
-		MustFail(t, s.do(t, "GET", burnPath(ref.receiptKey), "", ""), 405, "")
+		MustNoRoute(t, s.do(t, "GET", burnPath(ref.receiptKey), "", ""), 405)
 		s.MustBeWaiting(t, ref)
 	})
 

@@ -18,7 +18,6 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
-	"net/netip"
 
 	"github.com/valyala/fasthttp"
 
@@ -35,53 +34,6 @@ var (
 	hdrAuthorization = []byte(fasthttp.HeaderAuthorization)
 	bearerScheme     = []byte("bearer ")
 )
-
-// caller is who sent a request: the client address and, when it presented
-// an accepted create token, that credential.
-type caller struct {
-	addr   netip.Addr
-	cred   access.Credential
-	authed bool
-}
-
-// user is the credential's username for the audit trail; "" when none.
-func (c *caller) user() string { return c.cred.User }
-
-// custID is what receipts show as their creator.
-func (c *caller) custID() string {
-	if c.authed {
-		return c.cred.User
-	}
-	return access.Anonymous
-}
-
-// done forgets what the credential derived from the token.
-func (c *caller) done() { c.cred.Wipe() }
-
-// identify checks the credential a request carries, if any. required
-// refuses requests without an accepted one. action names the request in
-// the audit trail. The caller is returned even on failure (for its
-// address); call done on it either way.
-func (h *Handler) identify(ctx *fasthttp.RequestCtx, action string, required bool) (c caller, e *Error) {
-	c.addr = h.clientAddr(ctx)
-	header := ctx.Request.Header.PeekBytes(hdrAuthorization)
-	if len(header) == 0 {
-		if required {
-			h.record(action, "", &c, audit.DeniedToken)
-			return c, errNotAuthorized
-		}
-		return c, nil
-	}
-	if e := h.authBlocked(action, &c); e != nil {
-		return c, e
-	}
-	if !h.cfg.Tokens.Check(header, &c.cred) {
-		h.authFailed(action, &c)
-		return c, errNotAuthorized
-	}
-	c.authed = true
-	return c, nil
-}
 
 // authBlocked refuses an address that has used up its failed credentials.
 func (h *Handler) authBlocked(action string, c *caller) *Error {
@@ -105,7 +57,7 @@ func (h *Handler) authFailed(action string, c *caller) {
 // with the token as password (any username). It is compared in constant
 // time through its hash.
 func (h *Handler) admin(ctx *fasthttp.RequestCtx, action string) (c caller, e *Error) {
-	c.addr = h.clientAddr(ctx)
+	c = h.where(ctx)
 	if e := h.authBlocked(action, &c); e != nil {
 		return c, e
 	}

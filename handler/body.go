@@ -17,10 +17,14 @@ import (
 )
 
 // body is a response under construction: head, then (optionally) a secret
-// value JSON-escaped from locked memory, then tail.
+// value JSON-escaped from locked memory, then tail. With twice set, the
+// value is written a second time, after mid (a response that carries it
+// under two names).
 type body struct {
 	head    []byte
 	plain   *store.Plain
+	mid     []byte
+	twice   bool
 	tail    []byte
 	escapes bool // plain has bytes JSON must escape (set by size)
 }
@@ -39,6 +43,9 @@ func (b *body) size() int {
 		e := escapedLen(b.plain.Bytes())
 		b.escapes = e != len(b.plain.Bytes())
 		n += e
+		if b.twice {
+			n += len(b.mid) + e
+		}
 	}
 	return n
 }
@@ -58,29 +65,41 @@ type availableBuffer interface {
 // WriteTo writes the body to w. The escaped secret is built directly in w's
 // free buffer space when w offers it, so it is never staged elsewhere.
 func (b *body) WriteTo(w io.Writer) (int64, error) {
-	var total int64
 	n, err := w.Write(b.head)
-	total += int64(n)
-	if err != nil || b.plain == nil {
-		if err == nil {
-			n, err = w.Write(b.tail)
+	total := int64(n)
+	if err == nil && b.plain != nil {
+		var m int64
+		m, err = b.writePlain(w)
+		total += m
+		if err == nil && b.twice {
+			n, err = w.Write(b.mid)
 			total += int64(n)
+			if err == nil {
+				m, err = b.writePlain(w)
+				total += m
+			}
 		}
-		return total, err
 	}
+	if err == nil {
+		n, err = w.Write(b.tail)
+		total += int64(n)
+	}
+	return total, err
+}
+
+// writePlain writes the secret value, JSON-escaped.
+func (b *body) writePlain(w io.Writer) (int64, error) {
+	var total int64
 	src := b.plain.Bytes()
 	if !b.escapes {
 		// Written as it is: bufio copies it into its buffer, which the
 		// connection wipes once sent, or sends a large one straight from
 		// locked memory.
-		n, err = w.Write(src)
-		total += int64(n)
-		if err == nil {
-			n, err = w.Write(b.tail)
-			total += int64(n)
-		}
-		return total, err
+		n, err := w.Write(src)
+		return int64(n), err
 	}
+	var n int
+	var err error
 	ab, direct := w.(availableBuffer)
 	for len(src) > 0 {
 		var chunk []byte
@@ -106,9 +125,7 @@ func (b *body) WriteTo(w io.Writer) (int64, error) {
 			return total, err
 		}
 	}
-	n, err = w.Write(b.tail)
-	total += int64(n)
-	return total, err
+	return total, nil
 }
 
 // Close wipes the body and returns it to the pool. fasthttp calls it once
@@ -116,7 +133,9 @@ func (b *body) WriteTo(w io.Writer) (int64, error) {
 func (b *body) Close() error {
 	clear(b.head[:cap(b.head)])
 	clear(b.tail[:cap(b.tail)])
-	b.head, b.tail = b.head[:0], b.tail[:0]
+	clear(b.mid[:cap(b.mid)])
+	b.head, b.tail, b.mid = b.head[:0], b.tail[:0], b.mid[:0]
+	b.twice = false
 	b.plain.Release()
 	b.plain = nil
 	b.escapes = false

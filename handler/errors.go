@@ -18,6 +18,7 @@ type Error struct {
 	Status     int
 	Message    string
 	RetryAfter time.Duration // for 429 and lockouts
+	V2Status   int           // the status v2 answers with, where it is not Status's
 }
 
 func (e *Error) Error() string { return e.Message }
@@ -30,8 +31,8 @@ const (
 	msgNotAuthorized  = "Not authorized"
 	msgIncorrectPass  = "Incorrect passphrase"
 	msgNoEmail        = "An account is required to send emails."
-	// Upstream's wording; client libraries match on it.
-	msgRateLimited = "Apologies dear citizen! You have been rate limited."
+	// Upstream's v1 wording (controllers/base.rb, check_rate_limit!).
+	msgRateLimited = "Rate limit exceeded. Please try again later."
 )
 
 var (
@@ -42,12 +43,15 @@ var (
 	errNoEmail        = &Error{Status: 400, Message: msgNoEmail}
 	errNoRoute        = &Error{Status: 404, Message: msgNotFound}
 	errMethod         = &Error{Status: 405, Message: "Method not allowed"}
-	errContentType    = &Error{Status: 400, Message: "Send the body as application/x-www-form-urlencoded or application/json"}
+	errContentType    = &Error{Status: 400, Message: "Send the body as application/x-www-form-urlencoded, multipart/form-data or application/json"}
+	errFile           = &Error{Status: 400, Message: "File uploads are not accepted: send the secret as a form field"}
 	errEncoding       = &Error{Status: 400, Message: "Compressed request bodies are not accepted"}
 	errMalformed      = &Error{Status: 400, Message: "Malformed request body"}
 	errInvalidUTF8    = &Error{Status: 400, Message: "Request body is not valid UTF-8"}
 	errBadTTL         = &Error{Status: 400, Message: "ttl must be a whole number of seconds"}
-	errBadLength      = &Error{Status: 400, Message: "length must be a whole number from 4 to 128"}
+	errBadLength      = &Error{Status: 400, Message: "Generated password length must be a positive number"}
+	errLongLength     = &Error{Status: 400, Message: "Generated password length must be no more than 128 characters"}
+	errCharsets       = &Error{Status: 400, Message: "character_sets cannot turn a set off: generated passwords always mix upper and lower case letters, digits and symbols, without ambiguous characters"}
 	errBusy           = &Error{Status: 503, Message: "Server busy, try again shortly"}
 	errHashBusy       = &Error{Status: 503, Message: "Server busy checking passphrases, try again shortly", RetryAfter: 5 * time.Second}
 	errFull           = &Error{Status: 503, Message: "Server is full, try again later"}
@@ -92,6 +96,8 @@ func (h *Handler) errorFor(o op, err error) *Error {
 		return errFull
 	case errors.Is(err, store.ErrClosed):
 		return errClosed
+	case errors.Is(err, params.ErrFile):
+		return errFile
 	case errors.Is(err, params.ErrInvalidUTF8):
 		return errInvalidUTF8
 	case errors.Is(err, params.ErrMalformed),
@@ -121,4 +127,12 @@ func (h *Handler) writeError(ctx *fasthttp.RequestCtx, e *Error, key []byte) {
 	}
 	b.head = append(b.head, '}')
 	ctx.SetBodyStream(b, b.size())
+}
+
+// writeNoRoute answers a request no v1 route takes as upstream's router
+// does, {"error":"Not Found"}; the intended status says 405 when the path
+// is known with another method.
+func (h *Handler) writeNoRoute(ctx *fasthttp.RequestCtx, intended int) {
+	ctx.Response.Header.SetBytesKV(hdrIntendedStatus, strconv.AppendInt(nil, int64(intended), 10))
+	h.writeJSONStatus(ctx, fasthttp.StatusNotFound, append(newBody().head, `{"error":"Not Found"}`...))
 }

@@ -14,9 +14,9 @@ import (
 
 // FuzzServe drives the whole handler with arbitrary methods, paths,
 // content types, bodies and forwarding headers. Whatever comes in: no
-// panic reaches the recovery (intended 500), every API answer is the v1
-// JSON shape with its headers, nothing is compressed, and the request body
-// is wiped when Serve returns.
+// panic reaches the recovery (intended 500), every API answer is the v1 or
+// v2 JSON shape with its headers, nothing is compressed, and the request
+// body is wiped when Serve returns.
 func FuzzServe(f *testing.F) {
 	for _, seed := range []struct{ method, path, ct, body, xff string }{
 		{"POST", "/api/v1/share", "", "secret=hello&ttl=60", ""},
@@ -30,6 +30,15 @@ func FuzzServe(f *testing.F) {
 		{"GET", "/static/../../etc/passwd", "", "", ""},
 		{"POST", "/api/v1/share", "application/json", `{"secret":{"a":1}}`, ""},
 		{"POST", "/api/v1/share", "application/x-www-form-urlencoded; charset=utf-8", "secret=%ZZ", "garbage"},
+		{"POST", "/api/v1/share?secret=q&ttl=abc&passphrase=abcd", "application/json; charset=utf-8", "", ""},
+		{"POST", "/api/v1/share/", "multipart/form-data; boundary=B", "--B\r\nContent-Disposition: form-data; name=\"secret\"\r\n\r\nx\r\n--B--\r\n", ""},
+		{"POST", "/api/v1/generate?length=3", "multipart/form-data; boundary=B", "--B\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a\"\r\n\r\nx\r\n--B--\r\n", ""},
+		{"POST", "/api/v1/receipt/recent", "", "", ""},
+		{"POST", "/api/v2/secret/conceal", "application/json", `{"secret":{"secret":"x","ttl":"60","passphrase":"abcd"}}`, ""},
+		{"POST", "/api/v2/secret/generate", "", "secret[length]=8", ""},
+		{"POST", "/api/v2/secret/status", "application/json", `{"identifiers":["0123456789abcdefghjkmnpqrstvwxyz",1,{}]}`, ""},
+		{"POST", "/api/v2/guest/secret/0123456789abcdefghjkmnpqrstvwxyz/reveal", "", "continue=true", ""},
+		{"GET", "/api/v2/receipt/0123456789abcdefghjkmnpqrstvwxyz", "", "", ""},
 	} {
 		f.Add(seed.method, seed.path, seed.ct, []byte(seed.body), seed.xff)
 	}
@@ -71,14 +80,20 @@ func FuzzServe(f *testing.F) {
 		if got := string(resp.Header.Peek("Cache-Control")); got != "no-store" {
 			t.Errorf("%s %q: Cache-Control %q", method, path, got)
 		}
-		switch resp.StatusCode() {
-		case 200:
-		case 404:
+		v2 := bytes.HasPrefix(ctx.Path(), []byte("/api/v2/"))
+		switch status := resp.StatusCode(); {
+		case status == 200:
+		case v2 && status >= 400 && status <= 599:
+			// v2 answers with real statuses, and says them again.
+			if intended != strconv.Itoa(status) {
+				t.Errorf("%s %q: v2 %d with intended status %q", method, path, status, intended)
+			}
+		case status == 404:
 			if n, err := strconv.Atoi(intended); err != nil || n < 400 || n > 599 {
 				t.Errorf("%s %q: 404 with intended status %q", method, path, intended)
 			}
 		default:
-			t.Errorf("%s %q: HTTP %d; the v1 API answers 200 or 404", method, path, resp.StatusCode())
+			t.Errorf("%s %q: HTTP %d; the v1 API answers 200 or 404", method, path, status)
 		}
 		out := resp.Body()
 		if method == "HEAD" {
@@ -88,8 +103,13 @@ func FuzzServe(f *testing.F) {
 		if err := json.Unmarshal(out, &v); err != nil {
 			t.Fatalf("%s %q: response is not JSON: %v: %q", method, path, err, out)
 		}
-		if m, ok := v.(map[string]any); ok && resp.StatusCode() == 404 {
-			if msg, _ := m["message"].(string); msg == "" {
+		if m, ok := v.(map[string]any); ok && resp.StatusCode() != 200 {
+			// v1: {"message"}, or the router's {"error"}; v2: ADR-013's
+			// {"error","error_type"}.
+			msg, _ := m["message"].(string)
+			e, _ := m["error"].(string)
+			typ, _ := m["error_type"].(string)
+			if v2 && (e == "" || typ == "") || !v2 && msg == "" && e == "" {
 				t.Errorf("%s %q: error without a message: %s", method, path, out)
 			}
 		}

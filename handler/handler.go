@@ -1,11 +1,12 @@
 // Package handler serves otslite over fasthttp: the Onetime Secret v1 API
-// under /api/v1, the UI's own endpoints under /api/otslite, the HTML pages
-// and their static assets.
+// under /api/v1 and v2 under /api/v2, the UI's own endpoints under
+// /api/otslite, the HTML pages and their static assets.
 //
 // Rules for this package:
-//   - A request body may hold a secret or a passphrase. It is parsed in
-//     place; secret values are decoded straight into the store's locked
-//     memory; the body is wiped when the handler returns, whatever happened.
+//   - A request body or query string may hold a secret or a passphrase.
+//     It is parsed in place; secret values are decoded straight into the
+//     store's locked memory; body and request line are wiped when the
+//     handler returns, whatever happened.
 //   - Secret values never become Go strings, never reach a log line, an error
 //     or a panic value.
 //   - No API response is compressed (BREACH): only static assets are, and
@@ -22,7 +23,9 @@ import (
 	"log"
 	"net"
 	"net/netip"
+	"net/url"
 	"runtime/debug"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -80,9 +83,13 @@ type Handler struct {
 	recents     recentIndex
 	errTooLarge *Error
 	receiptBase []byte // PublicURL + "/receipt/"
-	adminHash   [sha256.Size]byte
-	pinHost     []byte      // lower case, default port dropped
-	stopping    atomic.Bool // see Stopping
+	siteURL     []byte // PublicURL without a path: upstream's share_domain on reveal
+	publicHost  string // PublicURL's host[:port], lower case
+	// publicHostname is publicHost without the port.
+	publicHostname string
+	adminHash      [sha256.Size]byte
+	pinHost        []byte      // lower case, default port dropped
+	stopping       atomic.Bool // see Stopping
 }
 
 // Stopping tells the handler the server is shutting down: connections end
@@ -118,6 +125,10 @@ func New(st *store.Store, ui *assets.Set, cfg Config) *Handler {
 		authFails:   newLimiter(min(cfg.RateLimit, maxAuthFailures), cfg.RateWindow),
 		errTooLarge: &Error{Status: 413, Message: fmt.Sprintf("Secret value exceeds the maximum size of %d bytes", st.MaxSecretSize())},
 		receiptBase: []byte(cfg.PublicURL + "/receipt/"),
+	}
+	if u, err := url.Parse(cfg.PublicURL); err == nil && u.Host != "" {
+		h.siteURL = []byte(u.Scheme + "://" + u.Host)
+		h.publicHost, h.publicHostname = strings.ToLower(u.Host), strings.ToLower(u.Hostname())
 	}
 	if cfg.AdminToken != "" {
 		h.adminHash = sha256.Sum256([]byte(cfg.AdminToken))
@@ -190,8 +201,9 @@ func (h *Handler) NewServer() *fasthttp.Server {
 		// The listener caps connections below this, and answers those
 		// over its cap itself, with the security headers.
 		Concurrency: maxConns + 256,
-		// Multipart bodies are never parsed by fasthttp (it may spill
-		// large parts to temporary files).
+		// Multipart bodies are walked in place (params.EachMultipart);
+		// never let fasthttp parse them (it copies every part and may
+		// spill large ones to temporary files).
 		DisablePreParseMultipartForm: true,
 		SecureErrorLogMessage:        true,
 		CloseOnShutdown:              true,
@@ -299,6 +311,8 @@ func (h *Handler) Serve(ctx *fasthttp.RequestCtx) {
 	switch {
 	case bytes.HasPrefix(path, prefixV1):
 		h.serveV1(ctx, path[len(prefixV1):])
+	case bytes.HasPrefix(path, prefixV2):
+		h.serveV2(ctx, path[len(prefixV2):])
 	case bytes.HasPrefix(path, prefixOwn):
 		h.serveOwn(ctx, path[len(prefixOwn):])
 	default:
@@ -308,6 +322,7 @@ func (h *Handler) Serve(ctx *fasthttp.RequestCtx) {
 
 var (
 	prefixV1  = []byte("/api/v1/")
+	prefixV2  = []byte("/api/v2/")
 	prefixOwn = []byte("/api/otslite/")
 )
 
@@ -319,35 +334,71 @@ func route(path []byte) (name, rest []byte) {
 	return path, nil
 }
 
+// serveV1 routes the v1 API as upstream's routes.txt does. Upstream's
+// router ignores a trailing slash; what no route takes gets its 404
+// {"error":"Not Found"}. POST /receipt/recent is a receipt read of the key
+// "recent", too short to be one: its 404 "Not Found".
 func (h *Handler) serveV1(ctx *fasthttp.RequestCtx, path []byte) {
+	path = bytes.TrimSuffix(path, []byte("/"))
 	name, rest := route(path)
 	post, get := ctx.IsPost(), ctx.IsGet() || ctx.IsHead()
+	one := rest != nil && bytes.IndexByte(rest, '/') < 0 // exactly one more segment
+	known := false                                       // the path has a route, for another method
 	switch string(name) {
-	case "status":
-		h.only(ctx, get && rest == nil, h.status)
-	case "authcheck":
-		h.only(ctx, get && rest == nil, h.authcheck)
-	case "share", "create":
-		h.only(ctx, post && rest == nil, h.share)
-	case "generate":
-		h.only(ctx, post && rest == nil, h.generate)
+	case "status", "authcheck", "share", "create", "generate":
+		if rest != nil {
+			break
+		}
+		known = true
+		switch {
+		case get && string(name) == "status":
+			h.status(ctx)
+			return
+		case get && string(name) == "authcheck":
+			h.authcheck(ctx)
+			return
+		case post && string(name) == "generate":
+			h.generate(ctx)
+			return
+		case post && (string(name) == "share" || string(name) == "create"):
+			h.share(ctx)
+			return
+		}
 	case "secret":
-		h.only(ctx, post && len(rest) > 0, func(ctx *fasthttp.RequestCtx) { h.reveal(ctx, rest) })
+		if one && len(rest) > 0 {
+			known = true
+			if post {
+				h.reveal(ctx, rest)
+				return
+			}
+		}
 	case "receipt", "private", "metadata":
 		key, action := route(rest)
 		switch {
-		case string(key) == "recent" && action == nil:
-			h.only(ctx, get, h.recent)
+		case len(key) == 0:
+		case action == nil:
+			known = true
+			if get && string(key) == "recent" {
+				h.recent(ctx)
+				return
+			}
+			if get || post {
+				h.receipt(ctx, key)
+				return
+			}
 		case string(action) == "burn":
-			h.only(ctx, post, func(ctx *fasthttp.RequestCtx) { h.burn(ctx, key) })
-		case len(key) > 0 && action == nil:
-			h.only(ctx, get || post, func(ctx *fasthttp.RequestCtx) { h.receipt(ctx, key) })
-		default:
-			h.writeError(ctx, errNoRoute, nil)
+			known = true
+			if post {
+				h.burn(ctx, key)
+				return
+			}
 		}
-	default:
-		h.writeError(ctx, errNoRoute, nil)
 	}
+	if known {
+		h.writeNoRoute(ctx, fasthttp.StatusMethodNotAllowed)
+		return
+	}
+	h.writeNoRoute(ctx, fasthttp.StatusNotFound)
 }
 
 func (h *Handler) serveOwn(ctx *fasthttp.RequestCtx, path []byte) {

@@ -346,6 +346,19 @@ func MustFail(tb testing.TB, r *response, intended int, message string) map[stri
 	return m
 }
 
+// MustNoRoute fails unless r is the v1 router's answer to a request no
+// route takes (upstream's {"error":"Not Found"}), with intended status.
+func MustNoRoute(tb testing.TB, r *response, intended int) {
+	tb.Helper()
+	if r.status != fasthttp.StatusNotFound || r.intended() != intended {
+		tb.Fatalf("want 404 intended %d, got %v", intended, r)
+	}
+	checkAPIHeaders(tb, r)
+	if m := r.object(tb); len(m) != 1 || m["error"] != "Not Found" {
+		tb.Fatalf(`body = %v, want {"error":"Not Found"}`, m)
+	}
+}
+
 // checkAPIHeaders checks what every API response carries.
 func checkAPIHeaders(tb testing.TB, r *response) {
 	tb.Helper()

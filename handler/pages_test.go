@@ -73,7 +73,7 @@ func TestPages(t *testing.T) {
 			}
 		})
 	}
-	for _, path := range []string{"/nope", "/secret/", "/secret/a/b", "/receipt/", "/receipt/a/burn", "/index.html", "/api", "/api/v2/status"} {
+	for _, path := range []string{"/nope", "/secret/", "/secret/a/b", "/receipt/", "/receipt/a/burn", "/index.html", "/api", "/api/v3/status"} {
 		t.Run("ErrNotFound"+path, func(t *testing.T) {
 			r := s.do(t, "GET", path, "", "")
 			if r.status != 404 {

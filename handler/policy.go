@@ -22,32 +22,40 @@ var (
 	errRevealDenied = &Error{Status: 403, Message: "Opening secrets is not allowed from your address"}
 )
 
-// creating starts a request that creates a secret: it applies the rate
-// limit, identifies the caller and applies the create policy. On refusal
-// it answers and returns false; otherwise the caller must call done on
-// what it returns.
-func (h *Handler) creating(ctx *fasthttp.RequestCtx, action string) (caller, bool) {
-	if e := h.limit(ctx, kindCreate, action); e != nil {
-		h.writeError(ctx, e, nil)
-		return caller{}, false
-	}
-	c, e := h.identify(ctx, action, h.cfg.Tokens.Required())
-	if e == nil && !allowed(h.cfg.CreateAllow, c.addr) {
-		h.record(action, "", &c, audit.DeniedNetwork)
-		e = errCreateDenied
-	}
+// creating applies to a request that creates a secret the rate limit, the
+// caller's credential (required when tokens are configured) and the create
+// policy. On refusal it answers and returns false.
+func (h *Handler) creating(ctx *fasthttp.RequestCtx, c *caller, action string) bool {
+	e := h.mayCreate(c, action)
 	if e != nil {
-		c.done()
 		h.writeError(ctx, e, nil)
-		return caller{}, false
+		return false
 	}
-	return c, true
+	return true
+}
+
+// mayCreate is creating's verdict, for any API version to answer.
+func (h *Handler) mayCreate(c *caller, action string) *Error {
+	if e := h.credential(c, action, false); e != nil {
+		return e
+	}
+	if e := h.limit(c, kindCreate, action); e != nil {
+		return e
+	}
+	if e := h.credential(c, action, h.cfg.Tokens.Required()); e != nil {
+		return e
+	}
+	if !c.canCreate {
+		h.record(action, "", c, audit.DeniedNetwork)
+		return errCreateDenied
+	}
+	return nil
 }
 
 // mayOpen applies the reveal policy to a request that opens (or asks
 // about) the secret behind key; a refusal is recorded under its Ref.
 func (h *Handler) mayOpen(action string, key []byte, c *caller) *Error {
-	if !allowed(h.cfg.RevealAllow, c.addr) {
+	if !c.canOpen {
 		h.record(action, h.secretRef(key), c, audit.DeniedNetwork)
 		return errRevealDenied
 	}

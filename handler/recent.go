@@ -1,8 +1,9 @@
 package handler
 
 // GET /api/v1/receipt/recent lists the receipts made with the caller's
-// credential, newest first, as upstream does: receipt objects without
-// "secret_key". To list them the server must keep their receipt keys,
+// credential, oldest first, as upstream does: receipt objects without
+// "secret_key" (nor its newer name "secret_identifier", which upstream
+// leaves in: a leaked token must not open the secrets it made). To list them the server must keep their receipt keys,
 // which lead to the secrets. It keeps each one masked with a key stream
 // that only the credential's token produces (access.Credential.Mask), so
 // a memory image without the token reveals none; a listing unmasks them
@@ -101,17 +102,18 @@ func (r *recentIndex) prune(holds func([32]byte) bool) {
 }
 
 func (h *Handler) recent(ctx *fasthttp.RequestCtx) {
-	c, e := h.identify(ctx, audit.Recent, true)
+	c := h.door(ctx, audit.Recent)
 	defer c.done()
-	if e != nil {
+	if e := h.credential(&c, audit.Recent, true); e != nil {
 		h.writeError(ctx, e, nil)
 		return
 	}
 	items := h.recents.unmasked(&c.cred)
 	gone := make(map[uint64]bool)
 	b := newBody()
-	b.head = append(b.head, '[')
-	for i := range items {
+	w := jw{b: append(b.head, '[')}
+	// Oldest first, as upstream lists them (by creation).
+	for i := len(items) - 1; i >= 0; i-- {
 		r, err := h.store.Receipt(items[i].key[:])
 		items[i].key.Wipe()
 		if err != nil {
@@ -120,13 +122,10 @@ func (h *Handler) recent(ctx *fasthttp.RequestCtx) {
 			}
 			continue
 		}
-		if len(b.head) > 1 {
-			b.head = append(b.head, ',')
-		}
-		b.head = h.appendReceiptAs(b.head, &r, false)
+		h.v1Receipt(&w, &r, v1Listed)
 		r.Wipe()
 	}
-	b.head = append(b.head, ']')
+	b.head = append(w.b, ']')
 	h.recents.drop(c.cred.ID, gone)
 	h.writeBody(ctx, b)
 }

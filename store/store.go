@@ -96,6 +96,7 @@ type CreateOptions struct {
 	// hashes of its parts, see proof.go).
 	Passphrase []byte
 	CustID     string // who created it ("anon" without credentials)
+	Generated  bool   // a password the server generated (see ShowGenerated)
 }
 
 // Receipt is a snapshot of a secret's receipt. Callers Wipe it when done:
@@ -122,6 +123,7 @@ type Receipt struct {
 	FailedAttempts int
 	LastFailed     time.Time
 	LockedUntil    time.Time
+	Generated      bool // made with CreateOptions.Generated
 }
 
 // Wipe zeroes the keys r carries.
@@ -143,6 +145,10 @@ type Waiting struct {
 	// that applies to the caller ends; zero when none does.
 	TriesLeft   int
 	LockedUntil time.Time
+	Created     time.Time
+	TTL         time.Duration // the ttl it was given
+	CustID      string        // who created it
+	Generated   bool
 }
 
 // Stats counts what the store has done and holds.
@@ -398,6 +404,7 @@ func (s *Store) Create(secret *Plain, o CreateOptions) (Receipt, error) {
 		cust:       s.custIDs.add(o.CustID),
 		pass:       pass != nil,
 		proof:      pass != nil && pass.proof,
+		gen:        o.Generated,
 	}
 	if pass != nil {
 		s.passes[ref] = pass
@@ -470,7 +477,16 @@ func (s *Store) Peek(key []byte, client netip.Addr) (Waiting, error) {
 	if rec == nil {
 		return Waiting{}, ErrNotFound
 	}
-	w := Waiting{PassphraseRequired: rec.pass, Proof: rec.proof, Expires: time.Unix(0, rec.secretDue), TriesLeft: -1}
+	w := Waiting{
+		PassphraseRequired: rec.pass,
+		Proof:              rec.proof,
+		Expires:            time.Unix(0, rec.secretDue),
+		TriesLeft:          -1,
+		Created:            time.Unix(0, rec.created),
+		TTL:                time.Duration(rec.secretDue - rec.created),
+		CustID:             s.custIDs.name(rec.cust),
+		Generated:          rec.gen,
+	}
 	if pass := s.passes[s.secrets[sid]]; pass != nil && pass.guarded() {
 		w.TriesLeft = pass.triesLeft(client, now)
 		w.LockedUntil = pass.lockedUntil(clientUnit(client), now)
@@ -741,6 +757,66 @@ func (s *Store) unsealKey(r *Receipt, rec *record, d *derived) {
 	copy(r.ShortKey[:], r.SecretKey[:])
 }
 
+// ShowGenerated returns, once, the value of a generated password that still
+// waits, to the holder of its receipt key, when its receipt is younger than
+// window: the creator's one look at a password the server made (Onetime
+// Secret's v2 shows it on the first receipt read). It does not consume the
+// secret. It returns nil when there is nothing to show: not generated, shown
+// already, no longer waiting, or past the window. The caller releases the
+// slot.
+func (s *Store) ShowGenerated(receiptKey []byte, window time.Duration) (*Plain, error) {
+	scr, err := s.derive(labelReceipt, receiptKey)
+	if err != nil {
+		return nil, err
+	}
+	defer scr.Release()
+	d, work := derivedIn(scr), scr.buf[deriveSize:]
+	rid := d.id()
+	showable := func(now time.Time) *record {
+		rec := s.receiptLocked(rid, now.UnixNano())
+		if rec == nil || rec.state != StateNew || !rec.gen || rec.shown || now.Sub(time.Unix(0, rec.created)) >= window {
+			return nil
+		}
+		return rec
+	}
+	s.mu.Lock()
+	rec := showable(s.cfg.Now())
+	if rec == nil {
+		s.mu.Unlock()
+		return nil, nil
+	}
+	size := int(rec.size)
+	s.mu.Unlock()
+	// The slot is taken without the lock; the record is looked at again.
+	out, err := s.arena.plain(size)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if rec = showable(s.cfg.Now()); rec == nil || int(rec.size) != size {
+		out.Release()
+		return nil, nil
+	}
+	rec.shown = true
+	// The cell stays the record's: it is opened under the lock, which a
+	// reveal or burn needs to claim it.
+	var sk Key
+	sealed := s.sealed.bytes(rec.sealed, size+sealOverhead+sealedKeySize)
+	unxorPad(&sk, d.key(), sealed[size+sealOverhead:])
+	derive(d, work, labelSecret, s.procKey(), sk[:])
+	sk.Wipe()
+	err = open(out.buf[:size], d.key(), sealed[:size+sealOverhead])
+	clear(d[:])
+	burnStack()
+	if err != nil {
+		out.Release()
+		return nil, fmt.Errorf("store: failed to open secret: %w", err)
+	}
+	out.SetLen(size)
+	return out, nil
+}
+
 // Burn destroys the secret behind a receipt key before it is read. A secret
 // with a human passphrase needs it (ErrPassphrase otherwise, counted toward
 // the lockout); one made with a proof needs only the receipt key, and
@@ -817,6 +893,7 @@ func (s *Store) fill(r *Receipt, rec *record) {
 	if pass := s.passes[s.receipts[rec.receiptID]]; pass != nil && rec.state == StateNew {
 		r.LockedUntil = pass.lockedUntil(netip.Addr{}, s.cfg.Now())
 	}
+	r.Generated = rec.gen
 }
 
 // secretLocked returns the waiting secret sid, expiring it if due.

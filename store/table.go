@@ -25,6 +25,8 @@ type record struct {
 	proof                 bool   // it is a proof
 	failed                uint32 // failed passphrase attempts
 	lastFailed            int64  // unix nanoseconds of the last
+	gen                   bool   // a generated password (CreateOptions.Generated)
+	shown                 bool   // its value was shown on its receipt (ShowGenerated)
 }
 
 // due is when the record next needs the sweeper.

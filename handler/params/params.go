@@ -1,6 +1,7 @@
-// Package params parses the flat request bodies of the Onetime Secret v1
-// API: application/x-www-form-urlencoded (also used when a request has no
-// Content-Type) and application/json holding a flat object.
+// Package params parses the request parameters of the Onetime Secret API:
+// application/x-www-form-urlencoded (also used for query strings and when a
+// request has no Content-Type), application/json holding an object, and
+// multipart/form-data (see EachMultipart).
 //
 // Request bodies carry secrets, so parsing is split in two steps. Each walks
 // the body, validates it, and hands out undecoded Values that point into the
@@ -44,6 +45,9 @@ const (
 	Form Encoding = iota
 	// JSON is application/json holding a flat object.
 	JSON
+	// Multipart is multipart/form-data; walk it with EachMultipart, which
+	// needs the boundary. Its values are the parts' bytes as they are.
+	Multipart
 )
 
 // Kind is the kind of a value. Form values are always String.
@@ -150,9 +154,16 @@ func (v Value) DecodeTo(dst []byte) (int, error) {
 		}
 		return copy(dst, v.raw), nil
 	case String:
-		if v.enc == Form {
+		switch v.enc {
+		case Form:
 			n, err = decodeForm(dst, v.raw)
-		} else {
+		case Multipart:
+			if len(v.raw) > len(dst) {
+				err = ErrShortBuffer
+			} else {
+				n = copy(dst, v.raw)
+			}
+		default:
 			n, err = decodeJSON(dst, v.raw)
 		}
 		if err == nil && !utf8.Valid(dst[:n]) {
@@ -193,6 +204,196 @@ func (v Value) Int() (int64, error) {
 		return v.parseDecimal()
 	}
 	return 0, ErrInvalid
+}
+
+// ToI reads the value as Ruby's String#to_i and Float#to_i read it, which is
+// how Onetime Secret turns request parameters into numbers: a string gives
+// its leading decimal integer (after leading whitespace, an optional sign,
+// digits with single underscores between them) and 0 when there is none
+// ("abc" and "" are 0, "12abc" is 12, "1e3" is 1); a JSON number is
+// truncated toward zero (1.9 is 1, 1e3 is 1000). Results beyond the int64
+// range saturate. A JSON null gives ErrEmpty (Onetime Secret reads it as
+// absent); booleans and nested values give ErrInvalid.
+//
+// ToI decodes on the fly and copies nothing.
+func (v Value) ToI() (int64, error) {
+	switch v.kind {
+	case Null:
+		return 0, ErrEmpty
+	case Number:
+		return truncNumber(v.raw), nil
+	case String:
+		return v.leadingInt(), nil
+	}
+	return 0, ErrInvalid
+}
+
+// leadingInt is Ruby's String#to_i in base 10 over the decoded value.
+func (v Value) leadingInt() int64 {
+	unit := formUnit
+	switch v.enc {
+	case JSON:
+		unit = jsonUnit
+	case Multipart:
+		unit = rawUnit
+	}
+	raw := v.raw
+	i := 0
+	next := func() (byte, int) {
+		if i >= len(raw) {
+			return 0, 0
+		}
+		c, size, ok := unit(raw, i)
+		if !ok {
+			return 0, 0
+		}
+		return c, size
+	}
+	c, size := next()
+	for size > 0 && (c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r') {
+		i += size
+		c, size = next()
+	}
+	neg := false
+	if size > 0 && (c == '+' || c == '-') {
+		neg = c == '-'
+		i += size
+		c, size = next()
+	}
+	limit := uint64(math.MaxInt64)
+	if neg {
+		limit++
+	}
+	var u uint64
+	sat, digits, under := false, false, false
+	for size > 0 {
+		switch {
+		case '0' <= c && c <= '9':
+			if d := uint64(c - '0'); !sat && u <= (limit-d)/10 {
+				u = u*10 + d
+			} else {
+				sat = true
+			}
+			digits, under = true, false
+		case c == '_' && digits && !under:
+			under = true
+		default:
+			size = 0
+			continue
+		}
+		i += size
+		c, size = next()
+	}
+	return signed(u, neg, sat)
+}
+
+// truncNumber is a JSON number truncated toward zero, saturating.
+func truncNumber(raw []byte) int64 {
+	i := 0
+	neg := i < len(raw) && raw[i] == '-'
+	if neg {
+		i++
+	}
+	intStart := i
+	for i < len(raw) && '0' <= raw[i] && raw[i] <= '9' {
+		i++
+	}
+	nInt := i - intStart
+	fracStart, fracEnd := i, i
+	if i < len(raw) && raw[i] == '.' {
+		i++
+		fracStart = i
+		for i < len(raw) && '0' <= raw[i] && raw[i] <= '9' {
+			i++
+		}
+		fracEnd = i
+	}
+	var exp int64
+	if i < len(raw) && (raw[i] == 'e' || raw[i] == 'E') {
+		i++
+		eneg := false
+		if i < len(raw) && (raw[i] == '+' || raw[i] == '-') {
+			eneg = raw[i] == '-'
+			i++
+		}
+		for i < len(raw) && '0' <= raw[i] && raw[i] <= '9' {
+			if exp < 1<<40 {
+				exp = exp*10 + int64(raw[i]-'0')
+			}
+			i++
+		}
+		if eneg {
+			exp = -exp
+		}
+	}
+	nd := int64(nInt + fracEnd - fracStart)
+	digit := func(k int64) byte {
+		if k >= nd {
+			return '0'
+		}
+		if k < int64(nInt) {
+			return raw[intStart+int(k)]
+		}
+		return raw[fracStart+int(k)-nInt]
+	}
+	// The integer part is the first nInt+exp digits of the sequence.
+	point := int64(nInt) + exp
+	limit := uint64(math.MaxInt64)
+	if neg {
+		limit++
+	}
+	var u uint64
+	sat := false
+	for k := int64(0); k < point && !sat; k++ {
+		if k >= nd && u == 0 {
+			break // zeros all the way: a huge exponent of 0 is 0
+		}
+		d := uint64(digit(k) - '0')
+		if u <= (limit-d)/10 {
+			u = u*10 + d
+		} else {
+			sat = true
+		}
+	}
+	return signed(u, neg, sat)
+}
+
+// Members walks the members of a nested JSON object value (Kind Other) as
+// Each walks a body. Any other value gives ErrInvalid.
+func (v Value) Members(fn func(key []byte, v Value) error) error {
+	if v.kind != Other || v.enc != JSON || len(v.raw) == 0 || v.raw[0] != '{' {
+		return ErrInvalid
+	}
+	return walkJSON(v.raw, fn)
+}
+
+// Elements walks the elements of a nested JSON array value (Kind Other), in
+// order. Any other value gives ErrInvalid.
+func (v Value) Elements(fn func(v Value) error) error {
+	if v.kind != Other || v.enc != JSON || len(v.raw) == 0 || v.raw[0] != '[' {
+		return ErrInvalid
+	}
+	// The array was validated when its body was walked.
+	s := scanner{b: v.raw, i: 1}
+	s.ws()
+	if s.peek() == ']' {
+		return nil
+	}
+	for {
+		e, err := s.value()
+		if err != nil {
+			return err
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+		s.ws()
+		if s.peek() != ',' {
+			return nil
+		}
+		s.i++
+		s.ws()
+	}
 }
 
 // Wipe zeroes b. Use it to wipe a request body (and any other buffer that
@@ -397,6 +598,9 @@ func unhex(c byte) byte {
 	}
 	return c - 'A' + 10
 }
+
+// rawUnit is the unit of a multipart value: one byte as it is.
+func rawUnit(raw []byte, i int) (c byte, size int, ok bool) { return raw[i], 1, true }
 
 // ---- JSON ----
 
@@ -836,8 +1040,11 @@ func jsonUnit(raw []byte, i int) (c byte, size int, ok bool) {
 // sign, decoding one unit at a time.
 func (v Value) parseDecimal() (int64, error) {
 	unit := formUnit
-	if v.enc == JSON {
+	switch v.enc {
+	case JSON:
 		unit = jsonUnit
+	case Multipart:
+		unit = rawUnit
 	}
 	raw := v.raw
 	i := 0
