@@ -33,12 +33,19 @@ var secret1K = strings.Repeat("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLM
 // benchCtx is a request context reused across iterations.
 func benchCtx(method, path, contentType string) *fasthttp.RequestCtx {
 	var req fasthttp.Request
-	req.Header.SetMethod(method)
-	req.SetRequestURI(path)
-	req.Header.SetContentType(contentType)
 	ctx := new(fasthttp.RequestCtx)
 	ctx.Init(&req, &net.TCPAddr{IP: alice, Port: 40000}, nil)
+	setRequest(ctx, method, path, contentType)
 	return ctx
+}
+
+// setRequest sets up ctx's request afresh: Serve wipes every buffer of the
+// last one, its header values included.
+func setRequest(ctx *fasthttp.RequestCtx, method, path, contentType string) {
+	ctx.Request.Reset()
+	ctx.Request.Header.SetMethod(method)
+	ctx.Request.SetRequestURI(path)
+	ctx.Request.Header.SetContentType(contentType)
 }
 
 // finish writes the response as the server would, then resets it.
@@ -71,8 +78,8 @@ func BenchmarkShare(b *testing.B) {
 			st.Sweep()
 			b.StartTimer()
 		}
-		// Serve wiped the last request's body and target.
-		ctx.Request.SetRequestURI("/api/v1/share")
+		// Serve wiped everything the last request held, headers too.
+		setRequest(ctx, "POST", "/api/v1/share", ctForm)
 		ctx.Request.SetBody(body)
 		h.Serve(ctx)
 		finish(b, ctx, w)
@@ -107,6 +114,7 @@ func BenchmarkReveal(b *testing.B) {
 		}
 		b.StartTimer()
 		for _, path := range paths {
+			setRequest(ctx, "POST", "", ctForm)
 			ctx.Request.SetRequestURIBytes(path)
 			h.Serve(ctx)
 			finish(b, ctx, w)

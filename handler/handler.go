@@ -224,7 +224,7 @@ func (q quietLogger) Printf(format string, args ...any) { q.h.logf("http: "+form
 // short by a timeout gets 408; one the framing refused gets its status.
 // The connection closes afterwards.
 func (h *Handler) serveError(ctx *fasthttp.RequestCtx, err error) {
-	WipeRequest(ctx)
+	wipeRequest(ctx)
 	c, _ := ctx.Conn().(*conn)
 	var fe *framingError
 	var ne net.Error
@@ -262,14 +262,22 @@ func writeProtocolError(ctx *fasthttp.RequestCtx, status int, msg string) {
 }
 
 // Serve is the fasthttp request handler.
-func (h *Handler) Serve(ctx *fasthttp.RequestCtx) {
+func (h *Handler) Serve(ctx *fasthttp.RequestCtx) { h.Guard(ctx, h.route) }
+
+// Guard runs next as Serve runs its routes, with what otslite does around
+// every request: the stack grown first, the body read into a buffer of its
+// own (reqbody.go) and handed out by Body, the security headers, a panic
+// answered without its value, and the request wiped at the end whatever
+// happened (wipeRequest). The load command's hardened baseline serves
+// through it too, so that it pays for exactly this.
+func (h *Handler) Guard(ctx *fasthttp.RequestCtx, next fasthttp.RequestHandler) {
 	// Grow this goroutine's stack now, while nothing secret is on it;
 	// growing it later would copy the stack and leave the old one, keys
 	// and all, to the allocator unwiped.
 	store.GrowStack()
 	defer func() {
 		// Whatever happened, the request is wiped.
-		WipeRequest(ctx)
+		wipeRequest(ctx)
 		if r := recover(); r != nil {
 			// The panic value is not logged: it could quote request data.
 			h.logf("handler panic (%T) on %s; stack:\n%s", r, ctx.Method(), debug.Stack())
@@ -289,24 +297,30 @@ func (h *Handler) Serve(ctx *fasthttp.RequestCtx) {
 		h.bodyFailure(ctx, err)
 		return
 	}
+	securityHeaders(ctx)
+	next(ctx)
+}
+
+// route answers a request Guard has read.
+func (h *Handler) route(ctx *fasthttp.RequestCtx) {
 	path := ctx.Path()
 	probe := string(path) == "/api/v1/status" && (ctx.IsGet() || ctx.IsHead())
 	if h.cfg.Activity != nil && !probe {
 		h.cfg.Activity()
 	}
-	misdirected := h.pinHost != nil && !probe && !bytes.Equal(normalHost(ctx.Host(), h.cfg.HSTS), h.pinHost)
-	if misdirected {
+	if h.pinHost != nil && !probe && !bytes.Equal(normalHost(ctx.Host(), h.cfg.HSTS), h.pinHost) {
 		// Links are built from the public URL, never from Host; refusing
 		// other names also keeps look-alike domains from fronting us.
-		// (Error resets the headers, so they are set after it.)
+		// (Error resets the headers, so they are set again after it.)
 		ctx.Error("Misdirected Request", fasthttp.StatusMisdirectedRequest)
+		securityHeaders(ctx)
+		if h.cfg.HSTS {
+			ctx.Response.Header.SetCanonical(hdrHSTS, valHSTS)
+		}
+		return
 	}
-	securityHeaders(ctx)
 	if h.cfg.HSTS {
 		ctx.Response.Header.SetCanonical(hdrHSTS, valHSTS)
-	}
-	if misdirected {
-		return
 	}
 	switch {
 	case bytes.HasPrefix(path, prefixV1):
@@ -488,22 +502,17 @@ func securityHeaders(ctx *fasthttp.RequestCtx) {
 	h.SetCanonical(hdrCacheControl, valNoStore)
 }
 
-// WipeRequest zeroes what a request may have left behind: everything
+// wipeRequest zeroes what a request may have left behind: everything
 // fasthttp keeps of it (see scrub.go: the body, credentials, the raw
-// header block, the request line and URI), the body Serve read, and the
-// stack below the caller. Serve and serveError call it last; so does the
-// load command's hardened baseline.
-func WipeRequest(ctx *fasthttp.RequestCtx) {
+// header block, the request line and URI), the body Guard read, and the
+// stack below the caller. Guard and serveError call it last.
+func wipeRequest(ctx *fasthttp.RequestCtx) {
 	if b, ok := ctx.UserValue(bodyKey{}).(*bodyBuf); ok {
 		clear(b.b[:cap(b.b)])
 	}
 	scrubRequest(&ctx.Request)
 	store.ScrubStack()
 }
-
-// SecurityHeaders sets the headers every response carries. (The load
-// command's hardened baseline sets them too.)
-func SecurityHeaders(ctx *fasthttp.RequestCtx) { securityHeaders(ctx) }
 
 // apiHeaders complete the security headers for an API response.
 func apiHeaders(ctx *fasthttp.RequestCtx) {

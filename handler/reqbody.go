@@ -60,10 +60,13 @@ func readBody(ctx *fasthttp.RequestCtx, limit int) error {
 	}
 }
 
-// requestBody returns the body readBody read (nil when there was none).
-// It is valid until the request ends. (A request handed to Serve with
+// requestBody returns the body readBody read (see Body).
+func (h *Handler) requestBody(ctx *fasthttp.RequestCtx) []byte { return Body(ctx) }
+
+// Body returns the body Guard read (nil when there was none). It is valid
+// until the request ends, and wiped then. (A request handed to Serve with
 // its body already in place, as tests do, has it returned as it is.)
-func (h *Handler) requestBody(ctx *fasthttp.RequestCtx) []byte {
+func Body(ctx *fasthttp.RequestCtx) []byte {
 	if b, ok := ctx.UserValue(bodyKey{}).(*bodyBuf); ok {
 		return b.b
 	}

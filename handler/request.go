@@ -8,7 +8,7 @@ package handler
 // Parameters are never copied: each is a params.Value pointing into the
 // query string or the body, decoded only by the handler that needs it,
 // straight into locked memory for a secret or a passphrase. The query
-// string and the body are wiped when the request ends (WipeRequest).
+// string and the body are wiped when the request ends (wipeRequest).
 
 import (
 	"bytes"

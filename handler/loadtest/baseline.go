@@ -22,6 +22,9 @@ const keyAlphabet = "0123456789abcdefghjkmnpqrstvwxyz"
 type baseline struct {
 	mu      sync.Mutex
 	secrets map[[32]byte][]byte
+	// form parses a request's form body; nil: fasthttp's PostArgs. The
+	// caller releases what it returns (fasthttp.ReleaseArgs).
+	form func(*fasthttp.RequestCtx) *fasthttp.Args
 }
 
 func newBaseline() *baseline {
@@ -33,15 +36,20 @@ func (b *baseline) server() *fasthttp.Server {
 }
 
 // hardened is the baseline with what otslite's server does around every
-// request: its fasthttp settings (timeouts, buffer sizes, limits), its
-// listener (per-address cap, buffer wiping, deadline coalescing), its
-// security headers, and the wiping of the request and of the stack. The
-// difference between it and the bare baseline is the cost of that
-// hardening; between it and otslite, the cost of the store.
+// request: its fasthttp settings (timeouts, buffer sizes, limits, bodies
+// streamed), its listener (connection caps, strict framing ahead of
+// fasthttp, read and write buffers wiped, deadlines coalesced), and
+// handler.Guard, which otslite's own handler runs in too: the stack grown
+// first, the body read into a buffer of otslite's that is wiped, the
+// security headers, and every buffer fasthttp kept of the request wiped
+// to its capacity, with the stack, at the end. The map, the form parsing
+// and the answers are the bare baseline's. So the difference between it
+// and the bare baseline is the cost of that hardening; between it and
+// otslite, the cost of otslite's own work.
 func (b *baseline) hardened() (*fasthttp.Server, func(net.Listener) net.Listener, error) {
 	// The store only makes the handler: it is never used, so it needs
 	// little locked memory.
-	st, err := store.New(store.Config{LockedBytes: 1 << 20})
+	st, err := store.New(store.Config{LockedBytes: 1 << 20, SweepInterval: -1})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -51,12 +59,13 @@ func (b *baseline) hardened() (*fasthttp.Server, func(net.Listener) net.Listener
 	}
 	h := handler.New(st, ui, handler.Config{PublicURL: "http://127.0.0.1"})
 	srv := h.NewServer()
-	srv.Handler = func(ctx *fasthttp.RequestCtx) {
-		store.GrowStack() // as Serve does first
-		handler.SecurityHeaders(ctx)
-		b.serve(ctx)
-		handler.WipeRequest(ctx)
+	b.form = func(ctx *fasthttp.RequestCtx) *fasthttp.Args {
+		a := fasthttp.AcquireArgs()
+		a.ParseBytes(handler.Body(ctx))
+		return a
 	}
+	serve := b.serve
+	srv.Handler = func(ctx *fasthttp.RequestCtx) { h.Guard(ctx, serve) }
 	return srv, func(ln net.Listener) net.Listener { return h.Listener(ln, nil) }, nil
 }
 
@@ -76,7 +85,14 @@ func (b *baseline) serve(ctx *fasthttp.RequestCtx) {
 }
 
 func (b *baseline) share(ctx *fasthttp.RequestCtx) {
-	secret := ctx.PostArgs().Peek("secret")
+	var args *fasthttp.Args
+	if b.form != nil {
+		args = b.form(ctx)
+		defer fasthttp.ReleaseArgs(args)
+	} else {
+		args = ctx.PostArgs()
+	}
+	secret := args.Peek("secret")
 	if len(secret) == 0 {
 		ctx.Error(`{"message":"You did not provide anything to share"}`, fasthttp.StatusNotFound)
 		return

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
+	"fmt"
 	"net"
 	"os"
 	"runtime"
@@ -324,5 +327,66 @@ func BenchmarkLoopback(b *testing.B) {
 			})
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "pairs/s")
 		})
+	}
+}
+
+// The hardened baseline serves through otslite's listener and Guard: its
+// answers carry the security headers, its bodies are read by Guard (a
+// chunked one too; one over otslite's limit is refused as otslite refuses
+// it), and requests the framing refuses never reach it.
+func TestHardenedBaseline(t *testing.T) {
+	addr := MustOpenHardened(t)
+	// head sends req on a fresh connection and returns the answer's
+	// status line and header block.
+	head := func(req string) string {
+		t.Helper()
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		conn.SetDeadline(time.Now().Add(5 * time.Second))
+		if _, err := conn.Write([]byte(req)); err != nil {
+			t.Fatal(err)
+		}
+		r := bufio.NewReader(conn)
+		var b strings.Builder
+		for {
+			line, err := r.ReadString('\n')
+			if err != nil {
+				t.Fatalf("reading the answer to %.40q: %v", req, err)
+			}
+			b.WriteString(line)
+			if line == "\r\n" {
+				return b.String()
+			}
+		}
+	}
+	if h := head("GET /api/v1/status HTTP/1.1\r\nHost: x\r\n\r\n"); !strings.HasPrefix(h, "HTTP/1.1 200 ") ||
+		!strings.Contains(h, "Content-Security-Policy: ") || !strings.Contains(h, "X-Frame-Options: DENY") {
+		t.Errorf("status answer without the security headers:\n%s", h)
+	}
+	if h := head("GET /api/v1/status HTTP/1.1\nHost: x\n\n"); !strings.HasPrefix(h, "HTTP/1.1 400 ") {
+		t.Errorf("a request with bare LF line ends was answered, not refused by the framing:\n%s", h)
+	}
+
+	c := &client{addr: addr, timeout: 5 * time.Second}
+	defer c.close()
+	secret := secretValue(100)
+	chunked := fmt.Sprintf("POST /api/v1/share HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"+
+		"Transfer-Encoding: chunked\r\n\r\n7\r\nsecret=\r\n%x\r\n%s\r\n0\r\n\r\n", len(secret), secret)
+	st, body, err := c.do([]byte(chunked))
+	i := bytes.Index(body, keyField)
+	if err != nil || st != 200 || i < 0 {
+		t.Fatalf("chunked share: %d %q %v", st, body, err)
+	}
+	key := bytes.Clone(body[i+len(keyField) : i+len(keyField)+32])
+	st, body, err = c.do(request(nil, "/api/v1/secret/", key, ""))
+	if err != nil || st != 200 || !bytes.Contains(body, secret) {
+		t.Errorf("reveal of a chunked share: %d %q %v", st, body, err)
+	}
+	big := strings.Repeat("a", 1<<20)
+	if st, _, err := c.do(request(nil, "/api/v1/share", nil, "secret="+big)); err != nil || st != 413 {
+		t.Errorf("a body over otslite's limit: status %d, %v; want 413, as otslite answers", st, err)
 	}
 }

@@ -14,7 +14,7 @@
 // back. Ratios are taken within a run, then the median and range over runs
 // is shown. The subcommands it runs itself are also usable alone:
 //
-//	loadtest baseline -listen 127.0.0.1:8080 [-hardened]
+//	loadtest baseline -listen 127.0.0.1:8080 [-hardened] [-cpuprofile file]
 //	loadtest drive -addr 127.0.0.1:7143 -clients 64 -duration 5s [-flood 256]
 package main
 
@@ -25,6 +25,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -85,8 +86,20 @@ func baselineMain(args []string) error {
 	fs := flag.NewFlagSet("loadtest baseline", flag.ContinueOnError)
 	listen := fs.String("listen", "127.0.0.1:8080", "address to serve on")
 	hardened := fs.Bool("hardened", false, "with otslite's server settings, listener and headers")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
 	}
 	b := newBaseline()
 	srv, wrap := b.server(), func(ln net.Listener) net.Listener { return ln }
