@@ -227,22 +227,42 @@ func appendEscapedUpTo(dst, s []byte, limit int) ([]byte, int) {
 
 // appendString appends s as a quoted JSON string. s is not secret (keys,
 // states, URLs, messages); invalid UTF-8 becomes U+FFFD so echoed input can
-// never break the document.
+// never break the document. Runs of ASCII that needs no escape (keys and
+// URLs are nothing else) are copied at once.
 func appendString(dst []byte, s []byte) []byte {
 	dst = append(dst, '"')
 	for len(s) > 0 {
+		i := 0
+		for i < len(s) && plainASCII[s[i]] {
+			i++
+		}
+		dst = append(dst, s[:i]...)
+		if s = s[i:]; len(s) == 0 {
+			break
+		}
+		if s[0] < utf8.RuneSelf {
+			dst, _ = appendEscapedUpTo(dst, s[:1], len(dst)+6)
+			s = s[1:]
+			continue
+		}
 		r, size := utf8.DecodeRune(s)
 		if r == utf8.RuneError && size <= 1 {
 			dst = append(dst, "\ufffd"...)
 			s = s[max(size, 1):]
 			continue
 		}
-		if size == 1 {
-			dst, _ = appendEscapedUpTo(dst, s[:1], len(dst)+6)
-		} else {
-			dst = append(dst, s[:size]...)
-		}
+		dst = append(dst, s[:size]...)
 		s = s[size:]
 	}
 	return append(dst, '"')
 }
+
+// plainASCII marks the bytes that stand for themselves inside a JSON
+// string and are whole characters: ASCII but control characters, DEL, '"'
+// and backslash.
+var plainASCII = func() (t [256]bool) {
+	for c := range utf8.RuneSelf {
+		t[c] = jsonExtra[c] == 0
+	}
+	return t
+}()

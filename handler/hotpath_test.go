@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math/rand/v2"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/valyala/fasthttp"
 )
@@ -114,4 +115,64 @@ func BenchmarkEscapedLen(b *testing.B) {
 			b.Fatal("a plain secret needs escapes")
 		}
 	}
+}
+
+// appendString gives what escaping one character at a time gives, invalid
+// UTF-8 replaced, and its output is always a JSON string that decodes to
+// the input's valid characters.
+func TestAppendString(t *testing.T) {
+	check := func(s []byte) {
+		t.Helper()
+		got := appendString([]byte("x"), s)
+		want := append([]byte(`x"`), referenceString(s)...)
+		want = append(want, '"')
+		if !bytes.Equal(got, want) {
+			t.Fatalf("appendString(%q) = %q, want %q", s, got, want)
+		}
+	}
+	for _, s := range []string{"", "abc", "0123456789abcdefghjkmnpqrstvwxyz", "https://ots.example/receipt/k", `a"b\c`, "\x00\x1f\x7f\n", "é€😀", "\xff", "a\xc3", "\xed\xa0\x80", "ab\xe2\x82"} {
+		check([]byte(s))
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	alphabet := []byte("az09\"\\\n\x01\x7f\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xff")
+	for range 1 << 14 {
+		s := make([]byte, rng.IntN(40))
+		for i := range s {
+			s[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		check(s)
+	}
+}
+
+func FuzzAppendString(f *testing.F) {
+	f.Add([]byte("plain"))
+	f.Add([]byte("a\"\xff\xc3é"))
+	f.Fuzz(func(t *testing.T, s []byte) {
+		got := appendString(nil, s)
+		want := append(append([]byte{'"'}, referenceString(s)...), '"')
+		if !bytes.Equal(got, want) {
+			t.Fatalf("appendString(%q) = %q, want %q", s, got, want)
+		}
+	})
+}
+
+// referenceString is appendString's rule spelled out one character at a
+// time: invalid UTF-8 becomes U+FFFD, ASCII is escaped as referenceEscape
+// does, other characters stand for themselves.
+func referenceString(s []byte) []byte {
+	var out []byte
+	for len(s) > 0 {
+		r, size := utf8.DecodeRune(s)
+		switch {
+		case r == utf8.RuneError && size <= 1:
+			out = append(out, "\ufffd"...)
+			size = max(size, 1)
+		case size == 1:
+			out = append(out, referenceEscape(s[:1])...)
+		default:
+			out = append(out, s[:size]...)
+		}
+		s = s[size:]
+	}
+	return out
 }
