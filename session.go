@@ -38,6 +38,7 @@ type sessionConfig struct {
 type session struct {
 	cfg        sessionConfig
 	lastActive atomic.Int64 // unix nanoseconds
+	touched    atomic.Bool  // Touch recorded a time since the last tick
 	endOnce    sync.Once
 	ended      chan struct{}
 }
@@ -54,8 +55,17 @@ func newSession(cfg sessionConfig) *session {
 	return s
 }
 
-// Touch records activity: a request that is not a health probe.
-func (s *session) Touch() { s.lastActive.Store(s.cfg.Now().UnixNano()) }
+// Touch records activity: a request that is not a health probe. Only the
+// first Touch after each tick reads the clock, so a busy server reads it
+// once a tick rather than once a request; the idle window then counts
+// from at most one tick before the last activity.
+func (s *session) Touch() {
+	if s.touched.Load() {
+		return
+	}
+	s.lastActive.Store(s.cfg.Now().UnixNano())
+	s.touched.Store(true)
+}
 
 // End asks the session to end (the operator's request).
 func (s *session) End() { s.endOnce.Do(func() { close(s.ended) }) }
@@ -73,6 +83,7 @@ func (s *session) Run(ctx context.Context) string {
 			return endOperator
 		case <-t.C:
 		}
+		s.touched.Store(false)
 		now := s.cfg.Now()
 		switch {
 		case s.cfg.Idle > 0 && now.Sub(time.Unix(0, s.lastActive.Load())) >= s.cfg.Idle:

@@ -114,3 +114,31 @@ func TestSessionSignal(t *testing.T) {
 	cancel()
 	mustEnd(t, why, endSignal)
 }
+
+// Between two ticks only the first Touch reads the clock: a busy server
+// does not read it once per request. The next tick lets the next Touch
+// record its time again.
+func TestSessionTouchReadsClockOncePerTick(t *testing.T) {
+	clock := &testClock{t: time.Unix(1_700_000_000, 0)}
+	var reads atomic.Int64
+	now := func() time.Time { reads.Add(1); return clock.Now() }
+	s := newSession(sessionConfig{Idle: time.Minute, Now: now, Tick: time.Hour})
+	s.touched.Store(false) // as after a tick
+	reads.Store(0)
+	clock.Add(10 * time.Second)
+	for range 1000 {
+		s.Touch()
+	}
+	if n := reads.Load(); n != 1 {
+		t.Errorf("1000 touches read the clock %d times, want 1", n)
+	}
+	if got, want := s.lastActive.Load(), clock.Now().UnixNano(); got != want {
+		t.Errorf("last activity at %d, want %d", got, want)
+	}
+	s.touched.Store(false) // the next tick
+	clock.Add(10 * time.Second)
+	s.Touch()
+	if got, want := s.lastActive.Load(), clock.Now().UnixNano(); got != want {
+		t.Errorf("after a tick, last activity at %d, want %d", got, want)
+	}
+}
