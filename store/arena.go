@@ -32,15 +32,20 @@ const (
 )
 
 // Plain is a slot of locked memory holding plaintext. Release wipes it.
+// A slot taken for n bytes hands out only its first n (buf), and Release
+// wipes exactly those: nothing else of the slot can have been written
+// since its last wipe, so the whole slot stays zero beyond them.
 type Plain struct {
-	buf   []byte
+	buf   []byte // the part handed out, from the slot's start
+	slot  []byte // the whole slot
 	n     int
 	owner *slab
 	inUse atomic.Bool
 	after func() // called once on Release (PassphrasePlain's turn)
 }
 
-// Buf returns the whole slot, for writing into.
+// Buf returns the slot's room for the bytes it was taken for, for
+// writing into.
 func (p *Plain) Buf() []byte { return p.buf }
 
 // Bytes returns the plaintext written so far (see SetLen); nil for a nil
@@ -84,23 +89,27 @@ func newSlab(mem []byte, size, count int) *slab {
 	s := &slab{size: size, free: make([]*Plain, 0, count), slots: make([]Plain, count)}
 	for i := range s.slots {
 		p := &s.slots[i]
-		p.buf = mem[i*size : (i+1)*size : (i+1)*size]
+		p.slot = mem[i*size : (i+1)*size : (i+1)*size]
+		p.buf = p.slot
 		p.owner = s
 		s.free = append(s.free, p)
 	}
 	return s
 }
 
-func (s *slab) take() *Plain {
+// take returns a free slot, handing out its first n bytes; nil when none
+// is free.
+func (s *slab) take(n int) *Plain {
 	s.mu.Lock()
-	n := len(s.free)
-	if n == 0 {
+	last := len(s.free)
+	if last == 0 {
 		s.mu.Unlock()
 		return nil
 	}
-	p := s.free[n-1]
-	s.free = s.free[:n-1]
+	p := s.free[last-1]
+	s.free = s.free[:last-1]
 	s.mu.Unlock()
+	p.buf = p.slot[:n:n]
 	p.inUse.Store(true)
 	return p
 }
@@ -181,22 +190,25 @@ func newArena(l ArenaLayout) *arena {
 
 // plain returns a slot that holds at least n bytes, or ErrBusy.
 func (a *arena) plain(n int) (*Plain, error) {
+	if n < 0 {
+		return nil, fmt.Errorf("store: %d-byte plaintext", n)
+	}
 	if n <= smallSlot {
-		if p := a.small.take(); p != nil {
+		if p := a.small.take(n); p != nil {
 			return p, nil
 		}
 	}
 	if n > a.large.size {
 		return nil, fmt.Errorf("store: %d-byte plaintext exceeds the largest slot", n)
 	}
-	if p := a.large.take(); p != nil {
+	if p := a.large.take(n); p != nil {
 		return p, nil
 	}
 	return nil, ErrBusy
 }
 
 func (a *arena) scratchSlot() (*Plain, error) {
-	if p := a.scratch.take(); p != nil {
+	if p := a.scratch.take(scratchSize); p != nil {
 		return p, nil
 	}
 	return nil, ErrBusy

@@ -328,8 +328,12 @@ func (s *Store) Create(secret *Plain, o CreateOptions) (Receipt, error) {
 	if len(o.Passphrase) == 0 || proof {
 		s.plain.Add(1)
 	}
-	if err := s.roomFor(size); err != nil {
-		return r, err
+	if len(o.Passphrase) > 0 && !proof {
+		// Hashing may take a while: not for a secret that has no room.
+		// (Room is checked again, and reserved, below.)
+		if err := s.roomFor(size); err != nil {
+			return r, err
+		}
 	}
 	// The verifier first: hashing may wait for a worker, and nothing
 	// locked is held while it does.
@@ -532,7 +536,7 @@ func (s *Store) Reveal(key, guess []byte, client netip.Addr) (*Plain, Ref, error
 		s.mu.Unlock()
 		return nil, sref, ErrNotFound
 	}
-	size, pass := int(rec.size), s.passes[s.secrets[sid]]
+	size, pass := int(rec.size), s.verifierLocked(s.secrets[sid], rec)
 	s.mu.Unlock()
 	if pass == nil || pass.proof {
 		s.plain.Add(1)
@@ -557,13 +561,13 @@ func (s *Store) Reveal(key, guess []byte, client netip.Addr) (*Plain, Ref, error
 	if err != nil {
 		return nil, sref, err
 	}
-	c, err := s.take(sid, pass, StateReceived)
+	c, sealed, err := s.takeSealed(sid, pass, StateReceived)
 	if err != nil {
 		out.Release()
 		return nil, sref, err
 	}
 	// The cell is ours alone now: open it without the lock, then free it.
-	err = open(out.buf[:size], d.key(), s.cellBytes(c, size+sealOverhead))
+	err = open(out.buf[:size], d.key(), sealed[:size+sealOverhead])
 	burnStack()
 	s.mu.Lock()
 	if !s.closed {
@@ -578,29 +582,30 @@ func (s *Store) Reveal(key, guess []byte, client netip.Addr) (*Plain, Ref, error
 	return out, sref, nil
 }
 
-// cellBytes returns the first n bytes of a cell the caller holds.
-func (s *Store) cellBytes(c cell, n int) []byte {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.sealed.bytes(c, n)
-}
-
 // take takes the secret sid out of the store, moving it to state to,
 // provided it still waits with the verifier pass. It returns the secret's
 // cell, which the caller wipes and frees.
 func (s *Store) take(sid id, pass *passphrase, to State) (cell, error) {
+	c, _, err := s.takeSealed(sid, pass, to)
+	return c, err
+}
+
+// takeSealed is take, also returning the cell's sealed bytes (ciphertext
+// and tag), which stay where they are until the caller frees the cell.
+func (s *Store) takeSealed(sid id, pass *passphrase, to State) (cell, []byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.cfg.Now().UnixNano()
 	ref := s.secrets[sid]
-	rec := s.secretLocked(sid, now)
-	if rec == nil || s.passes[ref] != pass {
-		return 0, ErrNotFound
+	rec := s.liveLocked(ref, now)
+	if rec == nil || s.verifierLocked(ref, rec) != pass {
+		return 0, nil, ErrNotFound
 	}
 	c := rec.sealed
+	sealed := s.sealed.bytes(c, int(rec.size)+sealOverhead)
 	rec.sealed = 0 // the caller frees it
 	s.retireLocked(ref, to, now)
-	return c, nil
+	return c, sealed, nil
 }
 
 // check checks guess against the verifier of secret sid. When it matches,
@@ -890,7 +895,7 @@ func (s *Store) fill(r *Receipt, rec *record) {
 		r.LastFailed = time.Unix(0, rec.lastFailed)
 	}
 	r.LockedUntil = time.Time{}
-	if pass := s.passes[s.receipts[rec.receiptID]]; pass != nil && rec.state == StateNew {
+	if pass := s.verifierLocked(s.receipts[rec.receiptID], rec); pass != nil && rec.state == StateNew {
 		r.LockedUntil = pass.lockedUntil(netip.Addr{}, s.cfg.Now())
 	}
 	r.Generated = rec.gen
@@ -898,7 +903,21 @@ func (s *Store) fill(r *Receipt, rec *record) {
 
 // secretLocked returns the waiting secret sid, expiring it if due.
 func (s *Store) secretLocked(sid id, now int64) *record {
-	ref := s.secrets[sid]
+	return s.liveLocked(s.secrets[sid], now)
+}
+
+// verifierLocked returns the verifier of rec, the record ref names; nil
+// when it has none (a record without one needs no map lookup).
+func (s *Store) verifierLocked(ref ref, rec *record) *passphrase {
+	if !rec.pass {
+		return nil
+	}
+	return s.passes[ref]
+}
+
+// liveLocked returns the record of ref (0: none) while its secret waits,
+// expiring it if due.
+func (s *Store) liveLocked(ref ref, now int64) *record {
 	if ref == 0 {
 		return nil
 	}
@@ -950,7 +969,7 @@ func (s *Store) retireLocked(ref ref, to State, at int64) {
 			s.cfg.Expired(rec.ref, s.custIDs.name(rec.cust))
 		}
 	}
-	if pass := s.passes[ref]; pass != nil {
+	if pass := s.verifierLocked(ref, rec); pass != nil {
 		pass.reset()
 		pass.wipe()
 		delete(s.passes, ref)
