@@ -701,10 +701,11 @@ func (h *Handler) v1ReceiptHead(w *jw, r *store.Receipt, view v1View) {
 		}
 	}
 	w.int("ttl", int64(r.TTL/time.Second))
-	w.int("metadata_ttl", secondsLeft(r.ReceiptExpires, h.now()))
+	now := h.now()
+	w.int("metadata_ttl", secondsLeft(r.ReceiptExpires, now))
 	if r.State != store.StateReceived {
 		if live && view != v1Listed {
-			w.int("secret_ttl", secondsLeft(r.SecretExpires, h.now()))
+			w.int("secret_ttl", secondsLeft(r.SecretExpires, now))
 		} else {
 			w.null("secret_ttl")
 		}
