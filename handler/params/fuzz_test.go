@@ -157,6 +157,10 @@ func FuzzEachForm(f *testing.F) {
 		"flag&x=&=v&&", "a=%zz", "a=%4", "a=%", "a;b=1", "a=%FF", "k%20ey=v=w",
 		"ttl=99999999999999999999999", "ttl=-5", "ttl=%2B7", long65 + "=1",
 		strings.Repeat("%41", 64) + "=1", benchFormBody,
+		// Escapes dense (an envelope as the web UI sends it) and sparse,
+		// either side of the run escapes.next looks at byte by byte.
+		"ttl=3600&secret=otsz1%3A" + strings.Repeat("a%2B%3D.-*b+c%5B", 40) + "&passphrase=zk1.x",
+		"a=" + strings.Repeat("x", 15) + "%41" + strings.Repeat("y", 17) + "+" + strings.Repeat("z", 40) + "%4",
 	} {
 		f.Add([]byte(s))
 	}

@@ -474,10 +474,15 @@ func walkForm(body []byte, fn func([]byte, Value) error) error {
 		if !ok {
 			return ErrMalformed
 		}
-		if _, _, ok := scanForm(val); !ok {
-			return ErrMalformed
+		if fn == nil {
+			// Validating: the values are checked here, once; the walk
+			// that follows (fn != nil) knows them good.
+			if _, _, ok := scanForm(val); !ok {
+				return ErrMalformed
+			}
+			continue
 		}
-		if fn == nil || klen > maxKeyLen {
+		if klen > maxKeyLen {
 			continue
 		}
 		if kesc {
@@ -498,67 +503,93 @@ func walkForm(body []byte, fn func([]byte, Value) error) error {
 }
 
 // scanForm validates the percent escapes of a form key or value. It returns
-// the decoded length and whether decoding changes anything. It jumps from
-// escape to escape (bytes.IndexByte), so a long value without escapes costs
-// little.
+// the decoded length and whether decoding changes anything. It looks at
+// one byte after another while escapes are close together (an envelope as
+// the web UI sends it is dense with them), and after a run of runLen
+// plain bytes jumps to the next escape with bytes.IndexByte, so a long
+// value without escapes costs little.
 func scanForm(b []byte) (n int, esc, ok bool) {
 	n = len(b)
-	esc = bytes.IndexByte(b, '+') >= 0
-	for i := bytes.IndexByte(b, '%'); i >= 0; {
-		if i+2 >= len(b) || !isHex(b[i+1]) || !isHex(b[i+2]) {
-			return 0, false, false
+	pct, plus := -1, -1 // the next '%' and '+' found by a jump; -1: none looked for
+	last := 0           // where the current run of plain bytes began
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if c != '%' && c != '+' {
+			if i-last >= runLen {
+				i = nextEscape(b, i, &pct, &plus) - 1
+				last = i + 1
+			}
+			continue
 		}
 		esc = true
-		n -= 2
-		j := bytes.IndexByte(b[i+3:], '%')
-		if j < 0 {
-			break
+		if c == '%' {
+			if i+2 >= len(b) || hexValue[b[i+1]]|hexValue[b[i+2]] < 0 {
+				return 0, false, false
+			}
+			n -= 2
+			i += 2
 		}
-		i += 3 + j
+		last = i + 1
 	}
 	return n, esc, true
 }
 
-// decodeForm percent-decodes raw into dst ('+' is a space), copying the
-// runs between escapes at once.
+// decodeForm percent-decodes raw into dst ('+' is a space), a byte at a
+// time while escapes are close together, and copying the rest of a long
+// run of plain bytes at once (found as scanForm finds it).
 func decodeForm(dst, raw []byte) (int, error) {
 	n := 0
-	nextPct, nextPlus := -1, -1 // positions of the next '%' and '+' at or after i; -1: not looked for
+	pct, plus := -1, -1
+	last := 0 // where the current run of plain bytes began
 	for i := 0; i < len(raw); {
-		if nextPct < i {
-			nextPct = indexFrom(raw, i, '%')
-		}
-		if nextPlus < i {
-			nextPlus = indexFrom(raw, i, '+')
-		}
-		end := min(nextPct, nextPlus)
-		if end > i {
-			if n+end-i > len(dst) {
-				n += copy(dst[n:], raw[i:end])
-				return n, ErrShortBuffer
-			}
-			n += copy(dst[n:], raw[i:end])
-			i = end
-			if i == len(raw) {
-				break
-			}
-		}
 		if n >= len(dst) {
 			return n, ErrShortBuffer
 		}
-		if raw[i] == '+' {
-			dst[n] = ' '
-			i++
-		} else {
-			if i+2 >= len(raw) || !isHex(raw[i+1]) || !isHex(raw[i+2]) {
+		switch c := raw[i]; {
+		case c == '%':
+			if i+2 >= len(raw) || hexValue[raw[i+1]]|hexValue[raw[i+2]] < 0 {
 				return n, ErrMalformed
 			}
-			dst[n] = unhex(raw[i+1])<<4 | unhex(raw[i+2])
+			dst[n] = byte(hexValue[raw[i+1]]<<4 | hexValue[raw[i+2]])
 			i += 3
+			last = i
+		case c == '+':
+			dst[n] = ' '
+			i++
+			last = i
+		case i-last < runLen:
+			dst[n] = c
+			i++
+		default:
+			j := nextEscape(raw, i, &pct, &plus)
+			k := copy(dst[n:], raw[i:j])
+			if k < j-i {
+				return n + k, ErrShortBuffer
+			}
+			n += k
+			i, last = j, j
+			continue
 		}
 		n++
 	}
 	return n, nil
+}
+
+// runLen is how many plain bytes in a row make scanForm and decodeForm
+// jump to the next escape rather than look at each byte.
+const runLen = 16
+
+// nextEscape returns the index of the first '%' or '+' in b at or after
+// i, or len(b). *pct and *plus remember where it found each (when at or
+// after i, still the next), so no byte is searched twice for one.
+func nextEscape(b []byte, i int, pct, plus *int) int {
+	if *pct < i {
+		*pct = indexFrom(b, i, '%')
+	}
+	if *plus < i {
+		*plus = indexFrom(b, i, '+')
+	}
+	return min(*pct, *plus)
 }
 
 // indexFrom returns the index of the first c in b at or after i, or len(b).
@@ -568,6 +599,22 @@ func indexFrom(b []byte, i int, c byte) int {
 	}
 	return len(b)
 }
+
+// hexValue is each byte's value as a hex digit, -1 for bytes that are not
+// one. (Two values ORed are negative when either byte is not a digit.)
+var hexValue = func() (t [256]int8) {
+	for c := range t {
+		t[c] = -1
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = int8(c - '0')
+	}
+	for c := 'a'; c <= 'f'; c++ {
+		t[c] = int8(c-'a') + 10
+		t[c-'a'+'A'] = int8(c-'a') + 10
+	}
+	return t
+}()
 
 // formUnit decodes the form unit at raw[i:], returning the byte and the raw
 // size consumed.

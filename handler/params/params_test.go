@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -625,3 +626,37 @@ func benchmarkParse(b *testing.B, body string, enc Encoding) {
 
 func BenchmarkEachForm(b *testing.B) { benchmarkParse(b, benchFormBody, Form) }
 func BenchmarkEachJSON(b *testing.B) { benchmarkParse(b, benchJSONBody, JSON) }
+
+func BenchmarkDecodeFormEnvelope(b *testing.B) {
+	raw := []byte("otsz1%3A" + strings.Repeat("a%2B%3D.-*b+c%5Bq9%40z", 60))
+	dst := make([]byte, len(raw))
+	b.SetBytes(int64(len(raw)))
+	b.Run("Scan", func(b *testing.B) {
+		defer reportCPU(b)()
+		for b.Loop() {
+			if _, _, ok := scanForm(raw); !ok {
+				b.Fatal("scan")
+			}
+		}
+	})
+	b.Run("Decode", func(b *testing.B) {
+		defer reportCPU(b)()
+		for b.Loop() {
+			if _, err := decodeForm(dst, raw); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// reportCPU reports the process's CPU time per iteration when called
+// back: less moved than wall time by other work on a shared machine.
+func reportCPU(b *testing.B) func() {
+	var r0 syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &r0)
+	return func() {
+		var r1 syscall.Rusage
+		syscall.Getrusage(syscall.RUSAGE_SELF, &r1)
+		b.ReportMetric(float64(r1.Utime.Nano()+r1.Stime.Nano()-r0.Utime.Nano()-r0.Stime.Nano())/float64(b.N), "cpu-ns/op")
+	}
+}
