@@ -35,6 +35,7 @@ type compareConfig struct {
 	PassPlain   int // plain clients beside them (one of Clients)
 	Flood       int // passphrase clients from as many addresses in the flood run
 	Starts      int // startups timed per run
+	BigSize     int // secret size of the big-secret measurement; 0: none
 	Bin         string
 	ServerCPU   int
 	LoadCPU     int
@@ -50,6 +51,10 @@ type runResult struct {
 	Quiet         map[int]driveResult // otslite with --quiet-audit
 	Loaded        driveResult
 	Flooded       driveResult // PassPlain plain clients beside Flood flood clients
+	Proof         driveResult // PassPlain clients as the web UI: envelopes and proofs
+	BigHard       driveResult // PassPlain clients, BigSize secrets, hardened baseline
+	BigOts        driveResult // the same against otslite
+	Stored        driveResult // PassPlain plain clients against otslite holding Stored secrets
 	IdleRSS       int64
 	StoredRSS     int64
 	StoreRate     float64 // creates/s while filling
@@ -120,7 +125,27 @@ func (cc compareConfig) run(self string) (runResult, error) {
 			cc.logResult(sv.name, c, res)
 		}
 	}
-	res, err := cc.measure(self, cc.startOtslite, cc.PassPlain, cc.PassClients)
+	res, err := cc.measureProof(self)
+	if err != nil {
+		return r, fmt.Errorf("otslite with proofs: %w", err)
+	}
+	r.Proof = res
+	cc.logResult("otslite, proofs", cc.PassPlain, res)
+	if cc.BigSize > 0 {
+		for _, sv := range []struct {
+			name  string
+			start func(...string) (*server, error)
+			into  *driveResult
+		}{{"hardened baseline", cc.startHardened, &r.BigHard}, {"otslite", cc.startOtslite, &r.BigOts}} {
+			res, err := cc.measureSize(self, sv.start, cc.BigSize)
+			if err != nil {
+				return r, fmt.Errorf("%s, %d-byte secrets: %w", sv.name, cc.BigSize, err)
+			}
+			*sv.into = res
+			cc.logResult(fmt.Sprintf("%s, %s", sv.name, sizeName(cc.BigSize)), cc.PassPlain, res)
+		}
+	}
+	res, err = cc.measure(self, cc.startOtslite, cc.PassPlain, cc.PassClients)
 	if err != nil {
 		return r, fmt.Errorf("otslite under passphrase load: %w", err)
 	}
@@ -157,8 +182,8 @@ func (cc compareConfig) logResult(what string, clients int, r driveResult) {
 	if !cc.Verbose {
 		return
 	}
-	fmt.Fprintf(cc.Log, "  %-20s %3d clients: %8.0f pairs/s, reveal p50 %6.0f µs p99 %6.0f µs, server CPU %3.0f%%, generator CPU %3.0f%%, passphrase requests %d (busy %d), errors %d %s\n",
-		what, clients, r.PairsPerSec, r.RevealP50us, r.RevealP99us, 100*r.ServerCPU/r.Seconds, 100*r.CPUSeconds/r.Seconds, r.PassReqs, r.PassBusy, r.Errors, r.FirstError)
+	fmt.Fprintf(cc.Log, "  %-28s %3d clients: %8.0f pairs/s, reveal p50 %6.0f µs p99 %6.0f µs, server CPU %3.0f%%, generator CPU %3.0f%%, passphrase requests %d (busy %d), errors %d %s\n",
+		what, clients, r.PairsPerSec+r.ProofPerSec, r.RevealP50us, r.RevealP99us, 100*r.ServerCPU/r.Seconds, 100*r.CPUSeconds/r.Seconds, r.PassReqs, r.PassBusy, r.Errors, r.FirstError)
 }
 
 // measure starts a fresh server and drives it.
@@ -176,6 +201,30 @@ func (cc compareConfig) measure(self string, start func(...string) (*server, err
 	}
 	return cc.drive(self, s, "-clients", strconv.Itoa(clients), "-pass-clients", strconv.Itoa(passClients),
 		"-duration", d.String(), "-warmup", cc.Warmup.String())
+}
+
+// measureProof drives a fresh otslite with PassPlain clients that do what
+// the web UI does (see zk.go), as long as a plain measurement.
+func (cc compareConfig) measureProof(self string) (driveResult, error) {
+	s, err := cc.startOtslite()
+	if err != nil {
+		return driveResult{}, err
+	}
+	defer s.stop()
+	return cc.drive(self, s, "-clients", "0", "-proof-clients", strconv.Itoa(cc.PassPlain),
+		"-duration", cc.Duration.String(), "-warmup", cc.Warmup.String())
+}
+
+// measureSize drives a fresh server with PassPlain plain clients sharing
+// secrets of size bytes.
+func (cc compareConfig) measureSize(self string, start func(...string) (*server, error), size int) (driveResult, error) {
+	s, err := start()
+	if err != nil {
+		return driveResult{}, err
+	}
+	defer s.stop()
+	return cc.drive(self, s, "-clients", strconv.Itoa(cc.PassPlain), "-secret", strconv.Itoa(size),
+		"-duration", cc.Duration.String(), "-warmup", cc.Warmup.String())
 }
 
 // measureFlood drives a fresh server with the plain clients of the mixed
@@ -220,6 +269,12 @@ func (cc compareConfig) measureStore(self string, r *runResult) error {
 	r.PerSecret = float64(r.StoredRSS-r.IdleRSS) / float64(cc.Stored)
 	fmt.Fprintf(cc.Log, "  stored %d secrets at %.0f/s: RSS %s -> %s, %.0f B per secret\n",
 		cc.Stored, r.StoreRate, mib(r.IdleRSS), mib(r.StoredRSS), r.PerSecret)
+	// The same server, full, serves pairs as an empty one does.
+	if r.Stored, err = cc.drive(self, s, "-clients", strconv.Itoa(cc.PassPlain),
+		"-duration", cc.Duration.String(), "-warmup", cc.Warmup.String()); err != nil {
+		return err
+	}
+	cc.logResult(fmt.Sprintf("otslite, %d stored", cc.Stored), cc.PassPlain, r.Stored)
 	return nil
 }
 
@@ -441,6 +496,14 @@ type row struct {
 
 func verdict(ok bool) *bool { return &ok }
 
+// sizeName writes a secret size as the table does: 1KiB, 64KiB, 100B.
+func sizeName(n int) string {
+	if n >= 1<<10 && n%(1<<10) == 0 {
+		return strconv.Itoa(n>>10) + "KiB"
+	}
+	return strconv.Itoa(n) + "B"
+}
+
 func (cc compareConfig) rows(runs []runResult, binSize int64) []row {
 	num := func(f float64) string { return strconv.FormatFloat(f, 'f', 0, 64) }
 	dec1 := func(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) }
@@ -448,31 +511,41 @@ func (cc compareConfig) rows(runs []runResult, binSize int64) []row {
 	ms := func(f float64) string { return strconv.FormatFloat(f/1000, 'f', 2, 64) }
 	pct := func(f float64) string { return strconv.FormatFloat(100*f, 'f', 0, 64) }
 	mibs := func(f float64) string { return strconv.FormatFloat(f/(1<<20), 'f', 1, 64) }
+	pairs := func(d driveResult) float64 { return d.PairsPerSec }
 	var rows []row
+	// Throughput, as a ratio to the hardened baseline: what otslite's own
+	// work costs beyond what its server does around every request.
 	for _, c := range cc.Clients {
 		ots := collect(runs, func(r runResult) float64 { return r.Ots[c].PairsPerSec })
-		base := collect(runs, func(r runResult) float64 { return r.Base[c].PairsPerSec })
-		rat := collect(runs, func(r runResult) float64 { return r.Ots[c].PairsPerSec / r.Base[c].PairsPerSec })
 		hard := collect(runs, func(r runResult) float64 { return r.Hard[c].PairsPerSec })
-		hrat := collect(runs, func(r runResult) float64 { return r.Hard[c].PairsPerSec / r.Base[c].PairsPerSec })
 		orat := collect(runs, func(r runResult) float64 { return r.Ots[c].PairsPerSec / r.Hard[c].PairsPerSec })
+		base := collect(runs, func(r runResult) float64 { return r.Base[c].PairsPerSec })
+		brat := collect(runs, func(r runResult) float64 { return r.Ots[c].PairsPerSec / r.Base[c].PairsPerSec })
+		hrat := collect(runs, func(r runResult) float64 { return r.Hard[c].PairsPerSec / r.Base[c].PairsPerSec })
 		quiet := collect(runs, func(r runResult) float64 { return r.Quiet[c].PairsPerSec })
-		qrat := collect(runs, func(r runResult) float64 { return r.Quiet[c].PairsPerSec / r.Base[c].PairsPerSec })
+		qrat := collect(runs, func(r runResult) float64 { return r.Quiet[c].PairsPerSec / r.Hard[c].PairsPerSec })
 		rows = append(rows,
-			row{fmt.Sprintf("create+reveal pairs/s, %d clients", c), ots.format(num, ""), base.format(num, ""), rat.format(ratio, ""), "≥ 0.70", verdict(rat.med >= 0.70)},
-			row{metric: fmt.Sprintf("  otslite --quiet-audit, %d clients", c), ots: quiet.format(num, ""), base: base.format(num, ""), ratio: qrat.format(ratio, "")},
-			row{metric: fmt.Sprintf("  hardened baseline, %d clients", c), ots: hard.format(num, ""), base: base.format(num, ""), ratio: hrat.format(ratio, "")},
-			row{metric: fmt.Sprintf("  otslite / hardened baseline, %d clients", c), ratio: orat.format(ratio, "")})
+			row{fmt.Sprintf("create+reveal pairs/s, %d clients (baseline: hardened)", c), ots.format(num, ""), hard.format(num, ""), orat.format(ratio, ""), "≥ 0.90", verdict(orat.med >= 0.90)},
+			row{metric: fmt.Sprintf("  otslite --quiet-audit, %d clients", c), ots: quiet.format(num, ""), base: hard.format(num, ""), ratio: qrat.format(ratio, "")},
+			row{metric: fmt.Sprintf("  otslite / bare baseline, %d clients", c), ots: ots.format(num, ""), base: base.format(num, ""), ratio: brat.format(ratio, "")},
+			row{metric: fmt.Sprintf("  hardened / bare baseline, %d clients", c), ots: hard.format(num, ""), base: base.format(num, ""), ratio: hrat.format(ratio, "")})
 	}
 	for _, c := range cc.Clients {
 		p50 := collect(runs, func(r runResult) float64 { return r.Ots[c].RevealP50us })
-		b50 := collect(runs, func(r runResult) float64 { return r.Base[c].RevealP50us })
+		h50 := collect(runs, func(r runResult) float64 { return r.Hard[c].RevealP50us })
 		p99 := collect(runs, func(r runResult) float64 { return r.Ots[c].RevealP99us })
-		b99 := collect(runs, func(r runResult) float64 { return r.Base[c].RevealP99us })
-		rows = append(rows, row{metric: fmt.Sprintf("reveal p50, %d clients", c), ots: p50.format(ms, " ms"), base: b50.format(ms, " ms")})
-		r99 := row{metric: fmt.Sprintf("reveal p99, %d clients", c), ots: p99.format(ms, " ms"), base: b99.format(ms, " ms")}
+		h99 := collect(runs, func(r runResult) float64 { return r.Hard[c].RevealP99us })
+		rows = append(rows, row{metric: fmt.Sprintf("reveal p50, %d clients", c), ots: p50.format(ms, " ms"), base: h50.format(ms, " ms")})
+		r99 := row{metric: fmt.Sprintf("reveal p99, %d clients", c), ots: p99.format(ms, " ms"), base: h99.format(ms, " ms")}
 		if c == 64 {
-			r99.target, r99.ok = "≤ 2 ms", verdict(p99.med <= 2000)
+			// The target holds whenever the hardened baseline's own
+			// p99 is within it: a reveal waits behind the other
+			// clients' requests on any server.
+			if h99.med <= 2000 {
+				r99.target, r99.ok = "≤ 2 ms", verdict(p99.med <= 2000)
+			} else {
+				r99.target = "≤ 2 ms while the baseline's is: n/a"
+			}
 		}
 		rows = append(rows, r99)
 	}
@@ -481,25 +554,37 @@ func (cc compareConfig) rows(runs []runResult, binSize int64) []row {
 		// by other processes taking the server's CPU.
 		eff := func(d driveResult) float64 { return float64(d.Pairs) / max(d.ServerCPU, 0.01) }
 		ots := collect(runs, func(r runResult) float64 { return eff(r.Ots[c]) })
-		base := collect(runs, func(r runResult) float64 { return eff(r.Base[c]) })
-		rat := collect(runs, func(r runResult) float64 { return eff(r.Ots[c]) / eff(r.Base[c]) })
-		rows = append(rows, row{metric: fmt.Sprintf("pairs per server CPU-second, %d clients", c), ots: ots.format(num, ""), base: base.format(num, ""), ratio: rat.format(ratio, "")})
+		hard := collect(runs, func(r runResult) float64 { return eff(r.Hard[c]) })
+		rat := collect(runs, func(r runResult) float64 { return eff(r.Ots[c]) / eff(r.Hard[c]) })
+		rows = append(rows, row{metric: fmt.Sprintf("pairs per server CPU-second, %d clients", c), ots: ots.format(num, ""), base: hard.format(num, ""), ratio: rat.format(ratio, "")})
 	}
 	for _, c := range cc.Clients {
 		cpu := collect(runs, func(r runResult) float64 { return r.Ots[c].ServerCPU / r.Ots[c].Seconds })
-		bcpu := collect(runs, func(r runResult) float64 { return r.Base[c].ServerCPU / r.Base[c].Seconds })
+		hcpu := collect(runs, func(r runResult) float64 { return r.Hard[c].ServerCPU / r.Hard[c].Seconds })
 		gen := collect(runs, func(r runResult) float64 { return r.Ots[c].CPUSeconds / r.Ots[c].Seconds })
-		bgen := collect(runs, func(r runResult) float64 { return r.Base[c].CPUSeconds / r.Base[c].Seconds })
+		hgen := collect(runs, func(r runResult) float64 { return r.Hard[c].CPUSeconds / r.Hard[c].Seconds })
 		rows = append(rows,
-			row{metric: fmt.Sprintf("server CPU, %d clients", c), ots: cpu.format(pct, "%"), base: bcpu.format(pct, "%")},
-			row{metric: fmt.Sprintf("generator CPU, %d clients", c), ots: gen.format(pct, "%"), base: bgen.format(pct, "%")})
+			row{metric: fmt.Sprintf("server CPU, %d clients", c), ots: cpu.format(pct, "%"), base: hcpu.format(pct, "%")},
+			row{metric: fmt.Sprintf("generator CPU, %d clients", c), ots: gen.format(pct, "%"), base: hgen.format(pct, "%")})
+	}
+	plain := collect(runs, func(r runResult) float64 { return r.Ots[cc.PassPlain].PairsPerSec })
+	proof := collect(runs, func(r runResult) float64 { return r.Proof.ProofPerSec })
+	prat := collect(runs, func(r runResult) float64 { return r.Proof.ProofPerSec / r.Ots[cc.PassPlain].PairsPerSec })
+	rows = append(rows, row{metric: fmt.Sprintf("pairs/s as the web UI sends them (envelope and proof), %d clients (baseline: plain)", cc.PassPlain),
+		ots: proof.format(num, ""), base: plain.format(num, ""), ratio: prat.format(ratio, ""), target: "≥ 0.80", ok: verdict(prat.med >= 0.80)})
+	if cc.BigSize > 0 {
+		big := collect(runs, func(r runResult) float64 { return pairs(r.BigOts) })
+		bigh := collect(runs, func(r runResult) float64 { return pairs(r.BigHard) })
+		brat := collect(runs, func(r runResult) float64 { return pairs(r.BigOts) / pairs(r.BigHard) })
+		rows = append(rows, row{metric: fmt.Sprintf("create+reveal pairs/s, %s secrets, %d clients (baseline: hardened)", sizeName(cc.BigSize), cc.PassPlain),
+			ots: big.format(num, ""), base: bigh.format(num, ""), ratio: brat.format(ratio, ""), target: "≥ 0.55", ok: verdict(brat.med >= 0.55)})
 	}
 	loaded := collect(runs, func(r runResult) float64 { return r.Loaded.PairsPerSec })
 	lrat := collect(runs, func(r runResult) float64 { return r.Loaded.PairsPerSec / r.Ots[cc.PassPlain].PairsPerSec })
 	pass := collect(runs, func(r runResult) float64 { return r.Loaded.PassReqsSec })
 	rows = append(rows,
 		row{metric: fmt.Sprintf("pairs/s, %d clients, with %d passphrase clients", cc.PassPlain, cc.PassClients), ots: loaded.format(num, ""), ratio: lrat.format(ratio, "") + " of unloaded", target: "≥ 0.80", ok: verdict(lrat.med >= 0.80)},
-		row{metric: "passphrase requests answered/s beside them (3x as long)", ots: pass.format(dec1, "")})
+		row{metric: "  passphrase requests answered/s beside them (3x as long)", ots: pass.format(dec1, "")})
 	if cc.Flood > 0 {
 		flooded := collect(runs, func(r runResult) float64 { return r.Flooded.PairsPerSec })
 		frat := collect(runs, func(r runResult) float64 { return r.Flooded.PairsPerSec / r.Ots[cc.PassPlain].PairsPerSec })
@@ -510,24 +595,27 @@ func (cc compareConfig) rows(runs []runResult, binSize int64) []row {
 			row{metric: "  flood passphrase requests answered/s (3x as long)", ots: fpass.format(dec1, ""), target: "≥ 10", ok: verdict(fpass.med >= 10)},
 			row{metric: "  flood passphrase requests refused as busy/s", ots: fbusy.format(dec1, "")})
 	}
+	stored := collect(runs, func(r runResult) float64 { return pairs(r.Stored) })
+	srat := collect(runs, func(r runResult) float64 { return pairs(r.Stored) / r.Ots[cc.PassPlain].PairsPerSec })
 	per := collect(runs, func(r runResult) float64 { return r.PerSecret })
-	stored := collect(runs, func(r runResult) float64 { return float64(r.StoredRSS) })
+	storedRSS := collect(runs, func(r runResult) float64 { return float64(r.StoredRSS) })
 	rate := collect(runs, func(r runResult) float64 { return r.StoreRate })
 	rows = append(rows,
+		row{metric: fmt.Sprintf("pairs/s, %d clients, with %d stored (baseline: empty)", cc.PassPlain, cc.Stored), ots: stored.format(num, ""), base: plain.format(num, ""), ratio: srat.format(ratio, ""), target: "≥ 0.90", ok: verdict(srat.med >= 0.90)},
 		row{metric: fmt.Sprintf("RSS per stored %d-byte secret", cc.SecretSize), ots: per.format(num, " B"), target: "≤ 1638 B", ok: verdict(per.med <= 1638)},
-		row{metric: fmt.Sprintf("RSS with %d stored", cc.Stored), ots: stored.format(mibs, " MiB")},
+		row{metric: fmt.Sprintf("RSS with %d stored", cc.Stored), ots: storedRSS.format(mibs, " MiB")},
 		row{metric: "creates/s while filling (64 clients)", ots: rate.format(num, "")})
 	start := collect(runs, func(r runResult) float64 { return float64(r.StartupMedian) / float64(time.Millisecond) })
 	idle := collect(runs, func(r runResult) float64 { return float64(r.IdleRSS) })
 	rows = append(rows,
-		row{metric: "start to first served request", ots: start.format(dec1, " ms"), target: "≤ 50 ms", ok: verdict(start.med <= 50)},
+		row{metric: "start to first served request", ots: start.format(dec1, " ms"), target: "≤ 15 ms", ok: verdict(start.med <= 15)},
 		row{metric: "static binary size", ots: fmt.Sprintf("%.1f MB", float64(binSize)/1e6), target: "≤ 15 MB", ok: verdict(binSize <= 15e6)},
 		row{metric: "idle RSS", ots: idle.format(mibs, " MiB"), target: "≤ 20 MiB", ok: verdict(idle.med <= 20<<20)})
 	return rows
 }
 
 func (cc compareConfig) report(runs []runResult, binSize int64, load0, load1 string) {
-	fmt.Fprintf(cc.Out, "otslite vs bare fasthttp: %d runs; median [min–max]\n", len(runs))
+	fmt.Fprintf(cc.Out, "otslite vs the hardened and the bare baseline: %d runs; median [min–max]\n", len(runs))
 	fmt.Fprintf(cc.Out, "machine: %s; load average %s at start, %s at end\n", machine(), load0, load1)
 	fmt.Fprintf(cc.Out, "servers pinned to CPU %d, generator to CPU %d; %d-byte secrets; %v measured after %v warm-up\n\n",
 		cc.ServerCPU, cc.LoadCPU, cc.SecretSize, cc.Duration, cc.Warmup)
@@ -555,8 +643,10 @@ func (cc compareConfig) report(runs []runResult, binSize int64, load0, load1 str
 func starved(runs []runResult) (n, total int) {
 	for _, r := range runs {
 		measured := []map[int]driveResult{r.Base, r.Hard, r.Ots, r.Quiet, {0: r.Loaded}}
-		if r.Flooded.Seconds > 0 {
-			measured = append(measured, map[int]driveResult{0: r.Flooded})
+		for _, d := range []driveResult{r.Flooded, r.Proof, r.BigHard, r.BigOts, r.Stored} {
+			if d.Seconds > 0 {
+				measured = append(measured, map[int]driveResult{0: d})
+			}
 		}
 		for _, m := range measured {
 			for _, d := range m {

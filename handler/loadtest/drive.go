@@ -26,6 +26,7 @@ type driveConfig struct {
 	Addr         string        // host:port
 	Clients      int           // plain create+reveal clients
 	PassClients  int           // clients doing the same with a passphrase
+	ProofClients int           // clients doing the same as the web UI does: a zero-knowledge envelope and its proof
 	Flood        int           // clients doing the same with a passphrase, each from its own address
 	FloodPause   time.Duration // how long a flood client waits after a refusal
 	Duration     time.Duration // measured time, after Warmup
@@ -48,6 +49,8 @@ type driveResult struct {
 	PassPerSec  float64 `json:"pass_pairs_per_s"`
 	PassReqs    int64   `json:"pass_requests"` // passphrase creates and reveals answered
 	PassReqsSec float64 `json:"pass_requests_per_s"`
+	ProofPairs  int64   `json:"proof_pairs"` // pairs of the proof clients
+	ProofPerSec float64 `json:"proof_pairs_per_s"`
 	PassBusy    int64   `json:"pass_busy"`
 	FloodReqs   int64   `json:"flood_requests"` // flood creates and reveals answered 200
 	FloodReqSec float64 `json:"flood_requests_per_s"`
@@ -119,7 +122,11 @@ func drive(cfg driveConfig) (driveResult, error) {
 	for i := range flood {
 		flood[i] = &client{addr: cfg.Addr, timeout: 3 * cfg.Timeout, pass: true, from: floodAddr(i), pause: cfg.FloodPause}
 	}
-	for _, c := range slices.Concat(plain, pass, flood) {
+	proof := make([]*client, cfg.ProofClients)
+	for i := range proof {
+		proof[i] = &client{addr: cfg.Addr, timeout: cfg.Timeout, zk: newZK(cfg.SecretSize)}
+	}
+	for _, c := range slices.Concat(plain, pass, flood, proof) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -190,6 +197,10 @@ func drive(cfg driveConfig) (driveResult, error) {
 		res.FloodReqs += c.answered
 		res.FloodBusy += c.busy
 	}
+	for _, c := range proof {
+		res.ProofPairs += c.pairs
+	}
+	res.ProofPerSec = float64(res.ProofPairs) / res.Seconds
 	res.FloodReqSec = float64(res.FloodReqs) / res.Seconds
 	res.FloodBusyPS = float64(res.FloodBusy) / res.Seconds
 	res.PairsPerSec = float64(res.Pairs) / res.Seconds
@@ -198,7 +209,7 @@ func drive(cfg driveConfig) (driveResult, error) {
 	slices.Sort(lat)
 	res.RevealP50us = micros(percentile(lat, 50))
 	res.RevealP99us = micros(percentile(lat, 99))
-	if res.Pairs+res.PassPairs+res.Creates == 0 && res.Errors > 0 {
+	if res.Pairs+res.PassPairs+res.ProofPairs+res.Creates == 0 && res.Errors > 0 {
 		return res, fmt.Errorf("no request succeeded: %s", res.FirstError)
 	}
 	return res, nil
@@ -238,6 +249,7 @@ type client struct {
 	addr     string
 	timeout  time.Duration
 	pass     bool
+	zk       *zkSecret     // as the web UI: an envelope and its proof; nil: none
 	from     net.IP        // source address; nil: any
 	pause    time.Duration // after a refusal as busy
 	conn     net.Conn
@@ -268,7 +280,10 @@ var (
 func (c *client) create(secret []byte) ([]byte, error) {
 	if c.share == nil {
 		body := "secret=" + string(secret) + "&ttl=3600"
-		if c.pass {
+		switch {
+		case c.zk != nil:
+			body = c.zk.shareBody()
+		case c.pass:
 			body += "&passphrase=" + passphrase
 		}
 		c.share = request(nil, "/api/v1/share", nil, body)
@@ -299,7 +314,11 @@ func (c *client) pair(secret []byte, timed bool) (int, error) {
 		return 0, err
 	}
 	body := ""
-	if c.pass {
+	switch {
+	case c.zk != nil:
+		body = "passphrase=" + string(c.zk.proof)
+		secret = c.zk.envelope
+	case c.pass:
 		body = "passphrase=" + passphrase
 	}
 	c.req = request(c.req[:0], "/api/v1/secret/", key, body)
@@ -308,7 +327,7 @@ func (c *client) pair(secret []byte, timed bool) (int, error) {
 	if err != nil {
 		return 1, err
 	}
-	if timed && !c.pass {
+	if timed && !c.pass && c.zk == nil {
 		c.lat = append(c.lat, time.Since(t0))
 	}
 	if status != 200 {

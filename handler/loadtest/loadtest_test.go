@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"runtime"
 	"strings"
@@ -85,9 +86,14 @@ func TestDrive(t *testing.T) {
 		{"HardenedBaseline", MustOpenHardened, 0},
 		{"Otslite", MustOpenOtslite, 0},
 		{"OtslitePassphrase", MustOpenOtslite, 1},
+		{"OtsliteProof", MustOpenOtslite, -1},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			res, err := drive(driveConfig{Addr: c.addr(t), Clients: 4, PassClients: c.pass, SecretSize: 1024, Duration: 300 * time.Millisecond})
+			cfg := driveConfig{Addr: c.addr(t), Clients: 4, PassClients: max(c.pass, 0), SecretSize: 1024, Duration: 300 * time.Millisecond}
+			if c.pass < 0 {
+				cfg.ProofClients = 2
+			}
+			res, err := drive(cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -96,6 +102,9 @@ func TestDrive(t *testing.T) {
 			}
 			if c.pass > 0 && (res.PassPairs == 0 || res.PassReqs < 2*res.PassPairs) {
 				t.Errorf("%d passphrase pairs, %d requests answered", res.PassPairs, res.PassReqs)
+			}
+			if c.pass < 0 && res.ProofPairs == 0 {
+				t.Errorf("no pairs with proofs")
 			}
 			if res.RevealP50us <= 0 || res.RevealP99us < res.RevealP50us {
 				t.Errorf("reveal latencies p50 %v µs, p99 %v µs", res.RevealP50us, res.RevealP99us)
@@ -223,14 +232,18 @@ func TestSpread(t *testing.T) {
 // Ratios are taken within each run before the median, and verdicts follow
 // the medians.
 func TestRows(t *testing.T) {
-	cc := compareConfig{Clients: []int{64}, PassPlain: 64, PassClients: 8, Flood: 256, SecretSize: 1024, Stored: 10}
-	run := func(ots, base, loaded, p99 float64) runResult {
+	cc := compareConfig{Clients: []int{64}, PassPlain: 64, PassClients: 8, Flood: 256, SecretSize: 1024, Stored: 10, BigSize: 64 << 10}
+	run := func(ots, hard, loaded, p99, h99 float64) runResult {
 		return runResult{
 			Flooded:       driveResult{PairsPerSec: loaded * 1.1, FloodReqSec: loaded / 5, FloodBusyPS: loaded, Seconds: 1, ServerCPU: 1},
 			Ots:           map[int]driveResult{64: {PairsPerSec: ots, Pairs: int64(ots), RevealP99us: p99, Seconds: 1, ServerCPU: 1}},
-			Base:          map[int]driveResult{64: {PairsPerSec: base, Pairs: int64(base), Seconds: 1, ServerCPU: 0.5}},
-			Hard:          map[int]driveResult{64: {PairsPerSec: base * 0.9, Seconds: 1, ServerCPU: 1}},
+			Hard:          map[int]driveResult{64: {PairsPerSec: hard, Pairs: int64(hard), RevealP99us: h99, Seconds: 1, ServerCPU: 0.5}},
+			Base:          map[int]driveResult{64: {PairsPerSec: hard / 0.8, Seconds: 1, ServerCPU: 1}},
 			Quiet:         map[int]driveResult{64: {PairsPerSec: ots * 1.1, Seconds: 1, ServerCPU: 1}},
+			Proof:         driveResult{ProofPerSec: ots * 0.85, Seconds: 1, ServerCPU: 1},
+			BigHard:       driveResult{PairsPerSec: hard / 4, Seconds: 1, ServerCPU: 1},
+			BigOts:        driveResult{PairsPerSec: ots / 5, Seconds: 1, ServerCPU: 1},
+			Stored:        driveResult{PairsPerSec: ots * 0.95, Seconds: 1, ServerCPU: 1},
 			Loaded:        driveResult{PairsPerSec: loaded},
 			PerSecret:     1500,
 			IdleRSS:       30 << 20,
@@ -238,7 +251,7 @@ func TestRows(t *testing.T) {
 		}
 	}
 	// Run 2 is slow for both servers: its ratio is still 0.8.
-	runs := []runResult{run(80, 100, 70, 1500), run(40, 50, 30, 2500), run(60, 100, 50, 1800)}
+	runs := []runResult{run(80, 100, 70, 1500, 1000), run(40, 50, 30, 2500, 1900), run(60, 100, 50, 1800, 1500)}
 	got := map[string]row{}
 	for _, r := range cc.rows(runs, 16e6) {
 		got[r.metric] = r
@@ -249,35 +262,66 @@ func TestRows(t *testing.T) {
 		if !found {
 			t.Fatalf("no row %q", metric)
 		}
-		v := map[string]string{"ots": r.ots, "ratio": r.ratio}[field]
+		v := map[string]string{"ots": r.ots, "ratio": r.ratio, "base": r.base}[field]
 		if v != want || r.ok == nil || *r.ok != ok {
 			t.Errorf("%s: %s %q (met %v), want %q (met %v)", metric, field, v, r.ok != nil && *r.ok, want, ok)
 		}
 	}
-	check("create+reveal pairs/s, 64 clients", "ratio", "0.80 [0.60–0.80]", true)
-	if r := got["  hardened baseline, 64 clients"]; r.ratio != "0.90" || r.ok != nil {
+	check("create+reveal pairs/s, 64 clients (baseline: hardened)", "ratio", "0.80 [0.60–0.80]", false)
+	if r := got["  hardened / bare baseline, 64 clients"]; r.ratio != "0.80" || r.ok != nil {
 		t.Errorf("hardened baseline row %+v", r)
 	}
-	if r := got["  otslite / hardened baseline, 64 clients"]; r.ratio != "0.89 [0.67–0.89]" {
-		t.Errorf("otslite / hardened row %+v", r)
+	if r := got["  otslite / bare baseline, 64 clients"]; r.ratio != "0.64 [0.48–0.64]" {
+		t.Errorf("otslite / bare row %+v", r)
 	}
 	check("reveal p99, 64 clients", "ots", "1.80 ms [1.50–2.50]", true)
+	check("pairs/s as the web UI sends them (envelope and proof), 64 clients (baseline: plain)", "ratio", "0.85", true)
+	check("create+reveal pairs/s, 64KiB secrets, 64 clients (baseline: hardened)", "ratio", "0.64 [0.48–0.64]", true)
 	check("pairs/s, 64 clients, with 8 passphrase clients", "ratio", "0.83 [0.75–0.88] of unloaded", true)
 	check("pairs/s, 64 clients, in a flood of 256 passphrase clients from 256 addresses", "ratio", "0.92 [0.82–0.96] of unloaded", true)
 	check("  flood passphrase requests answered/s (3x as long)", "ots", "10.0 [6.0–14.0]", true)
+	check("pairs/s, 64 clients, with 10 stored (baseline: empty)", "ratio", "0.95", true)
 	check("RSS per stored 1024-byte secret", "ots", "1500 B", true)
+	check("start to first served request", "ots", "10.0 ms", true)
 	// Per CPU-second the server got: the baseline had only half a CPU.
 	if r := got["pairs per server CPU-second, 64 clients"]; r.ratio != "0.40 [0.30–0.40]" {
 		t.Errorf("efficiency row %+v", r)
 	}
-	if n, total := starved(runs); n != 3 || total != 18 {
-		t.Errorf("starved(runs) = %d of %d, want 3 of 18", n, total)
+	if n, total := starved(runs); n != 3 || total != 30 {
+		t.Errorf("starved(runs) = %d of %d, want 3 of 30", n, total)
 	}
 	if r := got["  otslite --quiet-audit, 64 clients"]; r.ratio != "0.88 [0.66–0.88]" {
 		t.Errorf("quiet row %+v", r)
 	}
 	check("static binary size", "ots", "16.0 MB", false)
 	check("idle RSS", "ots", "30.0 MiB", false)
+
+	// The p99 target applies only while the hardened baseline meets it.
+	slow := []runResult{run(80, 100, 70, 2500, 2100)}
+	for _, r := range cc.rows(slow, 16e6) {
+		if r.metric == "reveal p99, 64 clients" && (r.ok != nil || !strings.Contains(r.target, "n/a")) {
+			t.Errorf("p99 row with the baseline over 2 ms: %+v", r)
+		}
+	}
+}
+
+// The web UI's form encoding: what URLSearchParams leaves and what it
+// escapes, and a proof of the 47-character form.
+func TestZK(t *testing.T) {
+	if got, want := formEscape([]byte("aZ9*-._ ~:+%&=/")), "aZ9*-._+%7E%3A%2B%25%26%3D%2F"; got != want {
+		t.Errorf("formEscape = %q, want %q", got, want)
+	}
+	z := newZK(1024)
+	if len(z.envelope) != 1024 || !bytes.HasPrefix(z.envelope, []byte("otsz1:")) {
+		t.Errorf("envelope of %d bytes: %.20q", len(z.envelope), z.envelope)
+	}
+	if !store.IsProof(z.proof) || len(z.proof) != store.ProofLen {
+		t.Errorf("proof %q", z.proof)
+	}
+	v, err := url.ParseQuery(z.shareBody())
+	if err != nil || v.Get("secret") != string(z.envelope) || v.Get("passphrase") != string(z.proof) || v.Get("ttl") == "" {
+		t.Errorf("share body %.80q: %v", z.shareBody(), err)
+	}
 }
 
 func TestProc(t *testing.T) {

@@ -1,5 +1,10 @@
-// Command loadtest measures otslite against a bare fasthttp server doing the
-// same create+reveal flow, on one machine in one run, and prints one table.
+// Command loadtest measures otslite against two servers of its own doing
+// the same create+reveal flow with a map, on one machine in one run, and
+// prints one table: a bare fasthttp server, and a hardened one that does
+// around every request what otslite's server does (its listener with
+// strict framing, handler.Guard: the body read into a wiped buffer, the
+// security headers, every request buffer and the stack wiped). otslite's
+// targets are ratios to the hardened baseline.
 //
 // Run it from the module root (it builds the release binary as the
 // Dockerfile does; Linux with taskset; root, to read the server's /proc
@@ -11,11 +16,14 @@
 // Each measurement starts a fresh server pinned to one CPU (taskset -c 0)
 // and a load generator pinned to another (taskset -c 1): keep-alive
 // clients each running share-then-reveal pairs of 1 KiB secrets back to
-// back. Ratios are taken within a run, then the median and range over runs
-// is shown. The subcommands it runs itself are also usable alone:
+// back; then pairs as the web UI sends them (envelope and proof), big
+// secrets (-big), passphrase clients beside plain ones and a flood of
+// them, a server filled with -stored secrets, and start-up. Ratios are
+// taken within a run, then the median and range over runs is shown. The
+// subcommands it runs itself are also usable alone:
 //
 //	loadtest baseline -listen 127.0.0.1:8080 [-hardened] [-cpuprofile file]
-//	loadtest drive -addr 127.0.0.1:7143 -clients 64 -duration 5s [-flood 256]
+//	loadtest drive -addr 127.0.0.1:7143 -clients 64 -duration 5s [-flood 256] [-proof-clients 32]
 package main
 
 import (
@@ -62,6 +70,7 @@ func compareMain(args []string) error {
 	fs.IntVar(&cc.PassPlain, "pass-plain", 32, "plain clients in the mixed run (one of -clients)")
 	fs.IntVar(&cc.Flood, "flood", 256, "passphrase clients, each from its own address, in the flood run")
 	fs.IntVar(&cc.Starts, "starts", 5, "startups timed per run")
+	fs.IntVar(&cc.BigSize, "big", 64<<10, "secret size of the big-secret measurement; 0: none")
 	fs.StringVar(&cc.Bin, "bin", "", "otslite binary to measure (default: build the release binary)")
 	fs.IntVar(&cc.ServerCPU, "server-cpu", 0, "CPU the servers are pinned to")
 	fs.IntVar(&cc.LoadCPU, "load-cpu", 1, "CPU the load generator is pinned to")
@@ -76,8 +85,8 @@ func compareMain(args []string) error {
 		}
 		cc.Clients = append(cc.Clients, n)
 	}
-	if cc.Runs < 1 || cc.Starts < 1 || cc.Stored < 1 || cc.SecretSize < 1 {
-		return fmt.Errorf("-runs, -starts, -stored and -secret must be positive")
+	if cc.Runs < 1 || cc.Starts < 1 || cc.Stored < 1 || cc.SecretSize < 1 || cc.BigSize < 0 {
+		return fmt.Errorf("-runs, -starts, -stored and -secret must be positive, -big not negative")
 	}
 	return compare(cc)
 }
@@ -131,6 +140,7 @@ func driveMain(args []string) error {
 	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:7143", "server address")
 	fs.IntVar(&cfg.Clients, "clients", 64, "plain create+reveal clients")
 	fs.IntVar(&cfg.PassClients, "pass-clients", 0, "clients doing create+reveal with a passphrase")
+	fs.IntVar(&cfg.ProofClients, "proof-clients", 0, "clients doing create+reveal as the web UI does: an envelope and its proof")
 	fs.IntVar(&cfg.Flood, "flood", 0, "clients doing create+reveal with a passphrase, each from its own 127.1.x.y address")
 	fs.DurationVar(&cfg.FloodPause, "flood-pause", 100*time.Millisecond, "how long a flood client waits after a refusal")
 	fs.DurationVar(&cfg.Duration, "duration", 5*time.Second, "measured time")

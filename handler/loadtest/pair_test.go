@@ -38,24 +38,11 @@ func BenchmarkHandlerPair(b *testing.B) {
 			b.Run("Otslite", func(b *testing.B) {
 				benchmarkPairs(b, mustOtsliteHandler(b, size), size)
 			})
+			b.Run("OtsliteProof", func(b *testing.B) {
+				benchmarkPairs(b, mustOtsliteHandler(b, size), size, newZK(size))
+			})
 		})
 	}
-}
-
-func sizeName(n int) string {
-	if n >= 1<<10 {
-		return itoa(n>>10) + "KiB"
-	}
-	return itoa(n) + "B"
-}
-
-func itoa(n int) string { return string(appendInt(nil, n)) }
-
-func appendInt(b []byte, n int) []byte {
-	if n >= 10 {
-		b = appendInt(b, n/10)
-	}
-	return append(b, byte('0'+n%10))
 }
 
 // mustOtsliteHandler is otslite's handler wired as the server wires it,
@@ -79,10 +66,16 @@ func mustOtsliteHandler(tb testing.TB, maxSecret int) fasthttp.RequestHandler {
 	return h.Serve
 }
 
-func benchmarkPairs(b *testing.B, serve fasthttp.RequestHandler, size int) {
+// benchmarkPairs runs the pairs; with zk, as the web UI sends them.
+func benchmarkPairs(b *testing.B, serve fasthttp.RequestHandler, size int, zk ...*zkSecret) {
 	secret := secretValue(size)
 	share := append([]byte("secret="), secret...)
 	share = append(share, "&ttl=3600"...)
+	var reveal []byte
+	if len(zk) > 0 {
+		secret, share = zk[0].envelope, []byte(zk[0].shareBody())
+		reveal = append([]byte("passphrase="), zk[0].proof...)
+	}
 	var out bytes.Buffer
 	w := bufio.NewWriterSize(&out, 4<<10)
 	ctx := new(fasthttp.RequestCtx)
@@ -120,7 +113,7 @@ func benchmarkPairs(b *testing.B, serve fasthttp.RequestHandler, size int) {
 		}
 		key := resp[i+len(keyField) : i+len(keyField)+store.KeyLen]
 		revealPath = append(revealPath[:len("/api/v1/secret/")], key...)
-		resp = do(revealPath, nil)
+		resp = do(revealPath, reveal)
 		if i = bytes.Index(resp, valueStart); i < 0 || !bytes.HasPrefix(resp[i+len(valueStart):], secret) {
 			b.Fatalf("reveal: %.200s", resp)
 		}
