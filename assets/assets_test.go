@@ -7,7 +7,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"testing/fstest"
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
@@ -15,8 +14,7 @@ import (
 
 var pageNames = []string{"create", "secret", "receipt", "security"}
 
-// loadOnce shares one Load among the tests: Load compresses at the best
-// levels, which is slow under -race, and a Set is read-only.
+// loadOnce shares one Load among the tests; a Set is read-only.
 var loadOnce = sync.OnceValues(Load)
 
 // MustLoad loads the embedded UI or stops the test.
@@ -179,18 +177,6 @@ func TestETags(t *testing.T) {
 		}
 		byTag[f.ETag] = f
 	}
-
-	c, err := newCompressor()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.close()
-	a, _ := c.file("/a", "text/plain", true, []byte("one"))
-	b, _ := c.file("/b", "text/plain", true, []byte("two"))
-	a2, _ := c.file("/a2", "text/plain", true, []byte("one"))
-	if a.ETag == b.ETag || a.ETag != a2.ETag {
-		t.Errorf("ETags: one %s, two %s, one again %s", a.ETag, b.ETag, a2.ETag)
-	}
 }
 
 func TestCompressedBodiesDecompress(t *testing.T) {
@@ -220,24 +206,6 @@ func TestCompressedBodiesDecompress(t *testing.T) {
 		if err != nil || !bytes.Equal(got, f.Raw) {
 			t.Errorf("%s: zstd body does not decompress to Raw (err %v)", f.Name, err)
 		}
-	}
-}
-
-func TestIncompressibleKeepsRawOnly(t *testing.T) {
-	c, err := newCompressor()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.close()
-	f, err := c.file("/x", "text/plain", true, []byte("x"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if f.Gzip != nil || f.Zstd != nil {
-		t.Errorf("1-byte file kept compressed forms: gzip %d, zstd %d bytes", len(f.Gzip), len(f.Zstd))
-	}
-	if body, enc := f.Encode([]byte("zstd, gzip")); enc != "" || !bytes.Equal(body, f.Raw) {
-		t.Errorf("Encode = %q, %q; want raw", body, enc)
 	}
 }
 
@@ -455,86 +423,6 @@ func TestCreatePageIsSmall(t *testing.T) {
 			t.Errorf("create page (%s) first load is %d bytes compressed; want at most 60 KB", loc, total)
 		}
 		t.Logf("create page (%s): %d bytes compressed on first load", loc, total)
-	}
-}
-
-func TestLoadErrors(t *testing.T) {
-	type uiFS struct{ static, pages, locales fstest.MapFS }
-	good := func() uiFS {
-		u := uiFS{
-			static:  fstest.MapFS{"app.css": {Data: []byte("body{}")}},
-			pages:   fstest.MapFS{layoutFile: {Data: []byte(`{{define "page"}}<link href="/static/app.css">{{.T "k"}}{{template "main" .}}{{end}}`)}},
-			locales: fstest.MapFS{},
-		}
-		for _, p := range pages {
-			u.pages[p.file] = &fstest.MapFile{Data: []byte(`{{define "main"}}{{.T "k"}} {{.Lang}}{{end}}`)}
-		}
-		for _, loc := range Locales {
-			u.locales[loc+".json"] = &fstest.MapFile{Data: []byte(`{"meta.name":"N","meta.dir":"ltr","k":"text {n}","js.x":"y"}`)}
-		}
-		return u
-	}
-	if _, err := load(good().static, good().pages, good().locales); err != nil {
-		t.Fatalf("good ui: %v", err)
-	}
-	for name, breakIt := range map[string]func(uiFS){
-		"ErrMissingStatic": func(u uiFS) {
-			u.pages["create.html"] = &fstest.MapFile{Data: []byte(`{{define "main"}}<script src="/static/nope.js"></script>{{end}}`)}
-		},
-		"ErrMissingPage":  func(u uiFS) { delete(u.pages, "secret.html") },
-		"ErrUnknownPage":  func(u uiFS) { u.pages["extra.html"] = &fstest.MapFile{Data: []byte("x")} },
-		"ErrPageInStatic": func(u uiFS) { u.static["extra.html"] = &fstest.MapFile{Data: []byte("x")} },
-		"ErrUnknownExt":   func(u uiFS) { u.static["a.exe"] = &fstest.MapFile{Data: []byte("x")} },
-		"ErrBadName":      func(u uiFS) { u.static["a.b.css"] = &fstest.MapFile{Data: []byte("x")} },
-		"ErrTextName":     func(u uiFS) { u.static["text-en.js"] = &fstest.MapFile{Data: []byte("x")} },
-		"ErrSubdirectory": func(u uiFS) { u.static["sub/a.css"] = &fstest.MapFile{Data: []byte("x")} },
-		"ErrBadTemplate":  func(u uiFS) { u.pages["create.html"] = &fstest.MapFile{Data: []byte(`{{define "main"}}{{.T}`)} },
-		"ErrUnknownTextKey": func(u uiFS) {
-			u.pages["create.html"] = &fstest.MapFile{Data: []byte(`{{define "main"}}{{.T "nope"}}{{end}}`)}
-		},
-		"ErrScriptTextInPage": func(u uiFS) {
-			u.pages["create.html"] = &fstest.MapFile{Data: []byte(`{{define "main"}}{{.T "js.x"}}{{end}}`)}
-		},
-		"ErrMissingCatalog": func(u uiFS) { delete(u.locales, "ko.json") },
-		"ErrUnknownCatalog": func(u uiFS) { u.locales["xx.json"] = u.locales["en.json"] },
-		"ErrBadCatalog":     func(u uiFS) { u.locales["fr.json"] = &fstest.MapFile{Data: []byte(`{"k":`)} },
-		"ErrMissingKey": func(u uiFS) {
-			u.locales["de.json"] = &fstest.MapFile{Data: []byte(`{"meta.name":"N","meta.dir":"ltr","js.x":"y"}`)}
-		},
-		"ErrExtraKey": func(u uiFS) {
-			u.locales["ja.json"] = &fstest.MapFile{Data: []byte(`{"meta.name":"N","meta.dir":"ltr","k":"text {n}","js.x":"y","more":"z"}`)}
-		},
-		"ErrEmptyText": func(u uiFS) {
-			u.locales["es.json"] = &fstest.MapFile{Data: []byte(`{"meta.name":"N","meta.dir":"ltr","k":"  ","js.x":"y"}`)}
-		},
-		"ErrPlaceholder": func(u uiFS) {
-			u.locales["it.json"] = &fstest.MapFile{Data: []byte(`{"meta.name":"N","meta.dir":"ltr","k":"text {m}","js.x":"y"}`)}
-		},
-		"ErrDirection": func(u uiFS) {
-			u.locales["pt-BR.json"] = &fstest.MapFile{Data: []byte(`{"meta.name":"N","meta.dir":"up","k":"text {n}","js.x":"y"}`)}
-		},
-		"ErrStaticRefersToStatic": func(u uiFS) {
-			u.static["app.css"] = &fstest.MapFile{Data: []byte("body{background:url(/static/x.svg)}")}
-		},
-	} {
-		t.Run(name, func(t *testing.T) {
-			u := good()
-			breakIt(u)
-			if _, err := load(u.static, u.pages, u.locales); err == nil {
-				t.Error("load succeeded")
-			}
-		})
-	}
-}
-
-func TestRewriteRefs(t *testing.T) {
-	out, err := rewriteRefs([]byte(`<a href="/static/a.css">/static/b.js</a>`),
-		map[string]string{"a.css": "/static/a.11111111.css", "b.js": "/static/b.22222222.js"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := `<a href="/static/a.11111111.css">/static/b.22222222.js</a>`; string(out) != want {
-		t.Errorf("got %s, want %s", out, want)
 	}
 }
 

@@ -2,98 +2,11 @@ package assets
 
 import (
 	"bytes"
-	"io/fs"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 )
-
-var (
-	templateKeyRE = regexp.MustCompile(`\.T "([^"]+)"`)
-	scriptKeyRE   = regexp.MustCompile(`\bT\("([A-Za-z]+)"\)`)
-	scriptCallRE  = regexp.MustCompile(`\bT\(`)
-)
-
-// usedKeys returns every catalog key the templates and scripts ask for.
-func usedKeys(tb testing.TB) map[string]bool {
-	tb.Helper()
-	used := map[string]bool{"meta.name": true, "meta.dir": true} // read by render
-	walk := func(dir string, re *regexp.Regexp, prefix string) {
-		entries, err := fs.ReadDir(embedded, dir)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		for _, e := range entries {
-			raw, err := fs.ReadFile(embedded, dir+"/"+e.Name())
-			if err != nil {
-				tb.Fatal(err)
-			}
-			if dir == "ui" && strings.HasSuffix(e.Name(), ".js") {
-				// Every T( call names its text literally, so this scan
-				// sees them all (the definition itself aside).
-				calls := len(scriptCallRE.FindAll(raw, -1)) - bytes.Count(raw, []byte("function T("))
-				if lit := len(re.FindAll(raw, -1)); calls != lit {
-					tb.Errorf("ui/%s: %d T( calls, %d with a literal text name", e.Name(), calls, lit)
-				}
-			}
-			for _, m := range re.FindAllSubmatch(raw, -1) {
-				used[prefix+string(m[1])] = true
-			}
-		}
-	}
-	walk("pages", templateKeyRE, "")
-	walk("ui", scriptKeyRE, jsPrefix)
-	return used
-}
-
-// TestCatalogKeys fails when any catalog misses a key that a page or script
-// uses, or holds one that nothing uses.
-func TestCatalogKeys(t *testing.T) {
-	sub, _ := fs.Sub(embedded, "locales")
-	cats, err := loadCatalogs(sub)
-	if err != nil {
-		t.Fatal(err)
-	}
-	used := usedKeys(t)
-	for _, loc := range Locales {
-		c := cats[loc]
-		for k := range used {
-			if _, ok := c[k]; !ok {
-				t.Errorf("%s: missing key %q", loc, k)
-			}
-		}
-		for k := range c {
-			if !used[k] {
-				t.Errorf("%s: unused key %q", loc, k)
-			}
-		}
-	}
-}
-
-// TestCatalogsAreTranslated catches a catalog copied from English and left
-// so: apart from a few words that are the same in both languages, its texts
-// must differ from English.
-func TestCatalogsAreTranslated(t *testing.T) {
-	sub, _ := fs.Sub(embedded, "locales")
-	cats, err := loadCatalogs(sub)
-	if err != nil {
-		t.Fatal(err)
-	}
-	en := cats[DefaultLocale]
-	for _, loc := range Locales[1:] {
-		var same []string
-		for k, v := range cats[loc] {
-			if k != "meta.dir" && v == en[k] {
-				same = append(same, k)
-			}
-		}
-		slices.Sort(same)
-		if len(same) > len(en)/20 {
-			t.Errorf("%s: %d of %d texts are the English ones: %v", loc, len(same), len(en), same)
-		}
-	}
-}
 
 func TestTextScripts(t *testing.T) {
 	s := MustLoad(t)
@@ -104,7 +17,7 @@ func TestTextScripts(t *testing.T) {
 			t.Fatalf("%s: create page loads no text-%s script", loc, loc)
 		}
 		f, ok := s.Static(m[1])
-		if !ok || !f.Immutable || f.ContentType != contentTypes[".js"] {
+		if !ok || !f.Immutable || f.ContentType != "text/javascript; charset=utf-8" {
 			t.Fatalf("%s: %s is not served as an immutable script", loc, m[1])
 		}
 		if !bytes.HasPrefix(f.Raw, []byte("// otslite UI texts")) || !bytes.Contains(f.Raw, []byte(`window.otsliteText = Object.freeze({"`)) {

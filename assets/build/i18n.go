@@ -1,4 +1,4 @@
-package assets
+package build
 
 // The UI's languages. Each catalog in locales/ is one flat JSON object of
 // key -> text, with the same keys as English:
@@ -23,6 +23,8 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+
+	"otslite/assets"
 )
 
 // catalog is one language's texts.
@@ -39,10 +41,10 @@ func loadCatalogs(fsys fs.FS) (map[string]catalog, error) {
 	if err != nil {
 		return nil, fmt.Errorf("failed to list locales: %w", err)
 	}
-	cats := make(map[string]catalog, len(Locales))
+	cats := make(map[string]catalog, len(assets.Locales))
 	for _, e := range entries {
 		loc, ok := strings.CutSuffix(e.Name(), ".json")
-		if !ok || !slices.Contains(Locales, loc) {
+		if !ok || !slices.Contains(assets.Locales, loc) {
 			return nil, fmt.Errorf("locales/%s: not the catalog of a known locale", e.Name())
 		}
 		raw, err := fs.ReadFile(fsys, e.Name())
@@ -55,11 +57,11 @@ func loadCatalogs(fsys fs.FS) (map[string]catalog, error) {
 		}
 		cats[loc] = c
 	}
-	en, ok := cats[DefaultLocale]
+	en, ok := cats[assets.DefaultLocale]
 	if !ok {
 		return nil, errors.New("locales/en.json is missing")
 	}
-	for _, loc := range Locales {
+	for _, loc := range assets.Locales {
 		c, ok := cats[loc]
 		if !ok {
 			return nil, fmt.Errorf("locales/%s.json is missing", loc)
@@ -124,7 +126,7 @@ func textScript(c catalog) ([]byte, error) {
 		return nil, err
 	}
 	var b bytes.Buffer
-	b.WriteString("// otslite UI texts; made from the catalog at startup.\n")
+	b.WriteString("// otslite UI texts; made from the catalog.\n")
 	b.WriteString("window.otsliteText = Object.freeze(")
 	b.Write(obj)
 	b.WriteString(");\n")
@@ -210,7 +212,7 @@ func (d *pageData) T(key string) string {
 // render executes a page template in one locale.
 func render(t *template.Template, page, loc string, cats map[string]catalog, textScript string) ([]byte, error) {
 	d := &pageData{Page: page, Lang: loc, Dir: cats[loc]["meta.dir"], TextScript: textScript, cat: cats[loc]}
-	for _, l := range Locales {
+	for _, l := range assets.Locales {
 		d.Locales = append(d.Locales, localeLink{Tag: l, Name: cats[l]["meta.name"], Current: l == loc})
 	}
 	var b bytes.Buffer
