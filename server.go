@@ -16,12 +16,10 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
 
-	"github.com/awnumar/memguard"
 	"github.com/valyala/fasthttp"
 
 	"otslite/assets"
@@ -41,11 +39,11 @@ func serverMain(args []string) int {
 		cancel()
 		<-signals
 		fmt.Fprintln(os.Stderr, "otslite: second signal: wiping and exiting now")
-		memguard.Purge()
+		store.Purge()
 		os.Exit(exitFail)
 	}()
 	code := run(ctx, args, os.Getenv, os.Stderr, nil)
-	memguard.Purge()
+	store.Purge()
 	return code
 }
 
@@ -212,10 +210,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if ready != nil {
 		ready <- ln.Addr().String()
 	}
-	// Starting (loading and compressing the UI above all) leaves a few MiB
-	// of garbage that the runtime would hand back to the system only
-	// slowly; an idle server should be small now.
-	debug.FreeOSMemory()
 
 	code := exitOK
 	why := make(chan string, 1)

@@ -6,12 +6,11 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/awnumar/memguard"
 )
 
-// The arena is the only place plaintext exists. It is one memguard
-// LockedBuffer (mlocked, guard pages, wiped on purge) mapped once at start,
+// The arena is the only place plaintext exists. It is one locked region
+// (see mapLocked: guard pages, never dumped, locked page by page as it is
+// first touched, wiped on Close and by Purge) mapped once at start,
 // carved into fixed-size slots of three classes: scratch (key derivation),
 // small and large (secret values). Taking a slot pops a free list under a
 // mutex, so the hot path makes no mmap or mlock syscall, and the number of plaintext
@@ -133,7 +132,7 @@ func (s *slab) takeAll() bool {
 
 // arena owns the locked region.
 type arena struct {
-	mem                   *memguard.LockedBuffer
+	mem                   *lockedRegion
 	scratch, small, large *slab
 }
 
@@ -172,12 +171,12 @@ func PlanArena(budget, maxSecret int) (ArenaLayout, error) {
 
 func roundPage(n int) int { return (n + 4095) &^ 4095 }
 
-func newArena(l ArenaLayout) *arena {
-	mem := memguard.NewBuffer(l.Bytes)
-	b := mem.Bytes()
-	// Locked, but resident only where used: an idle server does not hold
-	// the whole budget in memory (see lockOnFault).
-	lockOnFault(b)
+func newArena(l ArenaLayout) (*arena, error) {
+	mem, err := newLockedRegion(l.Bytes)
+	if err != nil {
+		return nil, err
+	}
+	b := mem.inner
 	a := &arena{mem: mem}
 	off := 0
 	a.scratch = newSlab(b[off:off+l.ScratchSlots*scratchSize], scratchSize, l.ScratchSlots)
@@ -185,7 +184,7 @@ func newArena(l ArenaLayout) *arena {
 	a.small = newSlab(b[off:off+l.SmallSlots*smallSlot], smallSlot, l.SmallSlots)
 	off += l.SmallSlots * smallSlot
 	a.large = newSlab(b[off:off+l.LargeSlots*l.LargeSize], l.LargeSize, l.LargeSlots)
-	return a
+	return a, nil
 }
 
 // plain returns a slot that holds at least n bytes, or ErrBusy.
@@ -229,4 +228,4 @@ func (a *arena) drain(wait time.Duration) bool {
 	return true
 }
 
-func (a *arena) destroy() { a.mem.Destroy() }
+func (a *arena) destroy() { a.mem.destroy() }

@@ -236,7 +236,11 @@ func New(cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("failed to draw process keys: %w", err)
 	}
 	keys.Freeze()
-	a := newArena(layout)
+	a, err := newArena(layout)
+	if err != nil {
+		keys.Destroy()
+		return nil, err
+	}
 	t := newTable()
 	s := &Store{
 		cfg:      cfg,
@@ -1059,7 +1063,7 @@ func (s *Store) Stats() Stats {
 
 // Close wipes every secret and receipt, stops the sweeper, and unmaps the
 // arena once every plaintext slot is back (waiting at most wait; slots
-// still out then are left for memguard.Purge at exit). Operations after
+// still out then are left for Purge at exit). Operations after
 // Close return ErrClosed or ErrNotFound.
 func (s *Store) Close(wait time.Duration) {
 	s.closing.Store(true)
