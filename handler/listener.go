@@ -51,6 +51,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 )
 
 // Connection caps.
@@ -245,7 +246,9 @@ func (c *conn) Read(p []byte) (int, error) {
 		c.rbuf = p[:cap(p)]
 		takeReadBuffer(c)
 	}
-	clear(p)
+	if inside(p, c.rbuf) {
+		clear(p)
+	}
 	for {
 		if c.ready > 0 {
 			return c.handOn(p), nil
@@ -285,6 +288,21 @@ func (c *conn) Read(p []byte) (int, error) {
 			return c.failNow(p, err)
 		}
 	}
+}
+
+// inside reports whether p lies in buf. A Read into fasthttp's read
+// buffer is handed its free space, which may hold bytes of an earlier
+// request: it is zeroed first. A Read elsewhere is bufio reading a large
+// body straight into its caller's buffer, here the body buffer Guard reads
+// into (reqbody.go), which is zero beyond what has been read (it is
+// wiped whole when it is pooled, and when it grows): zeroing it again
+// would be a second pass over every byte of the body for nothing.
+func inside(p, buf []byte) bool {
+	if len(p) == 0 || len(buf) == 0 {
+		return false
+	}
+	at, lo := uintptr(unsafe.Pointer(&p[0])), uintptr(unsafe.Pointer(&buf[0]))
+	return at >= lo && at < lo+uintptr(len(buf))
 }
 
 // readSocket reads from the connection, with the read deadline in force.
