@@ -50,11 +50,17 @@ const (
 // and hashes are running on every processor the scheduler has (one is
 // enough on a server pinned to one CPU), a hash pauses after each run of
 // blocks for pauseFactor times as long as the run took (so it takes at
-// most a tenth of a processor), never more than maxPause at once;
+// most a seventh of a processor), never more than maxPause at once;
 // otherwise it only yields, as a processor is left to serve the rest.
+//
+// A seventh, because a flood of passphrase requests on a server with one
+// processor should still see ten or more answered a second (a hash takes
+// 8 to 13 ms of a processor here), while requests without a passphrase
+// keep four fifths of their rate: the hashes take a seventh, and refusing
+// the rest of the flood a little more.
 const (
 	busyWindow  = 20 * time.Millisecond
-	pauseFactor = 9
+	pauseFactor = 6
 	maxPause    = 2 * time.Millisecond
 )
 

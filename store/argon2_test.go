@@ -62,8 +62,8 @@ func BenchmarkArgon2Default(b *testing.B) {
 	})
 }
 
-// The pacer only yields while no other work is seen, and pauses nine
-// times as long as each run took while it is (at most a tenth of a
+// The pacer only yields while no other work is seen, and pauses six
+// times as long as each run took while it is (at most a seventh of a
 // processor).
 func TestPacer(t *testing.T) {
 	var busy atomic.Uint64
@@ -88,7 +88,7 @@ func TestPacer(t *testing.T) {
 	run(40 * time.Microsecond) // plain work seen: pause
 	run(50 * time.Microsecond)
 	run(time.Millisecond) // a long run: the pause is capped
-	if yields != 1 || !slices.Equal(slept, []time.Duration{360 * time.Microsecond, 450 * time.Microsecond, maxPause}) {
+	if yields != 1 || !slices.Equal(slept, []time.Duration{240 * time.Microsecond, 300 * time.Microsecond, maxPause}) {
 		t.Fatalf("yields %d, pauses %v", yields, slept)
 	}
 	// Once no plain work has been seen for busyWindow, it only yields.
