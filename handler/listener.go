@@ -195,7 +195,9 @@ const deadlineSlack = 250 * time.Millisecond
 // conn wipes fasthttp's buffers, frames requests, coalesces deadlines, and
 // gives its slot back once, on the first Close. Read, Write and the
 // deadline setters run on the connection's goroutine; only Close may come
-// from another (shutdown, eviction).
+// from another (shutdown, eviction), while a Read waits for bytes: Read
+// holds mu, and Close closes the connection (which ends that wait) before
+// it takes mu to wipe what Read keeps.
 type conn struct {
 	net.Conn
 	l           *listener
@@ -213,8 +215,8 @@ type conn struct {
 	placeholder bool   // failNow has handed on its byte
 	served      int    // requests Serve has run for
 
-	tls   *tls.Conn  // Conn, when it is TLS
-	tlsMu sync.Mutex // held while reading tls, and while wiping it
+	tls *tls.Conn  // Conn, when it is TLS
+	mu  sync.Mutex // held by Read throughout, and by Close to wipe rbuf, held and tls
 }
 
 // Deadlines are recorded when set and passed on when the next Read or
@@ -242,6 +244,8 @@ const heldMax = 2 * readBufferSize
 // Read hands fasthttp the next bytes of the connection that framing lets
 // through (see above).
 func (c *conn) Read(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.rbuf == nil {
 		c.rbuf = p[:cap(p)]
 		takeReadBuffer(c)
@@ -322,8 +326,6 @@ func (c *conn) readSocket(p []byte) (int, error) {
 	if c.tls == nil {
 		return c.Conn.Read(p)
 	}
-	c.tlsMu.Lock()
-	defer c.tlsMu.Unlock()
 	n, err := c.tls.Read(p)
 	wipeTLSRead(c.tls)
 	return n, err
@@ -433,14 +435,14 @@ func (c *conn) Close() error {
 		c.l.release(c)
 	}
 	err := c.Conn.Close()
+	// After the close, so that a Read waiting on another goroutine
+	// (shutdown closes idle connections) returns first.
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	dropReadBuffer(c)
 	clear(c.held[:cap(c.held)])
 	if c.tls != nil {
-		// After the close, so that a read waiting on another goroutine
-		// (shutdown closes idle connections) returns first.
-		c.tlsMu.Lock()
 		wipeTLSAll(c.tls)
-		c.tlsMu.Unlock()
 	}
 	return err
 }

@@ -115,6 +115,7 @@ func TestListenerEvictsIdleFirst(t *testing.T) {
 	defer l.Close()
 	accepted, ended := make(chan net.Conn, 20), make(chan net.Conn, 20)
 	go serveReads(l, accepted, ended)
+	var clients []net.Conn
 	dial := func(from string) net.Conn {
 		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}
 		c, err := d.Dial("tcp", tcp.Addr().String())
@@ -122,6 +123,7 @@ func TestListenerEvictsIdleFirst(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { c.Close() })
+		clients = append(clients, c)
 		select {
 		case <-accepted:
 		case <-time.After(5 * time.Second):
@@ -146,14 +148,27 @@ func TestListenerEvictsIdleFirst(t *testing.T) {
 		t.Fatal("no idle connection was closed to make room")
 	}
 
-	// Now every connection is in the middle of a request: none is idle,
-	// and the next newcomer is refused.
-	l.mu.Lock()
-	for c := range l.conns {
-		c.idle.Store(false)
-		c.f.started = true
+	// Now every connection is in the middle of a request (its header block
+	// has begun): none is idle, and the next newcomer is refused.
+	for _, c := range clients {
+		c.Write([]byte("GET / HTTP/1.1\r\nHost: x")) // the evicted one's fails
 	}
-	l.mu.Unlock()
+	for start := time.Now(); ; time.Sleep(time.Millisecond) {
+		l.mu.Lock()
+		idle := 0
+		for c := range l.conns {
+			if c.idle.Load() {
+				idle++
+			}
+		}
+		l.mu.Unlock()
+		if idle == 0 {
+			break
+		}
+		if time.Since(start) > 5*time.Second {
+			t.Fatalf("%d connections still idle after their requests began", idle)
+		}
+	}
 	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.5")}}
 	c, err := d.Dial("tcp", tcp.Addr().String())
 	if err != nil {
