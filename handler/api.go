@@ -397,11 +397,12 @@ func (h *Handler) generate(ctx *fasthttp.RequestCtx) {
 	// "secret_value", from locked memory (see body).
 	b := newBody()
 	w := jw{b: b.head}
-	h.v1ReceiptHead(&w, &r, v1Created)
+	now := h.now()
+	h.v1ReceiptHead(&w, &r, v1Created, now)
 	w.key("value")
 	b.head = append(w.b, '"')
 	m := jw{b: append(b.mid[:0], '"'), comma: true}
-	h.v1ReceiptAliases(&m, &r, v1Created)
+	h.v1ReceiptAliases(&m, &r, v1Created, now)
 	m.key("secret_value")
 	b.mid = append(m.b, '"')
 	r.Wipe()
@@ -677,8 +678,9 @@ const (
 
 // v1Receipt appends the v1 receipt object for r as view shows it.
 func (h *Handler) v1Receipt(w *jw, r *store.Receipt, view v1View) {
-	h.v1ReceiptHead(w, r, view)
-	h.v1ReceiptAliases(w, r, view)
+	now := h.now()
+	h.v1ReceiptHead(w, r, view, now)
+	h.v1ReceiptAliases(w, r, view, now)
 	w.close()
 }
 
@@ -688,7 +690,7 @@ func (h *Handler) v1Receipt(w *jw, r *store.Receipt, view v1View) {
 // As upstream's receipt_hsh: "secret_key" and "secret_ttl" are gone once
 // the secret was received; after a burn or expiry the key is "" and the
 // ttl null, and the recent list shows no ttl; "received" only when received.
-func (h *Handler) v1ReceiptHead(w *jw, r *store.Receipt, view v1View) {
+func (h *Handler) v1ReceiptHead(w *jw, r *store.Receipt, view v1View, now time.Time) {
 	live := r.State == store.StateNew
 	w.open("")
 	w.strs("custid", r.CustID)
@@ -701,7 +703,6 @@ func (h *Handler) v1ReceiptHead(w *jw, r *store.Receipt, view v1View) {
 		}
 	}
 	w.int("ttl", int64(r.TTL/time.Second))
-	now := h.now()
 	w.int("metadata_ttl", secondsLeft(r.ReceiptExpires, now))
 	if r.State != store.StateReceived {
 		if live && view != v1Listed {
@@ -725,7 +726,7 @@ func (h *Handler) v1ReceiptHead(w *jw, r *store.Receipt, view v1View) {
 // v1ReceiptAliases appends "passphrase_required" (while the secret waits,
 // as upstream reads it from the secret) and the newer names upstream emits
 // beside the v0.23 ones, leaving the object open.
-func (h *Handler) v1ReceiptAliases(w *jw, r *store.Receipt, view v1View) {
+func (h *Handler) v1ReceiptAliases(w *jw, r *store.Receipt, view v1View, now time.Time) {
 	pass := r.State == store.StateNew && view != v1Listed
 	if pass {
 		w.bool("passphrase_required", r.PassphraseRequired)
@@ -742,7 +743,7 @@ func (h *Handler) v1ReceiptAliases(w *jw, r *store.Receipt, view v1View) {
 		w.bool("has_passphrase", r.PassphraseRequired)
 	}
 	w.raw("recipients", "[]")
-	w.int("receipt_ttl", secondsLeft(r.ReceiptExpires, h.now()))
+	w.int("receipt_ttl", secondsLeft(r.ReceiptExpires, now))
 	w.key("receipt_url")
 	w.b = h.appendReceiptURL(w.b, r)
 }

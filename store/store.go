@@ -535,7 +535,8 @@ func (s *Store) Reveal(key, guess []byte, client netip.Addr) (*Plain, Ref, error
 	d := derivedIn(scr)
 	sid, sref := d.id(), d.ref()
 	s.mu.Lock()
-	rec := s.secretLocked(sid, s.cfg.Now().UnixNano())
+	now := s.cfg.Now().UnixNano()
+	rec := s.secretLocked(sid, now)
 	if rec == nil {
 		s.mu.Unlock()
 		return nil, sref, ErrNotFound
@@ -565,7 +566,10 @@ func (s *Store) Reveal(key, guess []byte, client netip.Addr) (*Plain, Ref, error
 	if err != nil {
 		return nil, sref, err
 	}
-	c, sealed, err := s.takeSealed(sid, pass, StateReceived)
+	if pass != nil {
+		now = 0 // it waited: the claim reads the clock again
+	}
+	c, sealed, err := s.takeSealed(sid, pass, StateReceived, now)
 	if err != nil {
 		out.Release()
 		return nil, sref, err
@@ -590,16 +594,20 @@ func (s *Store) Reveal(key, guess []byte, client netip.Addr) (*Plain, Ref, error
 // provided it still waits with the verifier pass. It returns the secret's
 // cell, which the caller wipes and frees.
 func (s *Store) take(sid id, pass *passphrase, to State) (cell, error) {
-	c, _, err := s.takeSealed(sid, pass, to)
+	c, _, err := s.takeSealed(sid, pass, to, 0)
 	return c, err
 }
 
 // takeSealed is take, also returning the cell's sealed bytes (ciphertext
 // and tag), which stay where they are until the caller frees the cell.
-func (s *Store) takeSealed(sid id, pass *passphrase, to State) (cell, []byte, error) {
+// now is the time of the claim, 0 to read the clock (a caller that has
+// just read it passes that).
+func (s *Store) takeSealed(sid id, pass *passphrase, to State, now int64) (cell, []byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	now := s.cfg.Now().UnixNano()
+	if now == 0 {
+		now = s.cfg.Now().UnixNano()
+	}
 	ref := s.secrets[sid]
 	rec := s.liveLocked(ref, now)
 	if rec == nil || s.verifierLocked(ref, rec) != pass {
