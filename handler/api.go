@@ -99,7 +99,7 @@ func (h *Handler) passphrase(f *fields, check bool) (*store.Plain, error) {
 	limit := max(4*h.cfg.PassphraseMax, store.ProofPassLen) // bytes for PassphraseMax characters, or a proof
 	tooBig := error(store.ErrPassphrase)
 	if check {
-		tooBig = h.errPassphraseLen(h.cfg.PassphraseMax + 1)
+		tooBig = h.errPassTooLong
 	}
 	p, err := h.decode(f.passphrase, limit, tooBig)
 	if err != nil {

@@ -82,9 +82,11 @@ type Handler struct {
 	authFails   *limiter // failed credentials, per address
 	recents     recentIndex
 	errTooLarge *Error
-	receiptBase []byte // PublicURL + "/receipt/"
-	siteURL     []byte // PublicURL without a path: upstream's share_domain on reveal
-	publicHost  string // PublicURL's host[:port], lower case
+	// errPassTooLong refuses a passphrase over PassphraseMax characters.
+	errPassTooLong *Error
+	receiptBase    []byte // PublicURL + "/receipt/"
+	siteURL        []byte // PublicURL without a path: upstream's share_domain on reveal
+	publicHost     string // PublicURL's host[:port], lower case
 	// publicHostname is publicHost without the port.
 	publicHostname string
 	adminHash      [sha256.Size]byte
@@ -126,6 +128,7 @@ func New(st *store.Store, ui *assets.Set, cfg Config) *Handler {
 		errTooLarge: &Error{Status: 413, Message: fmt.Sprintf("Secret value exceeds the maximum size of %d bytes", st.MaxSecretSize())},
 		receiptBase: []byte(cfg.PublicURL + "/receipt/"),
 	}
+	h.errPassTooLong = h.errPassphraseLen(cfg.PassphraseMax + 1)
 	if u, err := url.Parse(cfg.PublicURL); err == nil && u.Host != "" {
 		h.siteURL = []byte(u.Scheme + "://" + u.Host)
 		h.publicHost, h.publicHostname = strings.ToLower(u.Host), strings.ToLower(u.Hostname())
