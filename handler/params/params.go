@@ -545,22 +545,25 @@ func decodeForm(dst, raw []byte) (int, error) {
 		if n >= len(dst) {
 			return n, ErrShortBuffer
 		}
-		switch c := raw[i]; {
-		case c == '%':
-			if i+2 >= len(raw) || hexValue[raw[i+1]]|hexValue[raw[i+2]] < 0 {
+		c := raw[i]
+		if c == '%' {
+			if i+2 >= len(raw) {
 				return n, ErrMalformed
 			}
-			dst[n] = byte(hexValue[raw[i+1]]<<4 | hexValue[raw[i+2]])
+			hi, lo := hexValue[raw[i+1]], hexValue[raw[i+2]]
+			if hi|lo < 0 {
+				return n, ErrMalformed
+			}
+			dst[n] = byte(hi<<4 | lo)
+			n++
 			i += 3
 			last = i
-		case c == '+':
-			dst[n] = ' '
-			i++
-			last = i
-		case i-last < runLen:
-			dst[n] = c
-			i++
-		default:
+			continue
+		}
+		if c == '+' {
+			c = ' '
+			last = i + 1
+		} else if i-last >= runLen {
 			j := nextEscape(raw, i, &pct, &plus)
 			k := copy(dst[n:], raw[i:j])
 			if k < j-i {
@@ -570,7 +573,9 @@ func decodeForm(dst, raw []byte) (int, error) {
 			i, last = j, j
 			continue
 		}
+		dst[n] = c
 		n++
+		i++
 	}
 	return n, nil
 }
