@@ -50,18 +50,25 @@ const (
 // and hashes are running on every processor the scheduler has (one is
 // enough on a server pinned to one CPU), a hash pauses after each run of
 // blocks for pauseFactor times as long as the run took (so it takes at
-// most a seventh of a processor), never more than maxPause at once;
+// most a sixth of a processor), never more than maxPause at once;
 // otherwise it only yields, as a processor is left to serve the rest.
 //
-// A seventh, because a flood of passphrase requests on a server with one
+// A sixth, because a flood of passphrase requests on a server with one
 // processor should still see ten or more answered a second (a hash takes
-// 8 to 13 ms of a processor here), while requests without a passphrase
-// keep four fifths of their rate: the hashes take a seventh, and refusing
+// 13 to 15 ms of a processor on the development machine, more while plain
+// requests share its caches), while requests without a passphrase keep
+// four fifths of their rate: the hashes take at most a sixth, and refusing
 // the rest of the flood a little more.
+//
+// A run lasts at least minRun: going to sleep and waking costs a few
+// microseconds of its own, and more in waiting for a turn behind the
+// requests that came meanwhile, so runs much shorter than that (32 blocks
+// take about 10 µs with AVX2) would leave hashes far less than their share.
 const (
 	busyWindow  = 20 * time.Millisecond
-	pauseFactor = 6
+	pauseFactor = 5
 	maxPause    = 2 * time.Millisecond
+	minRun      = 50 * time.Microsecond
 )
 
 // pacer decides how a hash yields. busy counts the other work done (the
@@ -85,9 +92,13 @@ func newPacer(busy *atomic.Uint64, crowded func() bool) pacer {
 // start marks the beginning of a hash.
 func (p *pacer) start() { p.runStart = p.now() }
 
-// yield is called between runs of blocks.
+// yield is called every argonYieldEvery blocks; it yields or pauses once
+// the run has lasted minRun.
 func (p *pacer) yield() {
 	now := p.now()
+	if now.Sub(p.runStart) < minRun {
+		return
+	}
 	if p.busy != nil {
 		if n := p.busy.Load(); n != p.seen {
 			p.seen, p.lastBusy = n, now

@@ -62,9 +62,9 @@ func BenchmarkArgon2Default(b *testing.B) {
 	})
 }
 
-// The pacer only yields while no other work is seen, and pauses six
-// times as long as each run took while it is (at most a seventh of a
-// processor).
+// The pacer only yields while no other work is seen, and pauses five
+// times as long as each run took while it is (at most a sixth of a
+// processor); runs last at least minRun.
 func TestPacer(t *testing.T) {
 	var busy atomic.Uint64
 	clock := time.Unix(0, 0)
@@ -83,24 +83,25 @@ func TestPacer(t *testing.T) {
 		p.yield()
 	}
 	p.start()
-	run(40 * time.Microsecond) // nothing else about: just yield
+	run(60 * time.Microsecond) // nothing else about: just yield
 	busy.Add(1)
-	run(40 * time.Microsecond) // plain work seen: pause
-	run(50 * time.Microsecond)
-	run(time.Millisecond) // a long run: the pause is capped
-	if yields != 1 || !slices.Equal(slept, []time.Duration{240 * time.Microsecond, 300 * time.Microsecond, maxPause}) {
+	run(60 * time.Microsecond) // plain work seen: pause
+	run(20 * time.Microsecond) // too short a run: neither
+	run(30 * time.Microsecond) // now 50 µs: pause
+	run(time.Millisecond)      // a long run: the pause is capped
+	if yields != 1 || !slices.Equal(slept, []time.Duration{300 * time.Microsecond, 250 * time.Microsecond, maxPause}) {
 		t.Fatalf("yields %d, pauses %v", yields, slept)
 	}
 	// Once no plain work has been seen for busyWindow, it only yields.
 	clock = clock.Add(busyWindow)
-	run(40 * time.Microsecond)
+	run(60 * time.Microsecond)
 	if yields != 2 || len(slept) != 3 {
 		t.Errorf("after the window: yields %d, pauses %v", yields, slept)
 	}
 	// With a processor free of hashes, it only yields, plain work or not.
 	busy.Add(1)
 	crowded = false
-	run(40 * time.Microsecond)
+	run(60 * time.Microsecond)
 	if yields != 3 || len(slept) != 3 {
 		t.Errorf("with a processor free: yields %d, pauses %v", yields, slept)
 	}

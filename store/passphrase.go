@@ -55,7 +55,7 @@ func (e *LockoutError) Error() string {
 // once, so passphrase traffic cannot take more than workers × MemoryKiB of
 // memory. While the store serves requests without a passphrase (counted in
 // plain) and hashes hold every processor, each hash paces itself to a
-// seventh of one, so those requests are served between its blocks.
+// sixth of one, so those requests are served between its blocks.
 //
 // Requests queue for it at the door (admit, through PassphrasePlain),
 // before they hold any locked memory: as many are let in as there are
