@@ -546,19 +546,26 @@ func (s *Store) Reveal(key, guess []byte, client netip.Addr) (*Plain, Ref, error
 	if pass == nil || pass.proof {
 		s.plain.Add(1)
 	}
+	// A human passphrase, or a proof's pp, waits its turn (and argon2id):
+	// a proof of the link alone is checked at once.
+	waits := pass != nil && pass.guarded()
 	if pass != nil {
-		// The check may wait (its turn, argon2id): it holds nothing
-		// locked meanwhile, and the key is derived again after it.
-		scr.Release()
+		if waits {
+			// Nothing locked is held meanwhile: the key is derived
+			// again after the check.
+			scr.Release()
+		}
 		done, err := s.check(sid, pass, guess, client)
 		if err != nil {
 			return nil, sref, err
 		}
 		defer done()
-		if scr, err = s.derive(labelSecret, key); err != nil {
-			return nil, sref, err
+		if waits {
+			if scr, err = s.derive(labelSecret, key); err != nil {
+				return nil, sref, err
+			}
+			d = derivedIn(scr)
 		}
-		d = derivedIn(scr)
 	}
 	// Take the plaintext slot before claiming: a secret must never be
 	// claimed and then lost for want of memory.
@@ -566,7 +573,7 @@ func (s *Store) Reveal(key, guess []byte, client netip.Addr) (*Plain, Ref, error
 	if err != nil {
 		return nil, sref, err
 	}
-	if pass != nil {
+	if waits {
 		now = 0 // it waited: the claim reads the clock again
 	}
 	c, sealed, err := s.takeSealed(sid, pass, StateReceived, now)
