@@ -187,10 +187,12 @@ func (k *Key) PutProof(dst []byte) []byte {
 
 // PutLinkProof writes the part of the proof that needs no passphrase
 // (holding the link proves it) into dst (ProofLen bytes) and returns that
-// part of dst. Servers that know proofs burn on the receipt key alone;
-// older ones want the whole proof.
+// part of dst; it needs no Unlock. Servers that know proofs burn on the
+// receipt key alone; older ones want the whole proof.
 func (k *Key) PutLinkProof(dst []byte) []byte {
 	dst = dst[:ProofLen]
+	hkdf(k.mem[offKP:offKP+hashSize], k.mem[offK:offK+KeySize], infoLink, k.mem[offWork:])
+	burnStack()
 	copy(dst, proofPrefix)
 	b64.Encode(dst[len(proofPrefix):], k.mem[offKP:offKP+hashSize])
 	return dst
