@@ -162,7 +162,9 @@ func clientMain(cmd command, args []string) int {
 		memguard.Purge() // send's server
 		os.Exit(exitInterrupted)
 	}()
-	return cmd.run(ctx, c, args)
+	code := cmd.run(ctx, c, args)
+	memguard.Purge() // send's server keeps its keys there
+	return code
 }
 
 // parseFlags parses a command's flags, which may come before, after or

@@ -158,7 +158,9 @@ func cmdSend(ctx context.Context, c *cli, args []string) int {
 		// itself; ending it now saves the wait.
 		burnCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		cl := c.localClient(srv, nil)
-		if _, err := cl.burn(burnCtx, receipt, proof); err != nil && !unknown(err) {
+		r, err := cl.burn(burnCtx, receipt, proof)
+		r.free(c.vault)
+		if err != nil && !unknown(err) {
 			c.logf("burning: %v; wiping it with everything else", err)
 		}
 		cancel()
