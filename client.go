@@ -113,8 +113,8 @@ type client struct {
 	auth []byte // "Basic ..." in vault memory, or nil
 }
 
-// call sends one request and reads the JSON reply. A refusal comes back
-// as *apiError with the server's message; an reply that is not JSON as a
+// call sends one request and reads the JSON answer. A refusal comes back
+// as *apiError with the server's message; an answer that is not JSON as a
 // plain error naming the HTTP status.
 func (c *client) call(ctx context.Context, method string, path []byte, form []field, auth bool) (*reply, error) {
 	req := request{method: method, path: path}
@@ -146,7 +146,7 @@ func (c *client) call(ctx context.Context, method string, path []byte, form []fi
 	if !resp.json {
 		a.free(c.v)
 		if resp.status == 200 {
-			return nil, fmt.Errorf("%s: the reply is not JSON; is this an otslite or Onetime Secret server?", c.ep.base.Host)
+			return nil, fmt.Errorf("%s: the answer is not JSON; is this an otslite or Onetime Secret server?", c.ep.base.Host)
 		}
 		return nil, &apiError{status: resp.intended, retryAfter: resp.retryAfter}
 	}
@@ -265,7 +265,7 @@ func appendJSONString(dst, b []byte) []byte {
 	return dst
 }
 
-// parse reads the fields the client uses from the JSON reply. It returns
+// parse reads the fields the client uses from the JSON answer. It returns
 // "message", the server's words on a refusal.
 func (a *reply) parse(v *vault) (string, error) {
 	body := a.resp.body
@@ -338,7 +338,7 @@ func (a *reply) parse(v *vault) (string, error) {
 		return err
 	})
 	if err != nil {
-		return "", errors.New("the reply is not the JSON object the v1 API sends")
+		return "", errors.New("the answer is not the JSON object the v1 API sends")
 	}
 	return message, nil
 }
