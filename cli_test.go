@@ -551,8 +551,9 @@ func TestCLIServerMessages(t *testing.T) {
 }
 
 // upstream is a stand-in for Onetime Secret's v1 API as upstream serves
-// it: no otslite endpoints, receipts under /private/, answers sent
-// chunked, and the secret's text in the clear.
+// it: no otslite endpoints (a page answers any other path), receipts
+// under /private/, answers sent chunked, and the secret's text in the
+// clear.
 type upstream struct {
 	mu      sync.Mutex
 	secrets map[string]map[string]string // key -> secret, passphrase, receipt key, state
@@ -609,8 +610,9 @@ func (u *upstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s["state"] = "received"
 		reply(200, map[string]any{"value": s["secret"], "secret_key": parts[1], "share_domain": ""})
 	default:
-		w.WriteHeader(404)
-		w.Write([]byte("<html>Not Found</html>"))
+		// A web app's catch-all: any other path is a page.
+		w.Header().Set("Content-Type", "text/html")
+		w.Write([]byte("<html>an app</html>"))
 	}
 }
 

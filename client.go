@@ -146,7 +146,7 @@ func (c *client) call(ctx context.Context, method string, path []byte, form []fi
 	if !resp.json {
 		a.free(c.v)
 		if resp.status == 200 {
-			return nil, fmt.Errorf("%s: the answer is not JSON; is this an otslite or Onetime Secret server?", c.ep.base.Host)
+			return nil, fmt.Errorf("%s: %w; is this an otslite or Onetime Secret server?", c.ep.base.Host, errNotJSON)
 		}
 		return nil, &apiError{status: resp.intended, retryAfter: resp.retryAfter}
 	}
@@ -338,7 +338,7 @@ func (a *reply) parse(v *vault) (string, error) {
 		return err
 	})
 	if err != nil {
-		return "", errors.New("the answer is not the JSON object the v1 API sends")
+		return "", errNotV1
 	}
 	return message, nil
 }
@@ -355,12 +355,22 @@ func (c *client) apiPath(prefix string, key []byte, suffix string) ([]byte, erro
 	return p, nil
 }
 
+// errNotJSON means an answer that should be JSON is not; errNotV1, that
+// it is not the flat object the v1 API sends.
+var (
+	errNotJSON = errors.New("the answer is not JSON")
+	errNotV1   = errors.New("the answer is not the JSON object the v1 API sends")
+)
+
 // otsliteConfig asks whether the server is otslite (its own config
 // endpoint answers) and returns its limits; nil when it is not otslite.
+// Only a failure to reach the server, or a refusal to answer (rate
+// limits, policy), is an error: whatever else a server says to a path it
+// does not know (an error, a web page) means it is not otslite.
 func (c *client) otsliteConfig(ctx context.Context) (*reply, error) {
 	a, err := c.call(ctx, "GET", []byte("/api/otslite/config"), nil, false)
 	var e *apiError
-	if errors.As(err, &e) && e.status == 404 {
+	if errors.Is(err, errNotJSON) || errors.Is(err, errNotV1) || errors.As(err, &e) && !refused(err) {
 		return nil, nil
 	}
 	if err != nil {
@@ -382,7 +392,12 @@ func (c *client) share(ctx context.Context, secret []byte, secretIsPlain bool, p
 	if ttl > 0 {
 		fields = append(fields, field{name: "ttl", value: strconv.AppendInt(nil, int64(ttl/time.Second), 10)})
 	}
-	return c.call(ctx, "POST", []byte("/api/v1/share"), fields, true)
+	a, err := c.call(ctx, "POST", []byte("/api/v1/share"), fields, true)
+	if err == nil && (!validLinkKey(a.secretKey) || !validLinkKey(a.receiptKey)) {
+		a.free(c.v)
+		return nil, fmt.Errorf("%s: the answer has no secret_key and metadata_key a link can carry", c.ep.base.Host)
+	}
+	return a, err
 }
 
 // reveal opens a secret once.

@@ -68,10 +68,7 @@ func sendFlags() (*flag.FlagSet, *sendOptions) {
 
 func cmdSend(ctx context.Context, c *cli, args []string) int {
 	fs, o := sendFlags()
-	ttl, askPass, qr := o.ttl, &o.passphrase, &o.qr
-	listen, publicURL, selfSigned, cert, key := &o.listen, &o.publicURL, &o.selfSigned, &o.cert, &o.key
 	rest, err := c.parseFlags(fs, sendUsage, args)
-	ttl = o.ttl
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
 	}
@@ -82,7 +79,7 @@ func cmdSend(ctx context.Context, c *cli, args []string) int {
 		return c.fail(err)
 	}
 
-	env, err := c.sealed(rest, *askPass, envelope.MaxPlain(maxSecretSizeCap))
+	env, err := c.sealed(rest, o.passphrase, envelope.MaxPlain(maxSecretSizeCap))
 	if err != nil {
 		return c.fail(err)
 	}
@@ -94,16 +91,16 @@ func cmdSend(ctx context.Context, c *cli, args []string) int {
 	token := newToken()
 	srvArgs := []string{
 		"--idle", "0", "--exit-when-drained", "--quiet-audit", "--grace", "2s",
-		"--default-ttl", formatDuration(ttl), "--max-ttl", formatDuration(ttl),
+		"--default-ttl", formatDuration(o.ttl), "--max-ttl", formatDuration(o.ttl),
 		"--max-secret-size", fmt.Sprint(max(64<<10, len(env.sealed))),
 		"--create-token", "send:" + token,
 	}
-	for name, v := range map[string]string{"listen": *listen, "public-url": *publicURL, "tls-cert": *cert, "tls-key": *key} {
+	for name, v := range map[string]string{"listen": o.listen, "public-url": o.publicURL, "tls-cert": o.cert, "tls-key": o.key} {
 		if v != "" {
 			srvArgs = append(srvArgs, "--"+name, v)
 		}
 	}
-	if *selfSigned {
+	if o.selfSigned {
 		srvArgs = append(srvArgs, "--tls-self-signed")
 	}
 	getenv := func(name string) string {
@@ -114,7 +111,7 @@ func cmdSend(ctx context.Context, c *cli, args []string) int {
 		}
 		return ""
 	}
-	if *listen == "" && getenv("OTSLITE_LISTEN") == "" {
+	if o.listen == "" && getenv("OTSLITE_LISTEN") == "" {
 		srvArgs = append(srvArgs, "--listen", "127.0.0.1:0")
 	}
 
@@ -137,7 +134,7 @@ func cmdSend(ctx context.Context, c *cli, args []string) int {
 		return code
 	}
 
-	receipt, proof, err := c.sendCreate(ctx, srv, token, env, ttl, qr.draw(c.stderr))
+	receipt, proof, err := c.sendCreate(ctx, srv, token, env, o.ttl, o.qr.draw(c.stderr))
 	if err != nil {
 		stopServer()
 		<-done
@@ -147,28 +144,25 @@ func cmdSend(ctx context.Context, c *cli, args []string) int {
 		}
 		return c.fail(err)
 	}
+	defer c.vault.free(receipt)
+	defer c.vault.free(proof)
 
+	var code int
 	select {
-	case code := <-done:
-		if code != exitOK {
-			log.replay(c.stderr)
-		}
+	case code = <-done:
 	case <-ctx.Done():
 		// Ctrl-C: burn, then end. The drained session would end by
 		// itself; ending it now saves the wait.
 		burnCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		cl := c.localClient(srv, nil)
-		r, err := cl.burn(burnCtx, receipt, proof)
+		r, err := c.localClient(srv, nil).burn(burnCtx, receipt, proof)
 		r.free(c.vault)
+		cancel()
 		if err != nil && !unknown(err) {
 			c.logf("burning: %v; wiping it with everything else", err)
 		}
-		cancel()
 		stopServer()
-		<-done
+		code = <-done
 	}
-	c.vault.free(receipt)
-	c.vault.free(proof)
 	switch {
 	case stats.Revealed > 0:
 		c.logf("the secret was read; nothing is left of it here")
@@ -179,6 +173,10 @@ func cmdSend(ctx context.Context, c *cli, args []string) int {
 	case stats.Burned > 0:
 		c.logf("the secret was burned before anyone read it; nothing is left of it")
 		return exitBurned
+	case code != exitOK:
+		log.replay(c.stderr)
+		c.logf("the server failed; the secret was wiped unread")
+		return exitFail
 	}
 	c.logf("the session ended before the secret was read; it was wiped")
 	return exitBurned

@@ -28,7 +28,7 @@ func newVault() *vault {
 // errLockedMemory says how to get more locked memory.
 var errLockedMemory = errors.New("raise the locked-memory limit (ulimit -l; in Docker, --ulimit memlock=-1)")
 
-// alloc returns n zeroed bytes of locked memory (n > 0).
+// alloc returns n zeroed bytes of locked memory.
 func (v *vault) alloc(n int) ([]byte, error) {
 	size := (max(n, 1) + pageSize - 1) &^ (pageSize - 1)
 	m, err := unix.Mmap(-1, 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
@@ -43,7 +43,7 @@ func (v *vault) alloc(n int) ([]byte, error) {
 	v.mu.Lock()
 	v.bufs[&m[0]] = m
 	v.mu.Unlock()
-	return m[:n:n], nil
+	return m[:n], nil // its capacity is locked too, to the end of the page
 }
 
 // grow returns a locked buffer of n bytes holding b's bytes, and frees b.
