@@ -424,6 +424,16 @@ func TestCLIContainer(t *testing.T) {
 	if want := "http://127.0.0.1:" + port + "/secret/"; !strings.HasPrefix(link, want) {
 		t.Errorf("link %q; want it under %s (the port the container publishes)", link, want)
 	}
+	// No core dumps, and not dumpable: its /proc files belong to root,
+	// so other processes of its user cannot read its memory.
+	limits, err := os.ReadFile(fmt.Sprintf("/proc/%d/limits", cmd.Process.Pid))
+	if err != nil || !regexp.MustCompile(`Max core file size +0 +0 `).Match(limits) {
+		t.Errorf("core dumps are not off: %v\n%s", err, limits)
+	}
+	var st syscall.Stat_t
+	if err := syscall.Stat(fmt.Sprintf("/proc/%d/mem", cmd.Process.Pid), &st); err != nil || st.Uid != 0 {
+		t.Errorf("the process is dumpable (/proc/PID/mem owned by %d): %v", st.Uid, err)
+	}
 	code, out, errs := MustCLI(t, cliOpts{}, "get", link)
 	mustCode(t, "get", code, exitOK, errs)
 	if out != "from a container" {
@@ -479,5 +489,44 @@ func TestCLISignals(t *testing.T) {
 	}
 	if peekStatus(t, "http://"+p.addr, link) != 200 {
 		t.Error("the interrupted get used the secret up")
+	}
+}
+
+// TestCLINoFileWrites: send and get, under strace, open nothing for
+// writing, create, rename or remove nothing: the secret goes from stdin
+// to the link and from the link to stdout.
+func TestCLINoFileWrites(t *testing.T) {
+	strace := needStrace(t)
+	trace := func(args ...string) []string {
+		return append(straceArgs(strace), append([]string{scanBinary(t)}, args...)...)
+	}
+	var sendOut, sendErr syncBuffer
+	send := exec.Command(trace("send")[0], trace("send")[1:]...)
+	send.Stdin = strings.NewReader("to no disk\n")
+	send.Stdout, send.Stderr = &sendOut, &sendErr
+	if err := send.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { send.Process.Kill() })
+	link := (&cliProc{stdout: &sendOut, stderr: &sendErr}).firstLine(t)
+
+	get := exec.Command(trace("get", link)[0], trace("get", link)[1:]...)
+	var getOut, getErr syncBuffer
+	get.Stdout, get.Stderr = &getOut, &getErr
+	if err := get.Run(); err != nil || getOut.String() != "to no disk" {
+		t.Fatalf("get: %v, wrote %q; stderr:\n%s", err, getOut.String(), &getErr)
+	}
+	if err := send.Wait(); err != nil {
+		t.Fatalf("send: %v; stderr:\n%s", err, &sendErr)
+	}
+	for name, out := range map[string]string{"send": sendErr.String(), "get": getErr.String()} {
+		calls, writes := fileWrites(out)
+		for _, w := range writes {
+			t.Errorf("%s: file system write: %s", name, w)
+		}
+		if calls == 0 {
+			t.Errorf("%s: strace traced nothing: the trace is not working", name)
+		}
+		t.Logf("%s: strace saw %d traced calls, %d of them writes", name, calls, len(writes))
 	}
 }

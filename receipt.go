@@ -207,7 +207,7 @@ func cmdReceipt(ctx context.Context, c *cli, args []string) int {
 			return exitOK
 		}
 		switch state {
-		case "received", "viewed", "revealed":
+		case "received", "revealed":
 			return exitOK
 		case "burned":
 			return exitBurned

@@ -283,6 +283,9 @@ func readResponse(r io.Reader, v *vault) (*response, error) {
 			n = want
 			break
 		}
+		if resp != nil && resp.chunked && (bytes.HasSuffix(buf[headEnd:n], []byte("\r\n0\r\n\r\n")) || string(buf[headEnd:n]) == "0\r\n\r\n") {
+			break // the last chunk: the server need not close first
+		}
 		if rerr == io.EOF {
 			break
 		}
