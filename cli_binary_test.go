@@ -329,6 +329,36 @@ func TestCLIBrowser(t *testing.T) {
 		}
 	})
 
+	t.Run("EnvelopeVectors", func(t *testing.T) {
+		// The browser's code opens the vectors the Go package is tested
+		// with (computed by Node's crypto), and derives the same proofs.
+		raw, err := os.ReadFile("store/envelope/testdata/vectors.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := b.tab(t)
+		b.navigate(t, ctx, b.srv.base+"/")
+		got := eval[[]string](t, ctx, `(function(vectors){
+			return Promise.all(vectors.map(function (v) {
+				var link = otsliteZK.parseFragment("#" + v.fragment);
+				return otsliteZK.unlock(link, v.passphrase, {}).then(function (u) {
+					var proof = u.proof;
+					return otsliteZK.open(v.envelope, u.ikm).then(function (text) {
+						return (proof === v.proof) + " " + (text === v.text);
+					});
+				}).catch(function (e) { return "error " + e; });
+			}));
+		})(`+string(raw)+`)`)
+		for i, r := range got {
+			if r != "true true" {
+				t.Errorf("vector %d: proof matches, text matches: %s", i, r)
+			}
+		}
+		if len(got) == 0 {
+			t.Error("no vectors checked")
+		}
+	})
+
 	t.Run("CLILinkOpensInBrowser", func(t *testing.T) {
 		master, slave := MustOpenPTY(t)
 		for _, pass := range []string{"", "Ünïcödé pässphrase"} {

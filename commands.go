@@ -7,8 +7,8 @@ package main
 //   - A secret, a passphrase or a link key never comes from argv (a link
 //     may, for convenience; it is blanked there at once), never becomes a
 //     Go string, and lives in the vault, wiped on every way out.
-//   - stdout gets only what a script wants: the link, or the secret; every
-//     message goes to stderr, one line each, starting "otslite: ".
+//   - stdout gets what a script wants: links, the secret, a receipt's
+//     state; every message goes to stderr, one line each, "otslite: ...".
 //   - A refusal is the server's own message. Errors say what to do next.
 //   - Each command's -h fits one 80x24 screen.
 
