@@ -52,7 +52,6 @@ func getFlags() (*flag.FlagSet, *getOptions) {
 
 func cmdGet(ctx context.Context, c *cli, args []string) int {
 	fs, o := getFlags()
-	show, askPass, asJSON, pin := &o.show, &o.passphrase, &o.json, &o.pin
 	rest, err := c.parseFlags(fs, getUsage, args)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
@@ -62,7 +61,7 @@ func cmdGet(ctx context.Context, c *cli, args []string) int {
 	}
 	// Before anything is used up: where would the secret go?
 	toTerminal := isTerminal(c.stdout)
-	if toTerminal && !*show {
+	if toTerminal && !o.show {
 		return c.fail(usageError("the secret would stay on this screen: send stdout to a file or a program (otslite get LINK > file), or add --show"))
 	}
 	raw, err := c.readLink(rest, "Secret")
@@ -75,7 +74,7 @@ func cmdGet(ctx context.Context, c *cli, args []string) int {
 		return c.fail(usageError(err.Error()))
 	}
 	defer l.free(c.vault)
-	cl, err := c.newClient(l.base, *pin, *asJSON)
+	cl, err := c.newClient(l.base, o.pin, o.json)
 	if err != nil {
 		return c.fail(err)
 	}
@@ -83,7 +82,7 @@ func cmdGet(ctx context.Context, c *cli, args []string) int {
 	if err != nil {
 		return c.fail(usageError(err.Error()))
 	}
-	code, err := c.get(ctx, cl, l, key, *askPass, toTerminal)
+	code, err := c.get(ctx, cl, l, key, o.passphrase, toTerminal)
 	if err != nil {
 		return c.fail(err)
 	}

@@ -57,7 +57,6 @@ func burnFlags() (*flag.FlagSet, *burnOptions) {
 
 func cmdBurn(ctx context.Context, c *cli, args []string) int {
 	fs, o := burnFlags()
-	askPass, asJSON, pin := &o.passphrase, &o.json, &o.pin
 	rest, err := c.parseFlags(fs, burnUsage, args)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
@@ -65,12 +64,12 @@ func cmdBurn(ctx context.Context, c *cli, args []string) int {
 	if err != nil {
 		return c.fail(err)
 	}
-	l, cl, key, err := c.receiptLink(rest, *pin, *asJSON)
+	l, cl, key, err := c.receiptLink(rest, o.pin, o.json)
 	if err != nil {
 		return c.fail(err)
 	}
 	defer l.free(c.vault)
-	pass, err := c.burnPassphrase(key, *askPass)
+	pass, err := c.burnPassphrase(key, o.passphrase)
 	if err != nil {
 		return c.fail(err)
 	}
@@ -81,7 +80,7 @@ func cmdBurn(ctx context.Context, c *cli, args []string) int {
 		c.logf(msgSessionOver+": nothing to burn", cl.ep.base.Host)
 		return exitGone
 	}
-	if wrongPassphrase(err) && !*askPass {
+	if wrongPassphrase(err) && !o.passphrase {
 		// The server wants the passphrase (or, for the envelope, the
 		// whole proof): ask for it, once.
 		c.vault.free(pass)
@@ -158,7 +157,6 @@ func receiptFlags() (*flag.FlagSet, *receiptOptions) {
 
 func cmdReceipt(ctx context.Context, c *cli, args []string) int {
 	fs, o := receiptFlags()
-	wait, pin := &o.wait, &o.pin
 	rest, err := c.parseFlags(fs, receiptUsage, args)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
@@ -166,7 +164,7 @@ func cmdReceipt(ctx context.Context, c *cli, args []string) int {
 	if err != nil {
 		return c.fail(err)
 	}
-	l, cl, key, err := c.receiptLink(rest, *pin, false)
+	l, cl, key, err := c.receiptLink(rest, o.pin, false)
 	if err != nil {
 		return c.fail(err)
 	}
@@ -186,7 +184,7 @@ func cmdReceipt(ctx context.Context, c *cli, args []string) int {
 			return exitGone
 		}
 		var e *apiError
-		if *wait && errors.As(err, &e) && e.status == 429 && e.retryAfter > 0 {
+		if o.wait && errors.As(err, &e) && e.status == 429 && e.retryAfter > 0 {
 			if !sleep(ctx, e.retryAfter) {
 				return c.fail(ctx.Err())
 			}
@@ -199,11 +197,11 @@ func cmdReceipt(ctx context.Context, c *cli, args []string) int {
 		if zk {
 			r.passphraseRequired = needsPass
 		}
-		if !*wait || state != "new" {
+		if !o.wait || state != "new" {
 			c.printReceipt(r)
 		}
 		r.free(c.vault)
-		if !*wait {
+		if !o.wait {
 			return exitOK
 		}
 		switch state {

@@ -61,30 +61,28 @@ func shareFlags() (*flag.FlagSet, *shareOptions) {
 
 func cmdShare(ctx context.Context, c *cli, args []string) int {
 	fs, o := shareFlags()
-	server, askPass, plain, asJSON, tokenFile, pin, qr := &o.server, &o.passphrase, &o.plain, &o.json, &o.tokenFile, &o.pin, &o.qr
 	rest, err := c.parseFlags(fs, shareUsage, args)
-	ttl := o.ttl
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
 	}
-	if *server == "" {
-		*server = c.getenv("OTSLITE_SERVER")
+	if o.server == "" {
+		o.server = c.getenv("OTSLITE_SERVER")
 	}
 	switch {
 	case err != nil:
 	case len(rest) > 1:
 		err = usageError("give at most one FILE")
-	case *server == "":
+	case o.server == "":
 		err = usageError("say which server: --server URL, or OTSLITE_SERVER")
 	}
 	if err != nil {
 		return c.fail(err)
 	}
-	cl, err := c.newClient(*server, *pin, *asJSON)
+	cl, err := c.newClient(o.server, o.pin, o.json)
 	if err != nil {
 		return c.fail(err)
 	}
-	if cl.auth, err = c.credential(*tokenFile); err != nil {
+	if cl.auth, err = c.credential(o.tokenFile); err != nil {
 		return c.fail(err)
 	}
 	defer c.vault.free(cl.auth)
@@ -100,22 +98,22 @@ func cmdShare(ctx context.Context, c *cli, args []string) int {
 		limit = int(cfg.maxSecretSize)
 		cfg.free(c.vault)
 	}
-	if cfg == nil && !*plain {
+	if cfg == nil && !o.plain {
 		if err := c.confirmPlain(cl.ep); err != nil {
 			return c.fail(err)
 		}
-		*plain = true
-	} else if *plain {
+		o.plain = true
+	} else if o.plain {
 		c.logf("notice: sending the text itself (--plain): %s can read it", cl.ep.base.Host)
 	}
 
 	var r *reply
 	var key *envelope.Key
-	if *plain {
-		r, err = c.sharePlain(ctx, cl, rest, *askPass, maxSecretSizeCap, ttl)
+	if o.plain {
+		r, err = c.sharePlain(ctx, cl, rest, o.passphrase, maxSecretSizeCap, o.ttl)
 	} else {
 		var env *sealedSecret
-		if env, err = c.sealed(rest, *askPass, envelope.MaxPlain(limit)); err != nil {
+		if env, err = c.sealed(rest, o.passphrase, envelope.MaxPlain(limit)); err != nil {
 			return c.fail(err)
 		}
 		defer env.wipe(c.vault)
@@ -124,7 +122,7 @@ func cmdShare(ctx context.Context, c *cli, args []string) int {
 		if proof, err = c.vault.alloc(envelope.ProofLenPassphrase); err != nil {
 			return c.fail(err)
 		}
-		r, err = cl.share(ctx, env.sealed, false, env.key.PutProof(proof), ttl)
+		r, err = cl.share(ctx, env.sealed, false, env.key.PutProof(proof), o.ttl)
 		c.vault.free(proof)
 	}
 	if err != nil {
@@ -136,7 +134,7 @@ func cmdShare(ctx context.Context, c *cli, args []string) int {
 	if base == "" {
 		base = cl.ep.base.String()
 	}
-	if err := c.printLink(base, r.secretKey, key, qr.draw(c.stderr)); err != nil {
+	if err := c.printLink(base, r.secretKey, key, o.qr.draw(c.stderr)); err != nil {
 		return c.fail(err)
 	}
 	if err := c.printReceiptLink(base, r.receiptURL, r.receiptKey, key); err != nil {
