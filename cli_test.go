@@ -390,14 +390,15 @@ func TestCLIGetRefusesTerminal(t *testing.T) {
 	p := MustRun(t)
 	base := "http://" + p.addr
 	_, slave := MustOpenPTY(t)
-	link, _ := mustShare(t, cliOpts{input: "not on screen"}, base)
+	link, _ := mustShare(t, cliOpts{input: "not on\x1b[2J screen"}, base)
 
 	code, _, errs := MustCLI(t, cliOpts{stdout: slave}, "get", link)
 	mustCode(t, "get to a terminal", code, exitConfig, errs)
 	if !strings.Contains(errs, "--show") || peekStatus(t, base, link) != 200 {
 		t.Errorf("the refusal used the secret up, or does not say what to do: %s", errs)
 	}
-	// With --show it prints there, and ends the line.
+	// With --show it prints there, ends the line, and shows control
+	// characters rather than obeying them.
 	master, slave2 := MustOpenPTYRaw(t)
 	code, _, errs = MustCLI(t, cliOpts{stdout: slave2}, "get", "--show", link)
 	mustCode(t, "get --show", code, exitOK, errs)
@@ -410,7 +411,7 @@ func TestCLIGetRefusesTerminal(t *testing.T) {
 		}
 		shown = append(shown, buf[:n]...)
 	}
-	if string(shown) != "not on screen\r\n" {
+	if string(shown) != "not on^[[2J screen\r\n" {
 		t.Errorf("the terminal shows %q", shown)
 	}
 }

@@ -172,11 +172,40 @@ func (c *cli) get(ctx context.Context, cl *client, l *link, key *envelope.Key, a
 		}
 		value = out[:n]
 	}
+	if toTerminal {
+		// A terminal obeys control characters: the sender's text must not
+		// drive it (move the cursor, retitle the window, hide lines).
+		shown, err := c.vault.alloc(2*len(value) + 1)
+		if err != nil {
+			return 0, err
+		}
+		defer c.vault.free(shown)
+		value = appendVisible(shown[:0], value)
+	}
 	if _, err := c.stdout.Write(value); err != nil {
 		return 0, err
 	}
-	if toTerminal && (len(value) == 0 || value[len(value)-1] != '\n') {
-		c.stdout.Write([]byte{'\n'}) //nolint:errcheck // cosmetic
-	}
 	return exitOK, nil
+}
+
+// appendVisible appends text for a terminal: control characters other
+// than tab and newline in caret notation (ESC as ^[), and a final
+// newline if there is none. dst must hold 2*len(text)+1 bytes.
+func appendVisible(dst, text []byte) []byte {
+	for _, b := range text {
+		switch {
+		case b == '\t' || b == '\n':
+			dst = append(dst, b)
+		case b < 0x20:
+			dst = append(dst, '^', b+'@')
+		case b == 0x7f:
+			dst = append(dst, '^', '?')
+		default:
+			dst = append(dst, b)
+		}
+	}
+	if len(text) == 0 || text[len(text)-1] != '\n' {
+		dst = append(dst, '\n')
+	}
+	return dst
 }

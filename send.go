@@ -152,12 +152,13 @@ func cmdSend(ctx context.Context, c *cli, args []string) int {
 	case code = <-done:
 	case <-ctx.Done():
 		// Ctrl-C: burn, then end. The drained session would end by
-		// itself; ending it now saves the wait.
+		// itself; ending it now saves the wait. (A hang-up may have ended
+		// the session already: then it wiped everything itself.)
 		burnCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		r, err := c.localClient(srv, nil).burn(burnCtx, receipt, proof)
 		r.free(c.vault)
 		cancel()
-		if err != nil && !unknown(err) {
+		if err != nil && !unknown(err) && !sessionOver(err) {
 			c.logf("burning: %v; wiping it with everything else", err)
 		}
 		stopServer()
