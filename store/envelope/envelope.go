@@ -82,13 +82,14 @@ const (
 
 // Errors.
 var (
-	ErrFragment   = errors.New("envelope: the link's key (the part after #) is damaged")
-	ErrNotSealed  = errors.New("envelope: not an otsz1 envelope")
-	ErrDamaged    = errors.New("envelope: damaged envelope")
-	ErrOpen       = errors.New("envelope: cannot open: wrong key or passphrase, or a damaged envelope")
-	ErrShortBuf   = errors.New("envelope: buffer too small")
-	ErrPassphrase = errors.New("envelope: passphrase is not valid UTF-8")
-	ErrLocked     = errors.New("envelope: key not unlocked")
+	ErrFragment    = errors.New("envelope: the link's key (the part after #) is damaged")
+	ErrNotSealed   = errors.New("envelope: not an otsz1 envelope")
+	ErrDamaged     = errors.New("envelope: damaged envelope")
+	ErrOpen        = errors.New("envelope: cannot open: wrong key or passphrase, or a damaged envelope")
+	ErrShortBuf    = errors.New("envelope: buffer too small")
+	ErrPassphrase  = errors.New("envelope: passphrase is not valid UTF-8")
+	ErrMismatch    = errors.New("envelope: a passphrase is given exactly when the link asks for one")
+	ErrNotUnlocked = errors.New("envelope: the key is not unlocked")
 )
 
 var b64 = base64.RawURLEncoding.Strict()
@@ -154,7 +155,7 @@ func (k *Key) PutFragment(dst []byte) []byte {
 // kept. With a passphrase this takes PBKDF2's 600000 iterations.
 func (k *Key) Unlock(passphrase []byte) error {
 	if k.passphrase != (len(passphrase) > 0) {
-		return ErrPassphrase
+		return ErrMismatch
 	}
 	work := k.mem[offWork:]
 	defer burnStack()
@@ -231,7 +232,7 @@ func OpenedLen(envelopeLen int) int {
 // which the browser shows; it is read, not kept.
 func (k *Key) Seal(dst, plain []byte, rand io.Reader) ([]byte, error) {
 	if !k.unlocked {
-		return nil, ErrLocked
+		return nil, ErrNotUnlocked
 	}
 	if !utf8.Valid(plain) {
 		return nil, ErrNotText
@@ -260,7 +261,7 @@ var ErrNotText = errors.New("envelope: the secret is not UTF-8 text")
 // bytes, and returns the length of the text. On failure dst holds nothing.
 func (k *Key) Open(dst, envelope []byte) (int, error) {
 	if !k.unlocked {
-		return 0, ErrLocked
+		return 0, ErrNotUnlocked
 	}
 	if len(envelope) < len(Tag) || string(envelope[:len(Tag)]) != Tag {
 		return 0, ErrNotSealed

@@ -173,18 +173,18 @@ func TestOpenRefuses(t *testing.T) {
 			t.Errorf("Open: %v", err)
 		}
 	})
-	t.Run("ErrLocked", func(t *testing.T) {
+	t.Run("ErrNotUnlocked", func(t *testing.T) {
 		k, _ := ParseFragment(make([]byte, MemorySize), []byte(v.Fragment))
-		if _, err := k.Open(make([]byte, 100), []byte(v.Envelope)); !errors.Is(err, ErrLocked) {
+		if _, err := k.Open(make([]byte, 100), []byte(v.Envelope)); !errors.Is(err, ErrNotUnlocked) {
 			t.Errorf("Open before Unlock: %v", err)
 		}
-		if _, err := k.Seal(nil, []byte("x"), rand.Reader); !errors.Is(err, ErrLocked) {
+		if _, err := k.Seal(nil, []byte("x"), rand.Reader); !errors.Is(err, ErrNotUnlocked) {
 			t.Errorf("Seal before Unlock: %v", err)
 		}
 	})
 	t.Run("ErrPassphraseMismatch", func(t *testing.T) {
 		k, _ := ParseFragment(make([]byte, MemorySize), []byte(v.Fragment))
-		if err := k.Unlock(nil); !errors.Is(err, ErrPassphrase) {
+		if err := k.Unlock(nil); !errors.Is(err, ErrMismatch) {
 			t.Errorf("Unlock without the passphrase the link asks for: %v", err)
 		}
 	})
@@ -458,7 +458,7 @@ func TestWipe(t *testing.T) {
 	if !bytes.Equal(mem, make([]byte, len(mem))) {
 		t.Error("Wipe left bytes")
 	}
-	if _, err := k.Seal(nil, []byte("x"), rand.Reader); !errors.Is(err, ErrLocked) {
+	if _, err := k.Seal(nil, []byte("x"), rand.Reader); !errors.Is(err, ErrNotUnlocked) {
 		t.Errorf("Seal after Wipe: %v", err)
 	}
 
