@@ -22,7 +22,6 @@ import (
 const (
 	zkTag        = "otsz1:"
 	zkIterations = 600000
-	zkProofLen   = 43 // min(max(43, passphrase_min), passphrase_max) with the defaults
 	z85Alphabet  = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#"
 )
 
@@ -56,11 +55,18 @@ func openEnvelope(t *testing.T, srv *scanServer, link, pass string) string {
 		}
 		ikm = append(append([]byte{}, key...), stretched...)
 	}
-	proofBytes, err := hkdf.Key(sha256.New, ikm, nil, "otslite zk1 proof", (zkProofLen*3+3)/4)
+	kp, err := hkdf.Key(sha256.New, key, nil, "otslite zk1 link proof", 32)
 	if err != nil {
 		t.Fatal(err)
 	}
-	proof := base64.RawURLEncoding.EncodeToString(proofBytes)[:zkProofLen]
+	proof := "zk1." + base64.RawURLEncoding.EncodeToString(kp)
+	if pass != "" {
+		pp, err := hkdf.Key(sha256.New, ikm, nil, "otslite zk1 proof", 32)
+		if err != nil {
+			t.Fatal(err)
+		}
+		proof += "." + base64.RawURLEncoding.EncodeToString(pp)
+	}
 
 	r := srv.call(t, http.DefaultClient, "/api/v1/secret/"+m[1], "application/x-www-form-urlencoded", url.Values{"passphrase": {proof}}.Encode())
 	envelope, _ := r["value"].(string)

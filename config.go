@@ -93,7 +93,7 @@ const (
 // usage is the -h text. A line may pair related flags (--a, --b, or
 // --name-x, -y for --name-y) and then shows their defaults in that order;
 // true/false flags show none. It must fit 24 lines of 80 columns.
-const usage = `otslite: share a secret once; kept only in protected memory, gone after reading.
+const usage = `otslite: share a secret once, gone after reading. Commands: otslite help.
 Usage: otslite [flags]; OTSLITE_MAX_TTL sets --max-ttl, and so on (see README).
   --listen                  host:port to serve on (default 127.0.0.1:7143)
   --public-url              base URL of links (default http[s]://<listen>)

@@ -54,6 +54,26 @@ func serverMain(args []string) int {
 // served on once requests are accepted (tests start the program in-process
 // on port 0).
 func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer, ready chan<- string) int {
+	return runServer(ctx, args, getenv, stderr, serverHooks{ready: ready})
+}
+
+// serverHooks let a caller that runs the server in-process follow it
+// (tests, and otslite send). Each is optional.
+type serverHooks struct {
+	ready   chan<- string       // receives the address served on, once requests are accepted
+	serving func(serving)       // told the same, with the public URL and certificate
+	ended   func(s store.Stats) // told what the store did, once the session is over
+}
+
+// serving describes a server that accepts requests.
+type serving struct {
+	Addr        string // the listener's address
+	PublicURL   string // the base of links
+	Fingerprint string // of the TLS certificate, "" without TLS
+}
+
+// runServer is run with hooks.
+func runServer(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer, hooks serverHooks) int {
 	logger := log.New(stderr, "otslite: ", 0)
 	cfg, err := ParseConfig(args, getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {
@@ -209,8 +229,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		go func() { served <- redirect.Serve(rln) }()
 	}
 	trail.Record(audit.Event{Event: audit.SessionStart, Outcome: audit.OK})
-	if ready != nil {
-		ready <- ln.Addr().String()
+	if hooks.ready != nil {
+		hooks.ready <- ln.Addr().String()
+	}
+	if hooks.serving != nil {
+		info := serving{Addr: ln.Addr().String(), PublicURL: cfg.PublicURL}
+		if tlsSetup != nil {
+			info.Fingerprint = tlsSetup.Fingerprint
+		}
+		hooks.serving(info)
 	}
 	// Starting (loading and compressing the UI above all) leaves a few MiB
 	// of garbage that the runtime would hand back to the system only
@@ -242,6 +269,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	s := st.Stats()
 	logger.Printf("session over (%s): %d created, %d revealed, %d burned, %d expired, %d wiped unread",
 		reason, s.Created, s.Revealed, s.Burned, s.Expired, s.Secrets)
+	if hooks.ended != nil {
+		hooks.ended(s)
+	}
 	trail.Record(audit.Event{Event: audit.SessionEnd, Outcome: reason})
 	return code
 }

@@ -15,11 +15,13 @@
 //                   600000 iterations, 32 bytes)
 //   key      HKDF-SHA-256(ikm, no salt, info "otslite zk1 content", 32 bytes),
 //            an AES-256-GCM key.
-//   proof    HKDF-SHA-256(ikm, no salt, info "otslite zk1 proof", n bytes) in
-//            base64url, cut to L characters, L = min(max(43, passphrase_min),
-//            passphrase_max) from /api/otslite/config. It is sent as the v1
-//            "passphrase": the server keeps only its argon2id hash, and
-//            checks it (with its lockouts) before releasing the ciphertext.
+//   kp       HKDF-SHA-256(K, no salt, info "otslite zk1 link proof", 32 bytes)
+//   pp       HKDF-SHA-256(ikm, no salt, info "otslite zk1 proof", 32 bytes),
+//            with a passphrase only
+//   proof    "zk1." + b64url(kp), or with a passphrase "zk1." + b64url(kp) +
+//            "." + b64url(pp) (47 or 91 characters). It is sent as the v1
+//            "passphrase"; the server checks it (with its lockouts) before
+//            releasing the ciphertext.
 //   envelope "otsz1:" + base85(iv || AES-GCM(key, iv, UTF-8 text,
 //            additional data "otsz1:")), iv 12 random bytes, the 16-byte tag
 //            at the end. It is sent as the v1 "secret". base85 is Z85's
@@ -165,15 +167,17 @@
     });
   }
 
-  // proofLength is L above, for the server's passphrase bounds.
-  function proofLength(cfg) {
-    var max = cfg.passphrase_max > 0 ? cfg.passphrase_max : 128;
-    return Math.min(Math.max(43, cfg.passphrase_min || 0), max);
-  }
-
-  function proofOf(ikm, length) {
-    return hkdf(ikm, "otslite zk1 proof", Math.ceil(length * 3 / 4)).then(function (b) {
-      return b64urlEncode(b).slice(0, length);
+  // proofOf is the proof above, from K and, with a passphrase, ikm.
+  function proofOf(key, ikm, withPassphrase) {
+    return hkdf(key, "otslite zk1 link proof", 32).then(function (kp) {
+      var proof = "zk1." + b64urlEncode(kp);
+      kp.fill(0);
+      if (!withPassphrase) return proof;
+      return hkdf(ikm, "otslite zk1 proof", 32).then(function (pp) {
+        proof += "." + b64urlEncode(pp);
+        pp.fill(0);
+        return proof;
+      });
     });
   }
 
@@ -207,8 +211,8 @@
     var key = randomBytes(KEY_BYTES);
     var fragment = "1" + (passphrase ? "p" : "n") + b64urlEncode(key);
     return inputKey(key, passphrase).then(function (ikm) {
-      key.fill(0);
-      return Promise.all([proofOf(ikm, proofLength(cfg)), contentKey(ikm, "encrypt")]).then(function (r) {
+      return Promise.all([proofOf(key, ikm, !!passphrase), contentKey(ikm, "encrypt")]).then(function (r) {
+        key.fill(0);
         ikm.fill(0);
         var iv = randomBytes(IV_BYTES);
         var plain = enc.encode(text);
@@ -227,7 +231,7 @@
   // the passphrase: {proof, ikm}. The caller wipes ikm (open does).
   function unlock(link, passphrase, cfg) {
     return inputKey(link.key, link.passphrase ? passphrase : "").then(function (ikm) {
-      return proofOf(ikm, proofLength(cfg)).then(function (proof) {
+      return proofOf(link.key, ikm, link.passphrase).then(function (proof) {
         return { proof: proof, ikm: ikm };
       });
     });
@@ -258,7 +262,6 @@
   window.otsliteZK = Object.freeze({
     available: available,
     parseFragment: parseFragment,
-    proofLength: proofLength,
     envelopeLength: envelopeLength,
     maxPlain: maxPlain,
     seal: seal,
