@@ -3,6 +3,7 @@ module otslite
 go 1.26.8
 
 require (
+	filippo.io/nistec v0.0.4
 	github.com/awnumar/memguard v0.23.0
 	github.com/chromedp/cdproto v0.159.0
 	github.com/chromedp/chromedp v0.23.0
