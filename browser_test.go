@@ -339,6 +339,9 @@ func TestBrowser(t *testing.T) {
 	if testing.Short() {
 		t.Skip("browser tests are not short")
 	}
+	// Mostly waiting on Chromium and the server: it overlaps well with the
+	// package's other long tests.
+	t.Parallel()
 	b := MustOpenBrowser(t)
 
 	t.Run("ShareOpenRevealGone", func(t *testing.T) {
@@ -410,8 +413,10 @@ func TestBrowser(t *testing.T) {
 			until(t, ctx, `!document.getElementById("create").disabled`)
 			got := eval[[]string](t, ctx, `Array.from(document.getElementById("ttl").options).map(function (o) { return o.value; })`)
 			sel := eval[string](t, ctx, `document.getElementById("ttl").value`)
-			// A session's end moves while the test runs: allow a second.
-			if len(got) == len(tc.want) && tc.args != nil && tc.args[0] == "--lifetime" && got[1] == "598" {
+			// A session's end moves while the test runs (from the server's
+			// start to the page's request for its settings): allow up to
+			// 20 seconds on a loaded machine.
+			if n, err := strconv.Atoi(got[len(got)-1]); err == nil && len(got) == len(tc.want) && tc.args != nil && tc.args[0] == "--lifetime" && n >= 580 && n < 599 && sel == got[len(got)-1] {
 				got[1], sel = "599", "599"
 			}
 			if strings.Join(got, " ") != strings.Join(tc.want, " ") || sel != tc.selected {
@@ -1114,8 +1119,9 @@ func (b *browserEnv) shot(t *testing.T, ctx context.Context, name string) {
 // pagesLookAndAudit walks every page and state (create, result, secret
 // waiting, revealed, gone and incomplete, receipt waiting and burned,
 // security) in English, French, Korean, and right to left in Arabic and
-// Hebrew: each state is audited with axe, and photographed at phone and
-// desktop size in light and dark.
+// Hebrew: each state is audited with axe and photographed, in English and
+// Arabic at phone and desktop size in light and dark, in the others on a
+// dark phone and a light desktop.
 func (b *browserEnv) pagesLookAndAudit(t *testing.T) {
 	type look struct {
 		name          string
@@ -1131,6 +1137,10 @@ func (b *browserEnv) pagesLookAndAudit(t *testing.T) {
 	}
 	shots := 0
 	for _, loc := range []string{"en", "fr", "ko", "ar", "he"} {
+		looks := looks
+		if loc != "en" && loc != "ar" {
+			looks = []look{looks[1], looks[2]} // phone dark, desktop light
+		}
 		sender, recipient := b.tab(t), b.tab(t)
 		var current context.Context
 		capture := func(state string) {
@@ -1139,7 +1149,11 @@ func (b *browserEnv) pagesLookAndAudit(t *testing.T) {
 			for _, l := range looks {
 				setViewport(t, current, l.width, l.height, l.mobile)
 				setColorScheme(t, current, l.scheme)
-				if l.name == "desktop-light" || l.name == "phone-dark" {
+				// Every state is audited in both themes' worst case for
+				// contrast in English and, right to left, Arabic; the other
+				// languages once.
+				if (l.name == "desktop-light" || l.name == "phone-dark") && (loc == "en" || loc == "ar") ||
+					l.name == "phone-dark" && loc != "en" && loc != "ar" {
 					b.audit(t, current, loc+" "+state+" "+l.name)
 				}
 				b.shot(t, current, fmt.Sprintf("%s-%s-%s", loc, state, l.name))
