@@ -103,7 +103,7 @@ func MustOpenBrowser(t *testing.T) *browserEnv {
 		// insecureHost names the test server over plain HTTP the way a
 		// LAN address would (not a secure context); the browser must not
 		// try HTTPS first.
-		chromedp.Flag("host-resolver-rules", "MAP "+insecureHost+" 127.0.0.1"),
+		chromedp.Flag("host-resolver-rules", "MAP "+insecureHost+" 127.0.0.1, MAP "+foreignHost+" 127.0.0.1"),
 		chromedp.Flag("disable-features", "Translate,BlinkGenPropertyTrees,HttpsUpgrades,HttpsFirstBalancedModeAutoEnable"),
 		chromedp.UserDataDir(t.TempDir()),
 	)
@@ -124,6 +124,10 @@ func MustOpenBrowser(t *testing.T) *browserEnv {
 // MustOpenBrowser): pages served under it are not a secure context, as over
 // plain HTTP to another machine.
 const insecureHost = "otslite.test"
+
+// foreignHost is another name for 127.0.0.1 that no test server is
+// configured to answer to (it gets 421).
+const foreignHost = "elsewhere.test"
 
 // watchScript records, from before any page script runs, uncaught errors
 // and CSP violations, so every step can check there were none, and every

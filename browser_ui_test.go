@@ -590,7 +590,7 @@ func (b *browserEnv) browserErrorPages(t *testing.T, plain *plainServer) {
 			url := b.srv.base + "/no/such/page"
 			switch status {
 			case 421:
-				url = plain.base + "/" // 127.0.0.1: a Host the server, pinned to its public name, does not answer to
+				url = strings.Replace(plain.public, insecureHost, foreignHost, 1) + "/" // a name the server does not answer to
 			case 429, 503:
 				url = handlerURL(status)
 			}
