@@ -42,13 +42,24 @@ const staticPrefix = "/static/"
 
 // pages maps each page's name to its template in pages/ and the route it is
 // served at. Every page must exist; pages/ may also hold layout.html, the
-// parts the pages share, and nothing else.
+// parts the pages share, and nothing else. The error pages have no route
+// (their name stands in its place): the handler answers with them (see
+// ErrorPages).
 var pages = map[string]struct{ file, route string }{
-	"create":   {"create.html", "/"},
-	"secret":   {"secret.html", "/secret/:key"},
-	"receipt":  {"receipt.html", "/receipt/:key"},
-	"security": {"security.html", "/security"},
+	"create":    {"create.html", "/"},
+	"secret":    {"secret.html", "/secret/:key"},
+	"receipt":   {"receipt.html", "/receipt/:key"},
+	"security":  {"security.html", "/security"},
+	"error-404": {"error.html", "error-404"},
+	"error-421": {"error.html", "error-421"},
+	"error-429": {"error.html", "error-429"},
+	"error-503": {"error.html", "error-503"},
 }
+
+// ErrorPages are the HTTP statuses that have a page of their own, named
+// "error-<status>": unknown paths, a Host the server does not answer to,
+// and refusals for load.
+var ErrorPages = []int{404, 421, 429, 503}
 
 const layoutFile = "layout.html"
 
@@ -73,7 +84,7 @@ var contentTypes = map[string]string{
 type File struct {
 	// Name is the URL path the file is served at: a hashed static path such
 	// as "/static/app.3f9a1c2b.js", or a page's route ("/", "/secret/:key",
-	// "/receipt/:key", "/security").
+	// "/receipt/:key", "/security"), or an error page's name ("error-404").
 	Name string
 	// ContentType is the value for the Content-Type header.
 	ContentType string
@@ -336,8 +347,9 @@ func (s *Set) Static(path []byte) (*File, bool) {
 
 // Page returns an HTML page by name and locale (one of Locales): "create"
 // (served at /), "secret" (/secret/:key), "receipt" (/receipt/:key and
-// /private/:key) or "security" (/security). An unknown name or locale gives
-// nil.
+// /private/:key), "security" (/security), or one of the error pages
+// "error-404", "error-421", "error-429" and "error-503". An unknown name or
+// locale gives nil.
 func (s *Set) Page(name, locale string) *File {
 	return s.pages[pageKey{name, locale}]
 }

@@ -2,6 +2,7 @@ package assets
 
 import (
 	"bytes"
+	"encoding/json"
 	"io"
 	"regexp"
 	"strings"
@@ -13,7 +14,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 )
 
-var pageNames = []string{"create", "secret", "receipt", "security"}
+var pageNames = []string{"create", "secret", "receipt", "security", "error-404", "error-421", "error-429", "error-503"}
 
 // loadOnce shares one Load among the tests: Load compresses at the best
 // levels, which is slow under -race, and a Set is read-only.
@@ -71,7 +72,8 @@ func allPages(tb testing.TB, s *Set) []*File {
 
 func TestLoad(t *testing.T) {
 	s := MustLoad(t)
-	routes := map[string]string{"create": "/", "secret": "/secret/:key", "receipt": "/receipt/:key", "security": "/security"}
+	routes := map[string]string{"create": "/", "secret": "/secret/:key", "receipt": "/receipt/:key", "security": "/security",
+		"error-404": "error-404", "error-421": "error-421", "error-429": "error-429", "error-503": "error-503"}
 	for _, loc := range Locales {
 		for _, name := range pageNames {
 			p := s.Page(name, loc)
@@ -376,19 +378,27 @@ func TestPagesObeyCSP(t *testing.T) {
 // TestPagesBasics checks what every page must carry.
 func TestPagesBasics(t *testing.T) {
 	s := MustLoad(t)
+	rtl := map[string]bool{"ar": true, "fa": true, "he": true}
 	for _, p := range allPages(t, s) {
 		name, page := p.Name+" ("+p.Language+")", string(p.Raw)
-		for _, want := range []string{
-			`<html lang="` + p.Language + `" dir="ltr">`,
+		dir := "ltr"
+		if rtl[p.Language] {
+			dir = "rtl"
+		}
+		want := []string{
+			`<html lang="` + p.Language + `" dir="` + dir + `">`,
 			`<a class="skip" href="#main">`,
 			`<main id="main"`,
 			`<meta name="viewport" content="width=device-width, initial-scale=1">`,
 			`<meta name="referrer" content="no-referrer">`,
 			`<meta charset="utf-8">`,
-			`<noscript>`,
 			`href="/security"`,
 			`rel="stylesheet"`,
-		} {
+		}
+		if !strings.HasPrefix(p.Name, "error-") {
+			want = append(want, `<noscript>`) // error pages need no script
+		}
+		for _, want := range want {
 			if !strings.Contains(page, want) {
 				t.Errorf("%s: missing %s", name, want)
 			}
@@ -405,7 +415,8 @@ func TestPagesBasics(t *testing.T) {
 // TestScriptsKeepSecretsOut checks the scripts never reach for storage,
 // cookies or the console, and never build HTML from strings. Only the two
 // scripts that keep the tab's theme and language choice may touch
-// sessionStorage, and only under those two names.
+// sessionStorage, under those two names, and common.js also under the one
+// that keeps a create token the sender typed.
 func TestScriptsKeepSecretsOut(t *testing.T) {
 	s := MustLoad(t)
 	storageUse := regexp.MustCompile(`sessionStorage\.\w+\(([^,)]*)`)
@@ -417,6 +428,10 @@ func TestScriptsKeepSecretsOut(t *testing.T) {
 			for _, m := range storageUse.FindAllSubmatch(f.Raw, -1) {
 				switch string(m[1]) {
 				case `"otslite.theme"`, `"otslite.locale"`, "STORE_THEME", "STORE_LOCALE", "name":
+				case "STORE_TOKEN":
+					if !strings.HasPrefix(name, "/static/common.") {
+						t.Errorf("%s: sessionStorage used with %s", name, m[1])
+					}
 				default:
 					t.Errorf("%s: sessionStorage used with %s", name, m[1])
 				}
@@ -470,7 +485,7 @@ func TestLoadErrors(t *testing.T) {
 			u.pages[p.file] = &fstest.MapFile{Data: []byte(`{{define "main"}}{{.T "k"}} {{.Lang}}{{end}}`)}
 		}
 		for _, loc := range Locales {
-			u.locales[loc+".json"] = &fstest.MapFile{Data: []byte(`{"meta.name":"N","meta.dir":"ltr","k":"text {n}","js.x":"y"}`)}
+			u.locales[loc+".json"] = &fstest.MapFile{Data: catalogWithPlurals(loc, `"meta.name":"N","meta.dir":"ltr","k":"text {n}","js.x":"y"`)}
 		}
 		return u
 	}
@@ -511,7 +526,22 @@ func TestLoadErrors(t *testing.T) {
 			u.locales["it.json"] = &fstest.MapFile{Data: []byte(`{"meta.name":"N","meta.dir":"ltr","k":"text {m}","js.x":"y"}`)}
 		},
 		"ErrDirection": func(u uiFS) {
-			u.locales["pt-BR.json"] = &fstest.MapFile{Data: []byte(`{"meta.name":"N","meta.dir":"up","k":"text {n}","js.x":"y"}`)}
+			u.locales["pt-BR.json"] = &fstest.MapFile{Data: catalogWithPlurals("pt-BR", `"meta.name":"N","meta.dir":"up","k":"text {n}","js.x":"y"`)}
+		},
+		"ErrMissingPluralForm": func(u uiFS) {
+			// Russian needs one, few, many and other; "few" is left out.
+			u.locales["ru.json"] = &fstest.MapFile{Data: []byte(`{"meta.name":"N","meta.dir":"ltr","k":"text {n}","js.x":"y","js.p|one":"{n} a","js.p|many":"{n} c","js.p|other":"{n} d"}`)}
+		},
+		"ErrExtraPluralForm": func(u uiFS) {
+			// Japanese has only "other".
+			u.locales["ja.json"] = &fstest.MapFile{Data: []byte(`{"meta.name":"N","meta.dir":"ltr","k":"text {n}","js.x":"y","js.p|one":"{n} a","js.p|other":"{n} d"}`)}
+		},
+		"ErrPluralPlaceholder": func(u uiFS) {
+			// French "one" stands for 0 and 1: it must show the count.
+			u.locales["fr.json"] = &fstest.MapFile{Data: []byte(`{"meta.name":"N","meta.dir":"ltr","k":"text {n}","js.x":"y","js.p|one":"un","js.p|many":"{n} b","js.p|other":"{n} d"}`)}
+		},
+		"ErrPluralBrokenPlaceholder": func(u uiFS) {
+			u.locales["de.json"] = &fstest.MapFile{Data: []byte(`{"meta.name":"N","meta.dir":"ltr","k":"text {n}","js.x":"y","js.p|one":"{n} a","js.p|other":"{m} d"}`)}
 		},
 		"ErrStaticRefersToStatic": func(u uiFS) {
 			u.static["app.css"] = &fstest.MapFile{Data: []byte("body{background:url(/static/x.svg)}")}
@@ -524,6 +554,44 @@ func TestLoadErrors(t *testing.T) {
 				t.Error("load succeeded")
 			}
 		})
+	}
+}
+
+// catalogWithPlurals is a test catalog for loc: the given fields and the
+// plural text "js.p" in every form loc has.
+func catalogWithPlurals(loc, fields string) []byte {
+	var b strings.Builder
+	b.WriteString("{" + fields)
+	for _, cat := range pluralCategories[loc] {
+		b.WriteString(`,"js.p` + pluralSep + cat + `":"{n} ` + cat + `"`)
+	}
+	b.WriteString("}")
+	return []byte(b.String())
+}
+
+// TestLoadAcceptsOmittedCount: a form that stands for one number alone may
+// leave the count out (Arabic "two", English "one"); the same catalogs with
+// every form counting load too.
+func TestLoadAcceptsOmittedCount(t *testing.T) {
+	for loc, c := range map[string]string{
+		"ar": `"js.p|zero":"none","js.p|one":"one","js.p|two":"two","js.p|few":"{n} few","js.p|many":"{n} many","js.p|other":"{n} other"`,
+		"en": `"js.p|one":"one","js.p|other":"{n} other"`,
+	} {
+		cats := map[string]catalog{}
+		for _, l := range []string{DefaultLocale, loc} {
+			var v catalog
+			raw := catalogWithPlurals(l, `"meta.name":"N","meta.dir":"ltr"`)
+			if l == loc {
+				raw = []byte(`{"meta.name":"N","meta.dir":"ltr",` + c + `}`)
+			}
+			if err := json.Unmarshal(raw, &v); err != nil {
+				t.Fatal(err)
+			}
+			cats[l] = v
+		}
+		if err := cats[loc].check(cats[DefaultLocale], loc); err != nil {
+			t.Errorf("%s: %v", loc, err)
+		}
 	}
 }
 

@@ -13,13 +13,17 @@ var (
 	templateKeyRE = regexp.MustCompile(`\.T "([^"]+)"`)
 	scriptKeyRE   = regexp.MustCompile(`\bT\("([A-Za-z]+)"\)`)
 	scriptCallRE  = regexp.MustCompile(`\bT\(`)
+	pluralKeyRE   = regexp.MustCompile(`\bP\("([A-Za-z]+)", `)
+	pluralCallRE  = regexp.MustCompile(`\bP\(`)
 )
 
-// usedKeys returns every catalog key the templates and scripts ask for.
+// usedKeys returns every catalog key the templates and scripts ask for. A
+// plural text counts as used under its name: "js.chars|" stands for every
+// "js.chars|<category>".
 func usedKeys(tb testing.TB) map[string]bool {
 	tb.Helper()
 	used := map[string]bool{"meta.name": true, "meta.dir": true} // read by render
-	walk := func(dir string, re *regexp.Regexp, prefix string) {
+	walk := func(dir string, re *regexp.Regexp, prefix, suffix string) {
 		entries, err := fs.ReadDir(embedded, dir)
 		if err != nil {
 			tb.Fatal(err)
@@ -30,20 +34,26 @@ func usedKeys(tb testing.TB) map[string]bool {
 				tb.Fatal(err)
 			}
 			if dir == "ui" && strings.HasSuffix(e.Name(), ".js") {
-				// Every T( call names its text literally, so this scan
-				// sees them all (the definition itself aside).
-				calls := len(scriptCallRE.FindAll(raw, -1)) - bytes.Count(raw, []byte("function T("))
-				if lit := len(re.FindAll(raw, -1)); calls != lit {
-					tb.Errorf("ui/%s: %d T( calls, %d with a literal text name", e.Name(), calls, lit)
+				// Every T( and P( call names its text literally, so this
+				// scan sees them all (the definitions themselves aside).
+				for _, c := range []struct {
+					call, lit *regexp.Regexp
+					def       string
+				}{{scriptCallRE, scriptKeyRE, "function T("}, {pluralCallRE, pluralKeyRE, "function P("}} {
+					calls := len(c.call.FindAll(raw, -1)) - bytes.Count(raw, []byte(c.def))
+					if lit := len(c.lit.FindAll(raw, -1)); calls != lit {
+						tb.Errorf("ui/%s: %d %s calls, %d with a literal text name", e.Name(), calls, c.def[9:], lit)
+					}
 				}
 			}
 			for _, m := range re.FindAllSubmatch(raw, -1) {
-				used[prefix+string(m[1])] = true
+				used[prefix+string(m[1])+suffix] = true
 			}
 		}
 	}
-	walk("pages", templateKeyRE, "")
-	walk("ui", scriptKeyRE, jsPrefix)
+	walk("pages", templateKeyRE, "", "")
+	walk("ui", scriptKeyRE, jsPrefix, "")
+	walk("ui", pluralKeyRE, jsPrefix, pluralSep)
 	return used
 }
 
@@ -59,13 +69,59 @@ func TestCatalogKeys(t *testing.T) {
 	for _, loc := range Locales {
 		c := cats[loc]
 		for k := range used {
-			if _, ok := c[k]; !ok {
+			if base, plural := strings.CutSuffix(k, pluralSep); plural {
+				if _, ok := c[base+pluralSep+"other"]; !ok && len(pluralCategories[loc]) > 0 {
+					t.Errorf("%s: missing plural text %q", loc, base)
+				}
+			} else if _, ok := c[k]; !ok {
 				t.Errorf("%s: missing key %q", loc, k)
 			}
 		}
 		for k := range c {
-			if !used[k] {
+			name := k
+			if base, _, plural := strings.Cut(k, pluralSep); plural {
+				name = base + pluralSep
+			}
+			if !used[name] {
 				t.Errorf("%s: unused key %q", loc, k)
+			}
+		}
+	}
+}
+
+// TestPluralForms checks every plural text has exactly the CLDR forms of
+// its language (loadCatalogs refuses anything else; this says which).
+func TestPluralForms(t *testing.T) {
+	sub, _ := fs.Sub(embedded, "locales")
+	cats, err := loadCatalogs(sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pluralCategories) != len(Locales) {
+		t.Errorf("plural rules for %d locales, %d locales", len(pluralCategories), len(Locales))
+	}
+	var names []string
+	for k := range cats[DefaultLocale] {
+		if base, ok := strings.CutSuffix(k, pluralSep+"other"); ok {
+			names = append(names, base)
+		}
+	}
+	if len(names) == 0 {
+		t.Fatal("no plural texts")
+	}
+	for _, loc := range Locales {
+		for _, name := range names {
+			var got []string
+			for k := range cats[loc] {
+				if cat, ok := strings.CutPrefix(k, name+pluralSep); ok {
+					got = append(got, cat)
+				}
+			}
+			want := slices.Clone(pluralCategories[loc])
+			slices.Sort(got)
+			slices.Sort(want)
+			if !slices.Equal(got, want) {
+				t.Errorf("%s: %s has forms %v, want %v", loc, name, got, want)
 			}
 		}
 	}
@@ -128,6 +184,12 @@ func TestPagesAreTranslated(t *testing.T) {
 		"pt-BR": "Compartilhar um segredo",
 		"es":    "Compartir un secreto",
 		"it":    "Condividi un segreto",
+		"ar":    "شارك سرًا",
+		"he":    "שיתוף סוד",
+		"ru":    "Поделиться секретом",
+		"zh-TW": "分享秘密",
+		"hi":    "राज़ साझा करें",
+		"sw":    "Shiriki siri",
 	} {
 		page := s.Page("create", loc).Raw
 		if !bytes.Contains(page, []byte("<h1>"+want+"</h1>")) {
@@ -141,6 +203,32 @@ func TestPagesAreTranslated(t *testing.T) {
 		}
 		if !bytes.Contains(page, []byte(`data-locale="`+loc+`" aria-current="true"`)) {
 			t.Errorf("%s: language menu does not mark %s as current", loc, loc)
+		}
+	}
+}
+
+// TestRevealIsNotShow: the button that consumes a secret never reads like
+// the one that shows a typed passphrase (Korean once used one word for
+// both), and Korean calls the sender's page something better than a shop's
+// receipt (영수증).
+func TestRevealIsNotShow(t *testing.T) {
+	sub, _ := fs.Sub(embedded, "locales")
+	cats, err := loadCatalogs(sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, loc := range Locales {
+		c := cats[loc]
+		show := strings.ToLower(c["form.show"])
+		for _, k := range []string{"secret.reveal", "js.decrypting"} {
+			if strings.Contains(strings.ToLower(c[k]), show) {
+				t.Errorf("%s: %s %q contains the word for Show, %q", loc, k, c[k], c["form.show"])
+			}
+		}
+	}
+	for k, v := range cats["ko"] {
+		if strings.Contains(v, "영수증") {
+			t.Errorf("ko: %s still says 영수증: %q", k, v)
 		}
 	}
 }
@@ -162,8 +250,22 @@ func TestNegotiate(t *testing.T) {
 		{"", "pt-PT", "pt-BR"},
 		{"", "pt", "pt-BR"},
 		{"", "pt-br", "pt-BR"},
-		{"", "zh-TW", "zh-CN"},
-		{"", "zh-Hant-HK,zh;q=0.9", "zh-CN"},
+		{"", "zh-TW", "zh-TW"},
+		{"", "zh-Hant-HK,zh;q=0.9", "zh-TW"},
+		{"", "zh-HK", "zh-TW"},
+		{"", "zh_hant", "zh-TW"},
+		{"", "zh-Hans-HK", "zh-CN"},
+		{"", "zh-SG", "zh-CN"},
+		{"", "zh", "zh-CN"},
+		{"", "ar-EG", "ar"},
+		{"", "he-IL", "he"},
+		{"", "iw", "he"},
+		{"", "in-ID", "id"},
+		{"", "no", "nb"},
+		{"", "nn-NO", "nb"},
+		{"", "nb-NO", "nb"},
+		{"", "fa-IR", "fa"},
+		{"", "sw-KE", "sw"},
 		{"", "ja-JP", "ja"},
 		{"", "ko-KR,ko;q=0.9,en-US;q=0.8,en;q=0.7", "ko"},
 		{"", "de;q=0.5, es;q=0.8", "es"},
@@ -176,7 +278,8 @@ func TestNegotiate(t *testing.T) {
 		{"", "  ES  ; Q=0.9 ", "es"},
 		{"", "*", "en"},
 		{"", "en;q=0.1, fr", "fr"},
-		{"", "nl-BE, nl;q=0.9", "en"},
+		{"", "nl-BE, nl;q=0.9", "nl"},
+		{"", "xh-ZA, zu;q=0.9", "en"},
 		{"", ",,;;,", "en"},
 		{"", strings.Repeat("xx,", 40) + "fr", "en"}, // past the item bound
 		{"", strings.Repeat("a", 64), "en"},

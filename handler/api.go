@@ -161,7 +161,9 @@ func (h *Handler) maxTTL() time.Duration {
 	return max(time.Second, min(h.cfg.MaxTTL, left))
 }
 
-// config tells the UI the limits in force now.
+// config tells the UI the limits in force now, whether creating needs a
+// create token, and when the session ends (unix seconds; 0 when it has no
+// lifetime).
 func (h *Handler) config(ctx *fasthttp.RequestCtx) {
 	b := newBody()
 	b.head = append(b.head, `{"default_ttl":`...)
@@ -174,6 +176,14 @@ func (h *Handler) config(ctx *fasthttp.RequestCtx) {
 	b.head = strconv.AppendInt(b.head, int64(h.cfg.PassphraseMin), 10)
 	b.head = append(b.head, `,"passphrase_max":`...)
 	b.head = strconv.AppendInt(b.head, int64(h.cfg.PassphraseMax), 10)
+	b.head = append(b.head, `,"tokens_required":`...)
+	b.head = strconv.AppendBool(b.head, h.cfg.Tokens.Required())
+	b.head = append(b.head, `,"session_end":`...)
+	var end int64
+	if !h.cfg.Deadline.IsZero() {
+		end = h.cfg.Deadline.Unix()
+	}
+	b.head = strconv.AppendInt(b.head, end, 10)
 	b.head = append(b.head, '}')
 	h.writeBody(ctx, b)
 }

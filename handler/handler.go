@@ -294,7 +294,9 @@ func (h *Handler) Serve(ctx *fasthttp.RequestCtx) {
 	if h.cfg.Activity != nil && !probe {
 		h.cfg.Activity()
 	}
-	misdirected := h.pinHost != nil && !probe && !bytes.Equal(normalHost(ctx.Host(), h.cfg.HSTS), h.pinHost)
+	// Static files hold nothing and mint no link: under any Host they
+	// let the 421 page be drawn.
+	misdirected := h.pinHost != nil && !probe && !bytes.HasPrefix(path, prefixStatic) && !bytes.Equal(normalHost(ctx.Host(), h.cfg.HSTS), h.pinHost)
 	if misdirected {
 		// Links are built from the public URL, never from Host; refusing
 		// other names also keeps look-alike domains from fronting us.
@@ -306,6 +308,9 @@ func (h *Handler) Serve(ctx *fasthttp.RequestCtx) {
 		ctx.Response.Header.SetCanonical(hdrHSTS, valHSTS)
 	}
 	if misdirected {
+		if !bytes.HasPrefix(path, prefixAPI) {
+			h.ErrorPage(ctx, fasthttp.StatusMisdirectedRequest) // a person's browser: say it in their words
+		}
 		return
 	}
 	switch {
@@ -321,6 +326,7 @@ func (h *Handler) Serve(ctx *fasthttp.RequestCtx) {
 }
 
 var (
+	prefixAPI = []byte("/api/")
 	prefixV1  = []byte("/api/v1/")
 	prefixV2  = []byte("/api/v2/")
 	prefixOwn = []byte("/api/otslite/")

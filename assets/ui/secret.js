@@ -1,6 +1,14 @@
 // otslite UI, secret page (/secret/<key>, #<fragment> for secrets encrypted
 // in the browser): check, then reveal on request. Nothing that consumes the
 // secret is sent before the Reveal button is pressed.
+//
+// What the page shows comes from the server's answer to a peek (GET
+// /api/otslite/secret/<key>, which consumes nothing): whether a secret
+// waits, whether it was made in a browser ("proof"), whether a person must
+// type a passphrase, how many tries are left before a lock ("tries_left")
+// and until when a lock holds ("locked_until"). A browser-made secret whose
+// link has lost its part after "#" reads as an incomplete link, never as a
+// passphrase prompt: guessing there could only lock it.
 "use strict";
 
 (function () {
@@ -11,7 +19,7 @@
   var show = o.show;
 
   var key = o.keyFromPath(["secret"]);
-  var link = zk.parseFragment(location.hash); // null: a v1 link; false: damaged
+  var link = zk.parseFragment(location.hash); // null: no fragment; false: damaged
   var loading = $("loading");
   var waiting = $("waiting");
   var form = $("reveal-form");
@@ -19,13 +27,27 @@
   var revealButton = $("reveal");
   var statusPath = "/api/otslite/secret/" + key;
   var needsPassphrase = false;
+  var lockedUntil = 0;
+  var lockTimer = 0;
   var cfg = null;
+  var revealedText = "";
+
+  function showOnly(id) {
+    ["loading", "waiting", "revealed", "gone", "incomplete"].forEach(function (s) {
+      show($(s), s === id);
+    });
+  }
 
   function showGone() {
-    show(loading, false);
-    show(waiting, false);
-    show($("gone"), true);
+    o.clearError();
+    showOnly("gone");
     $("gone-title").focus();
+  }
+
+  function showIncomplete() {
+    o.clearError();
+    showOnly("incomplete");
+    $("incomplete-title").focus();
   }
 
   function check() {
@@ -35,22 +57,69 @@
   function busy(on, working) {
     o.setBusy(form, on, [revealButton]);
     revealButton.textContent = on && working ? T("decrypting") : revealButton.getAttribute("data-label");
+    if (!on) revealButton.disabled = lockedUntil > o.nowSeconds();
   }
+
+  // ---- lockouts ----
+
+  // lock disables Reveal until `until` (unix seconds) and says so; then
+  // the page asks the server again.
+  function lock(until) {
+    lockedUntil = until;
+    var left = until - o.nowSeconds();
+    clearTimeout(lockTimer);
+    if (left <= 0) {
+      show($("locked"), false);
+      revealButton.disabled = false;
+      return;
+    }
+    $("locked").textContent = o.fill(T("locked"), { time: o.formatTime(until), duration: o.formatDuration(left) });
+    show($("locked"), true);
+    revealButton.disabled = true;
+    lockTimer = setTimeout(function () {
+      check().then(function (c) {
+        if (!c.ok && c.status === 404) showGone();
+        else if (c.ok) lockState(c.data);
+        else lock(0);
+      });
+    }, Math.min(left, 3600) * 1000 + 500);
+  }
+
+  // lockState shows the tries left and any lock the peek reports.
+  function lockState(d) {
+    var tries = $("tries");
+    var n = d && typeof d.tries_left === "number" ? d.tries_left : -1;
+    var until = d && typeof d.locked_until === "number" ? d.locked_until : 0;
+    if (needsPassphrase && n > 0 && until <= o.nowSeconds()) {
+      tries.textContent = o.P("triesLeft", n);
+      show(tries, true);
+    } else {
+      show(tries, false);
+    }
+    lock(until);
+  }
+
+  // ---- revealing ----
 
   function showSecret(text) {
     busy(false);
     form.reset();
     o.hidePasswords();
+    revealedText = text;
     $("value").value = text;
-    show(waiting, false);
-    show($("revealed"), true);
-    $("revealed-title").focus();
+    showOnly("revealed");
+    $("value").focus();
   }
 
   // failed explains a reveal that did not return the secret. A wrong proof
   // and a vanished secret answer alike; asking again, without consuming,
   // tells which.
   function failed(r) {
+    if (r.status === 429 && /passphrase/i.test(r.message) && r.retryAfter) {
+      busy(false);
+      lock(o.nowSeconds() + r.retryAfter);
+      return;
+    }
     if (r.status !== 404) {
       busy(false);
       o.showError(o.errorText(r));
@@ -68,10 +137,13 @@
         o.showError(o.errorText(c));
       } else if (needsPassphrase) {
         o.showError(T("wrongPassphrase"));
-        pass.focus();
-        pass.select();
+        lockState(c.data);
+        if (!revealButton.disabled) {
+          pass.focus();
+          pass.select();
+        }
       } else {
-        o.showError(T("badLink")); // the fragment's key is not this secret's
+        showIncomplete(); // the fragment's key is not this secret's
       }
     });
   }
@@ -86,7 +158,7 @@
   }
 
   function revealEncrypted(passphrase) {
-    zk.unlock(link, passphrase, cfg).then(function (u) {
+    zk.unlock(link, passphrase).then(function (u) {
       return o.api("POST", "/api/v1/secret/" + key, { passphrase: u.proof }).then(function (r) {
         if (!(r.ok && r.data && typeof r.data.value === "string")) {
           u.ikm.fill(0);
@@ -95,7 +167,7 @@
         }
         return zk.open(r.data.value, u.ikm).then(showSecret, function () {
           busy(false);
-          show(waiting, false);
+          showOnly("");
           o.showError(T("decryptFailed"));
         });
       });
@@ -108,6 +180,7 @@
   form.addEventListener("submit", function (ev) {
     ev.preventDefault();
     o.clearError();
+    if (lockedUntil > o.nowSeconds()) return;
     if (needsPassphrase && pass.value === "") {
       o.showError(T("passphraseMissing"));
       pass.focus();
@@ -119,6 +192,19 @@
     else revealPlain(passphrase);
   });
 
+  // Download saves the revealed text as a file, through a blob URL that is
+  // revoked once the download has surely started.
+  $("download").addEventListener("click", function () {
+    var url = URL.createObjectURL(new Blob([revealedText], { type: "text/plain;charset=utf-8" }));
+    var a = document.createElement("a");
+    a.href = url;
+    a.download = "secret.txt";
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(function () { URL.revokeObjectURL(url); }, 60000);
+  });
+
   revealButton.setAttribute("data-label", revealButton.textContent);
 
   if (!key) {
@@ -126,7 +212,7 @@
     return;
   }
   if (link === false) {
-    o.showError(T("badLink"));
+    showIncomplete();
     return;
   }
   if (link && !zk.available()) {
@@ -135,22 +221,32 @@
   }
 
   show(loading, true);
-  Promise.all([check(), link ? o.loadConfig() : null]).then(function (r) {
+  Promise.all([check(), o.loadConfig()]).then(function (r) {
     var c = r[0];
-    cfg = r[1] && r[1].config;
+    cfg = r[1].config;
     show(loading, false);
     if (!c.ok) {
       if (c.status === 404) showGone();
       else o.showError(o.errorText(c));
       return;
     }
-    // An encrypted secret always has a proof on the server; whether a
-    // person must type a passphrase is in the link.
-    needsPassphrase = link ? link.passphrase : c.data && c.data.passphrase_required === true;
-    show($("passphrase-field"), needsPassphrase);
-    if (c.data && typeof c.data.secret_ttl === "number") {
-      $("waiting-expiry").textContent = o.fill(T("waitingExpiry"), { duration: o.formatDuration(c.data.secret_ttl) });
+    var d = c.data || {};
+    if (!link && d.proof === true) {
+      showIncomplete(); // made in a browser, and the link lost its key
+      return;
     }
-    show(waiting, true);
+    if (link && d.proof === false) link = null; // a v1 secret: the fragment means nothing
+    // A browser-made secret always has a proof on the server; whether a
+    // person must type a passphrase is in the link.
+    needsPassphrase = link ? link.passphrase : d.passphrase_required === true;
+    show($("passphrase-field"), needsPassphrase);
+    if (typeof d.secret_ttl === "number") {
+      $("waiting-expiry").textContent = o.fill(T("waitingExpiry"), { duration: o.formatDuration(d.secret_ttl) });
+      var session = o.sessionNote(cfg, o.nowSeconds() + d.secret_ttl);
+      $("waiting-session").textContent = session;
+      show($("waiting-session"), session !== "");
+    }
+    showOnly("waiting");
+    lockState(d);
   });
 })();

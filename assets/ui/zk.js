@@ -2,7 +2,8 @@
 // stores only ciphertext, and releases it only to a request that carries a
 // proof derived from the link's key (and the passphrase, when there is one).
 //
-// Format "otsz1" (also in the README, "Zero-knowledge secrets"):
+// Format "otsz1", proof version 2 (also in the README, "Encrypted in the
+// browser"):
 //
 //   K        32 random bytes, made by the sender's browser.
 //   link     /secret/<secret_key>#1n<k> or #1p<k>, where k is K in base64url
@@ -15,13 +16,19 @@
 //                   600000 iterations, 32 bytes)
 //   key      HKDF-SHA-256(ikm, no salt, info "otslite zk1 content", 32 bytes),
 //            an AES-256-GCM key.
-//   kp       HKDF-SHA-256(K, no salt, info "otslite zk1 link proof", 32 bytes)
+//   kp       HKDF-SHA-256(K, no salt, info "otslite zk1 link proof", 32 bytes):
+//            proves the caller holds the link.
 //   pp       HKDF-SHA-256(ikm, no salt, info "otslite zk1 proof", 32 bytes),
-//            with a passphrase only
-//   proof    "zk1." + b64url(kp), or with a passphrase "zk1." + b64url(kp) +
-//            "." + b64url(pp) (47 or 91 characters). It is sent as the v1
-//            "passphrase"; the server checks it (with its lockouts) before
-//            releasing the ciphertext.
+//            only with a passphrase: proves the caller knows it.
+//   proof    "zk1." + b64url(kp), or with a passphrase
+//            "zk1." + b64url(kp) + "." + b64url(pp) (47 or 91 characters;
+//            b64url is base64url without padding). It is sent as the v1
+//            "passphrase" on create and reveal. No passphrase a person types
+//            has this form (the server refuses one that begins with "zk1."),
+//            so the server knows a proof when it sees one: it keeps only
+//            keyed hashes of kp and pp, a wrong kp reads as an unknown
+//            secret, and only a wrong pp (someone who holds the link) counts
+//            toward the passphrase lockouts. Burning needs no proof.
 //   envelope "otsz1:" + base85(iv || AES-GCM(key, iv, UTF-8 text,
 //            additional data "otsz1:")), iv 12 random bytes, the 16-byte tag
 //            at the end. It is sent as the v1 "secret". base85 is Z85's
@@ -36,6 +43,7 @@
 
 (function () {
   var TAG = "otsz1:";
+  var PROOF_TAG = "zk1.";
   var ITERATIONS = 600000;
   var KEY_BYTES = 32;
   var IV_BYTES = 12;
@@ -167,17 +175,15 @@
     });
   }
 
-  // proofOf is the proof above, from K and, with a passphrase, ikm.
+  // proofOf is the wire form of the proof: kp from K, and pp from ikm when
+  // the link needs a passphrase.
   function proofOf(key, ikm, withPassphrase) {
-    return hkdf(key, "otslite zk1 link proof", 32).then(function (kp) {
-      var proof = "zk1." + b64urlEncode(kp);
-      kp.fill(0);
-      if (!withPassphrase) return proof;
-      return hkdf(ikm, "otslite zk1 proof", 32).then(function (pp) {
-        proof += "." + b64urlEncode(pp);
-        pp.fill(0);
-        return proof;
-      });
+    var parts = [hkdf(key, "otslite zk1 link proof", 32)];
+    if (withPassphrase) parts.push(hkdf(ikm, "otslite zk1 proof", 32));
+    return Promise.all(parts).then(function (p) {
+      var s = PROOF_TAG + p.map(b64urlEncode).join(".");
+      p.forEach(function (b) { b.fill(0); });
+      return s;
     });
   }
 
@@ -207,7 +213,7 @@
 
   // seal encrypts text for a new secret. It resolves to {envelope, proof,
   // fragment}.
-  function seal(text, passphrase, cfg) {
+  function seal(text, passphrase) {
     var key = randomBytes(KEY_BYTES);
     var fragment = "1" + (passphrase ? "p" : "n") + b64urlEncode(key);
     return inputKey(key, passphrase).then(function (ikm) {
@@ -229,12 +235,19 @@
 
   // unlock derives what opening a secret needs from a parsed fragment and
   // the passphrase: {proof, ikm}. The caller wipes ikm (open does).
-  function unlock(link, passphrase, cfg) {
-    return inputKey(link.key, link.passphrase ? passphrase : "").then(function (ikm) {
-      return proofOf(link.key, ikm, link.passphrase).then(function (proof) {
+  function unlock(link, passphrase) {
+    var withPassphrase = link.passphrase;
+    return inputKey(link.key, withPassphrase ? passphrase : "").then(function (ikm) {
+      return proofOf(link.key, ikm, withPassphrase).then(function (proof) {
         return { proof: proof, ikm: ikm };
       });
     });
+  }
+
+  // looksLikeProof reports whether a passphrase begins as a proof does; the
+  // server refuses such a passphrase from a person.
+  function looksLikeProof(s) {
+    return s.indexOf(PROOF_TAG) === 0;
   }
 
   // open decrypts an envelope; it rejects when the envelope is damaged or
@@ -262,6 +275,7 @@
   window.otsliteZK = Object.freeze({
     available: available,
     parseFragment: parseFragment,
+    looksLikeProof: looksLikeProof,
     envelopeLength: envelopeLength,
     maxPlain: maxPlain,
     seal: seal,
