@@ -212,8 +212,13 @@ type conn struct {
 	placeholder bool   // failNow has handed on its byte
 	served      int    // requests Serve has run for
 
-	tls   *tls.Conn  // Conn, when it is TLS
-	tlsMu sync.Mutex // held while reading tls, and while wiping it
+	tls *tls.Conn // Conn, when it is TLS
+
+	// mu is held by Read, and by Close while it wipes what Read uses:
+	// Close may come from another goroutine (shutdown closing idle
+	// connections), and closes the socket first, so that a Read waiting
+	// on it returns and lets go.
+	mu sync.Mutex
 }
 
 // Deadlines are recorded when set and passed on when the next Read or
@@ -241,6 +246,8 @@ const heldMax = 2 * readBufferSize
 // Read hands fasthttp the next bytes of the connection that framing lets
 // through (see above).
 func (c *conn) Read(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.rbuf == nil {
 		c.rbuf = p[:cap(p)]
 		takeReadBuffer(c)
@@ -304,8 +311,6 @@ func (c *conn) readSocket(p []byte) (int, error) {
 	if c.tls == nil {
 		return c.Conn.Read(p)
 	}
-	c.tlsMu.Lock()
-	defer c.tlsMu.Unlock()
 	n, err := c.tls.Read(p)
 	wipeTLSRead(c.tls)
 	return n, err
@@ -415,14 +420,12 @@ func (c *conn) Close() error {
 		c.l.release(c)
 	}
 	err := c.Conn.Close()
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	dropReadBuffer(c)
 	clear(c.held[:cap(c.held)])
 	if c.tls != nil {
-		// After the close, so that a read waiting on another goroutine
-		// (shutdown closes idle connections) returns first.
-		c.tlsMu.Lock()
 		wipeTLSAll(c.tls)
-		c.tlsMu.Unlock()
 	}
 	return err
 }

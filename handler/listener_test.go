@@ -115,6 +115,7 @@ func TestListenerEvictsIdleFirst(t *testing.T) {
 	defer l.Close()
 	accepted, ended := make(chan net.Conn, 20), make(chan net.Conn, 20)
 	go serveReads(l, accepted, ended)
+	var clients []net.Conn
 	dial := func(from string) net.Conn {
 		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}
 		c, err := d.Dial("tcp", tcp.Addr().String())
@@ -126,6 +127,7 @@ func TestListenerEvictsIdleFirst(t *testing.T) {
 		case <-accepted:
 		case <-time.After(5 * time.Second):
 		}
+		clients = append(clients, c)
 		return c
 	}
 	// 127.0.0.2 holds three idle connections, 127.0.0.3 one.
@@ -146,14 +148,12 @@ func TestListenerEvictsIdleFirst(t *testing.T) {
 		t.Fatal("no idle connection was closed to make room")
 	}
 
-	// Now every connection is in the middle of a request: none is idle,
-	// and the next newcomer is refused.
-	l.mu.Lock()
-	for c := range l.conns {
-		c.idle.Store(false)
-		c.f.started = true
+	// Now every connection begins a request and stalls in it: none is
+	// idle, and the next newcomer is refused.
+	for _, c := range clients {
+		io.WriteString(c, "GET / HTTP/1.1\r\nHost: x")
 	}
-	l.mu.Unlock()
+	time.Sleep(200 * time.Millisecond)
 	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.5")}}
 	c, err := d.Dial("tcp", tcp.Addr().String())
 	if err != nil {
