@@ -1,0 +1,141 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/awnumar/memguard"
+
+	"otslite/store/resp"
+)
+
+// The Redis backend is tested against a real redis-server: the one
+// OTSLITE_TEST_REDIS names (.ci/run starts one). Without it these tests
+// skip, and fail under CI.
+
+// testRedis connects to the test Redis.
+func testRedis(tb testing.TB) *resp.Client {
+	tb.Helper()
+	url := os.Getenv("OTSLITE_TEST_REDIS")
+	if url == "" {
+		if os.Getenv("CI") == "true" {
+			tb.Fatal("OTSLITE_TEST_REDIS is not set: .ci/run starts a redis-server and names it there")
+		}
+		tb.Skip("OTSLITE_TEST_REDIS is not set (e.g. redis://127.0.0.1:6379/ of a redis-server with persistence off)")
+	}
+	o, err := resp.ParseURL(url)
+	if err != nil {
+		tb.Fatalf("OTSLITE_TEST_REDIS: %v", err)
+	}
+	c := resp.New(o)
+	tb.Cleanup(c.Close)
+	if _, err := c.DoStrings(context.Background(), "PING"); err != nil {
+		tb.Fatalf("the test Redis at OTSLITE_TEST_REDIS: %v", err)
+	}
+	return c
+}
+
+// testPrefix is a fresh key prefix, whose keys are deleted when the test
+// ends: each test gets a Redis of its own within the one server.
+func testPrefix(tb testing.TB, c *resp.Client) string {
+	tb.Helper()
+	b := make([]byte, 6)
+	rand.Read(b)
+	prefix := "otslite-test:" + hex.EncodeToString(b) + ":"
+	tb.Cleanup(func() {
+		ctx := context.Background()
+		v, err := c.DoStrings(ctx, "KEYS", prefix+"*")
+		if err != nil {
+			return
+		}
+		for _, k := range v.Array {
+			c.Do(ctx, []byte("DEL"), k.Bytes)
+		}
+	})
+	return prefix
+}
+
+// testKey is a process key in locked memory, as ReadKeyFile returns.
+func testKey(tb testing.TB, raw []byte) *memguard.LockedBuffer {
+	tb.Helper()
+	k := memguard.NewBuffer(procKeySize)
+	copy(k.Bytes(), raw)
+	return k
+}
+
+// remoteTests run as subtests of TestRemote pick Redis in MustOpenStore.
+type remoteSetup struct {
+	c      *resp.Client
+	prefix string
+	key    []byte
+}
+
+var (
+	remoteMu     sync.Mutex
+	remoteByTest = map[string]*remoteSetup{}
+)
+
+// useRedis points cfg at the test Redis when tb runs under TestRemote
+// (or a test that asked for replicas), so that every store of one test
+// shares one prefix and one process key: its replicas.
+func useRedis(tb testing.TB, cfg *Config) {
+	if cfg.Remote != nil || !strings.HasPrefix(tb.Name(), "TestRemote") {
+		return
+	}
+	top := tb.Name()
+	remoteMu.Lock()
+	setup := remoteByTest[top]
+	if setup == nil {
+		c := testRedis(tb)
+		key := make([]byte, procKeySize)
+		rand.Read(key)
+		setup = &remoteSetup{c: c, prefix: testPrefix(tb, c), key: key}
+		remoteByTest[top] = setup
+		tb.Cleanup(func() {
+			remoteMu.Lock()
+			delete(remoteByTest, top)
+			remoteMu.Unlock()
+		})
+	}
+	remoteMu.Unlock()
+	cfg.Remote, cfg.RemotePrefix, cfg.Key = setup.c, setup.prefix, testKey(tb, setup.key)
+}
+
+// TestRemote runs the store's own tests on Redis: the same promises,
+// kept by the Redis backend. (Subtests that look at the in-memory cells
+// skip there.)
+func TestRemote(t *testing.T) {
+	testRedis(t)
+	for _, tc := range []struct {
+		name string
+		test func(*testing.T)
+	}{
+		{"CreateReveal", TestCreateReveal},
+		{"ReceiptShowsSecretKeyWhileWaiting", TestReceiptShowsSecretKeyWhileWaiting},
+		{"Burn", TestBurn},
+		{"Expiry", TestExpiry},
+		{"Passphrase", TestPassphrase},
+		{"Capacity", TestCapacity},
+		{"RevealIsAtomic", TestRevealIsAtomic},
+		{"ProofRules", TestProofRules},
+		{"LockoutCappedAtDeadline", TestLockoutCappedAtDeadline},
+		{"LockoutGroupsIPv6By64", TestLockoutGroupsIPv6By64},
+		{"Ref", TestRef},
+		{"ExpiredHook", TestExpiredHook},
+	} {
+		t.Run(tc.name, tc.test)
+	}
+}
+
+// skipRemote skips a test that looks inside the in-memory store.
+func skipRemote(tb testing.TB, s *Store) {
+	tb.Helper()
+	if s.remote != nil {
+		tb.Skip("looks at the in-memory store's cells")
+	}
+}
