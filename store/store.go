@@ -553,8 +553,11 @@ func (s *Store) Reveal(key, guess []byte, client netip.Addr) (*Plain, Ref, error
 	}
 	if pass != nil {
 		// The check may wait (its turn, argon2id): it holds nothing
-		// locked meanwhile, and the key is derived again after it.
+		// locked meanwhile, and the key is derived again after it. Once
+		// released, the slot may be another request's: the deferred
+		// Release must not free it again.
 		scr.Release()
+		scr = nil
 		done, err := s.check(sid, pass, guess, client)
 		if err != nil {
 			return nil, sref, err
