@@ -50,6 +50,9 @@ func (h *Handler) limit(ctx *fasthttp.RequestCtx, k kind, action string) *Error 
 	if ok {
 		return nil
 	}
+	if wait < 0 {
+		return errUnavailable
+	}
 	if first {
 		h.record(action, "", &caller{addr: addr}, audit.RateLimited)
 	}
@@ -434,6 +437,8 @@ func outcome(err error, pass *store.Plain) string {
 		return audit.WrongPassphrase
 	case lockedOut(err):
 		return audit.LockedOut
+	case unavailable(err):
+		return audit.Unavailable
 	}
 	return audit.Failed
 }

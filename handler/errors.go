@@ -92,6 +92,8 @@ func (h *Handler) errorFor(o op, err error) *Error {
 		return errFull
 	case errors.Is(err, store.ErrClosed):
 		return errClosed
+	case errors.Is(err, store.ErrUnavailable):
+		return errUnavailable
 	case errors.Is(err, params.ErrInvalidUTF8):
 		return errInvalidUTF8
 	case errors.Is(err, params.ErrMalformed),

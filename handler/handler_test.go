@@ -108,6 +108,7 @@ func MustOpenHandler(tb testing.TB, opts ...option) (*Handler, *store.Store, *fa
 	for _, o := range opts {
 		o(&c)
 	}
+	useSharedStore(tb, &c) // under TestSharedStore, the same tests run on Redis
 	st, err := store.New(c.store)
 	if err != nil {
 		tb.Fatalf("store.New: %v", err)
