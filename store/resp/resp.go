@@ -31,6 +31,7 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -448,35 +449,54 @@ func (cn *conn) fail(err error) {
 	}
 }
 
-// writer sends whatever has queued, in one write per turn.
+// writer sends whatever has queued, in one write per turn. A turn that
+// found only a few requests lets the callers run once more before it
+// writes: more requests join it, and fewer writes carry more of them.
 func (cn *conn) writer() {
 	var batch []*call
 	for range cn.wake {
-		cn.mu.Lock()
-		if cn.err != nil {
+		for {
+			cn.mu.Lock()
+			if cn.err != nil {
+				cn.mu.Unlock()
+				return
+			}
+			batch, cn.queue = cn.queue, batch[:0]
+			// Pending first: a reply may arrive before the write returns.
+			cn.pending = append(cn.pending, batch...)
 			cn.mu.Unlock()
-			return
-		}
-		batch, cn.queue = cn.queue, batch[:0]
-		// Pending first: a reply may arrive before the write returns.
-		cn.pending = append(cn.pending, batch...)
-		cn.mu.Unlock()
-		var err error
-		for _, cl := range batch {
-			if err = cn.writeCommand(cl.args); err != nil {
+			var err error
+			for _, cl := range batch {
+				if err = cn.writeCommand(cl.args); err != nil {
+					break
+				}
+			}
+			n := len(batch)
+			clear(batch)
+			if err != nil {
+				cn.fail(err)
+				return
+			}
+			if n >= smallBatch {
+				break
+			}
+			runtime.Gosched()
+			cn.mu.Lock()
+			more := len(cn.queue) > 0
+			cn.mu.Unlock()
+			if !more {
 				break
 			}
 		}
-		if err == nil {
-			err = cn.w.Flush()
-		}
-		clear(batch)
-		if err != nil {
+		if err := cn.w.Flush(); err != nil {
 			cn.fail(err)
 			return
 		}
 	}
 }
+
+// smallBatch is the size under which a turn waits for company.
+const smallBatch = 16
 
 // reader hands each reply to the oldest call waiting.
 func (cn *conn) reader() {
@@ -557,9 +577,23 @@ func (cn *conn) readValue() (Value, error) {
 		if n < 0 {
 			return Value{Kind: Nil}, nil
 		}
-		b := make([]byte, n+2)
-		if _, err := io.ReadFull(cn.r, b); err != nil {
-			return Value{}, err
+		// Grown as the bytes arrive: a length alone reserves nothing.
+		b := make([]byte, 0, min(n+2, bufSize))
+		for len(b) < n+2 {
+			if len(b) == cap(b) {
+				b = append(b, 0)[:len(b)]
+			}
+			m, err := cn.r.Read(b[len(b):min(cap(b), n+2)])
+			b = b[:len(b)+m]
+			if err != nil && len(b) < n+2 {
+				if errors.Is(err, io.EOF) {
+					err = io.ErrUnexpectedEOF
+				}
+				return Value{}, err
+			}
+		}
+		if b[n] != '\r' || b[n+1] != '\n' {
+			return Value{}, errProtocol
 		}
 		return Value{Kind: Bulk, Bytes: b[:n:n]}, nil
 	case '*':
@@ -570,9 +604,9 @@ func (cn *conn) readValue() (Value, error) {
 		if n < 0 {
 			return Value{Kind: Nil}, nil
 		}
-		v := Value{Kind: Array, Array: make([]Value, n)}
+		v := Value{Kind: Array, Array: make([]Value, 0, min(n, 64))}
 		var first error
-		for i := range v.Array {
+		for range n {
 			e, err := cn.readValue()
 			var re *Error
 			if err != nil && !errors.As(err, &re) {
@@ -581,7 +615,7 @@ func (cn *conn) readValue() (Value, error) {
 			if err != nil && first == nil {
 				first = err
 			}
-			v.Array[i] = e
+			v.Array = append(v.Array, e)
 		}
 		return v, first
 	}
