@@ -2,9 +2,15 @@ package main
 
 import (
 	"bufio"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/hex"
+	"encoding/pem"
 	"fmt"
+	"math/big"
 	"net"
 	"net/http"
 	"net/url"
@@ -504,5 +510,92 @@ func TestRedisPassword(t *testing.T) {
 	out, err = exec.Command(scanBinary(t), "--listen", freePort(t), "--redis", r.url(), "--redis-password-file", pwFile, "--key-file", key).CombinedOutput()
 	if code := exitCode(err); code == 0 || !strings.Contains(string(out), "authentication refused") {
 		t.Errorf("a wrong password: exit %d:\n%s", code, out)
+	}
+}
+
+// rediss://: replicas reach Redis over TLS, verifying its certificate
+// against the system's roots, which SSL_CERT_FILE extends; one that cannot
+// verify it refuses to start.
+func TestRedisTLS(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	caPEM, certPEM, keyPEM := testCertificates(t)
+	files := map[string][]byte{"ca.pem": caPEM, "cert.pem": certPEM, "key.pem": keyPEM}
+	for name, b := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r := &redisProc{addr: freePort(t)}
+	_, port, _ := net.SplitHostPort(r.addr)
+	r.args = []string{"--bind", "127.0.0.1", "--port", "0", "--tls-port", port, "--save", "", "--appendonly", "no", "--dir", dir,
+		"--tls-cert-file", filepath.Join(dir, "cert.pem"), "--tls-key-file", filepath.Join(dir, "key.pem"),
+		"--tls-ca-cert-file", filepath.Join(dir, "ca.pem"), "--tls-auth-clients", "no"}
+	r.start(t)
+	t.Cleanup(r.kill)
+	key := keyFile(t)
+	tlsURL := "rediss://" + r.addr + "/0"
+	env := []string{"SSL_CERT_FILE=" + filepath.Join(dir, "ca.pem")}
+	a := startReplica(t, env, "--redis", tlsURL, "--key-file", key)
+	b := startReplica(t, env, "--redis", tlsURL, "--key-file", key)
+	m := a.mustShare(t, url.Values{"secret": {"over TLS"}})
+	if status, _, v := b.do(t, "POST", "/api/v1/secret/"+m["secret_key"].(string), url.Values{}, nil); status != 200 || v["value"] != "over TLS" {
+		t.Errorf("reveal on B over TLS: %d %v", status, v)
+	}
+	out, err := exec.Command(scanBinary(t), "--listen", freePort(t), "--redis", tlsURL, "--key-file", key).CombinedOutput()
+	if code := exitCode(err); code == 0 || !strings.Contains(string(out), "certificate") {
+		t.Errorf("a replica that cannot verify Redis's certificate: exit %d:\n%s", code, out)
+	}
+}
+
+// testCertificates makes a CA and a certificate for 127.0.0.1 it signed.
+func testCertificates(tb testing.TB) (caPEM, certPEM, keyPEM []byte) {
+	tb.Helper()
+	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ca := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "otslite test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
+	}
+	caDER, err := x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	leaf := &x509.Certificate{
+		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "redis"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		KeyUsage: x509.KeyUsageDigitalSignature,
+	}
+	caCert, _ := x509.ParseCertificate(caDER)
+	der, err := x509.CreateCertificate(rand.Reader, leaf, caCert, &key.PublicKey, caKey)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	keyDER, _ := x509.MarshalECPrivateKey(key)
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
+		pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}),
+		pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
+}
+
+// Ending a replica (here by a signal; the idle window, the lifetime,
+// draining and the operator end it the same way) wipes that process and
+// leaves the shared store as it was: the other replicas serve on.
+func TestRedisReplicaEndKeepsSharedData(t *testing.T) {
+	t.Parallel()
+	r := startRedis(t)
+	reps := replicas(t, r, 2)
+	a, b := reps[0], reps[1]
+	m := a.mustShare(t, url.Values{"secret": {"outlives its maker"}})
+	a.cmd.Process.Signal(syscall.SIGTERM)
+	if code := a.MustExit(t, 15*time.Second); code != 0 {
+		t.Fatalf("A exited with %d:\n%s", code, a.stderr)
+	}
+	if !strings.Contains(a.stderr.String(), "1 left waiting in the shared store for the other replicas") {
+		t.Errorf("A's summary does not say what it left in the shared store:\n%s", a.stderr)
+	}
+	if status, _, v := b.do(t, "POST", "/api/v1/secret/"+m["secret_key"].(string), url.Values{}, nil); status != 200 || v["value"] != "outlives its maker" {
+		t.Errorf("B after A ended: %d %v", status, v)
 	}
 }
