@@ -238,7 +238,8 @@ func (s *Store) createRemote(secret *Plain, o CreateOptions) (Receipt, error) {
 	sealedKey := make([]byte, sealedKeySize)
 	derive(d, work, labelSecret, s.procKey(), r.SecretKey[:])
 	secretID, sref := d.id(), d.ref()
-	seal(sealed, d.key(), secret.Bytes())
+	// The verifier is the additional data: see remote_seal.go.
+	sealAD(sealed, d.key(), secret.Bytes(), verifier)
 	derive(d, work, labelReceipt, s.procKey(), r.ReceiptKey[:])
 	receiptID := d.id()
 	xorPad(sealedKey, d.key(), &r.SecretKey)
@@ -314,13 +315,17 @@ func (s *Store) revealRemote(key, guess []byte, client netip.Addr) (*Plain, Ref,
 		}
 		switch reply[0].Int {
 		case rOK:
+			if len(reply) < 3 {
+				out.Release()
+				return nil, sref, fmt.Errorf("%w: unexpected reply", ErrUnavailable)
+			}
 			sealed := reply[1].Bytes
 			size := len(sealed) - sealOverhead
 			if size < 0 || size > len(out.buf) {
 				out.Release()
 				return nil, sref, errors.New("store: a sealed secret of the wrong size")
 			}
-			err = open(out.buf[:size], d.key(), sealed)
+			err = openAD(out.buf[:size], d.key(), sealed, reply[2].Bytes)
 			burnStack()
 			if err != nil {
 				out.Release()

@@ -83,7 +83,7 @@ return {1}
 
 	// Claims a waiting secret (reveal). KEYS: secret, count, due. ARGV:
 	// prefix, now, state to move to, the caller's slot size, "1" when the
-	// caller has checked the verifier. Replies {1, sealed}, {0}, {2,
+	// caller has checked the verifier. Replies {1, sealed, verifier}, {0}, {2,
 	// size, verifier, proof} (check first), {3, size} (a bigger slot).
 	scriptClaim = resp.NewScript(retireLua + `
 local h = redis.call('HMGET', KEYS[1], 'e', 'd', 'v', 'z', 'pf')
@@ -91,7 +91,7 @@ if not h[1] or tonumber(ARGV[2]) >= tonumber(h[2]) then return {0} end
 if h[3] ~= '' and ARGV[5] ~= '1' then return {2, h[4], h[3], h[5]} end
 if tonumber(h[4]) > tonumber(ARGV[4]) then return {3, h[4]} end
 retire(ARGV[1], KEYS[1], KEYS[2], KEYS[3], ARGV[3], ARGV[2])
-return {1, h[1]}
+return {1, h[1], h[3]}
 `)
 
 	// Burns through a receipt. KEYS: receipt, count, due. ARGV: prefix,

@@ -1,15 +1,18 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"os"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/awnumar/memguard"
+	"golang.org/x/crypto/chacha20poly1305"
 
 	"otslite/store/resp"
 )
@@ -137,5 +140,52 @@ func skipRemote(tb testing.TB, s *Store) {
 	tb.Helper()
 	if s.remote != nil {
 		tb.Skip("looks at the in-memory store's cells")
+	}
+}
+
+// The generic construction with additional data is RFC 8439's AEAD, as the
+// assembly's is.
+func TestSealADMatchesRFC8439(t *testing.T) {
+	var key [derivedSize]byte
+	rand.Read(key[:])
+	msg, ad := []byte("a sealed secret for the shared store, longer than one block"), []byte("h0123456789abcdef")
+	want, _ := chacha20poly1305.New(key[:])
+	sealed := want.Seal(nil, make([]byte, 12), msg, ad)
+	saved := aeadType
+	defer func() { aeadType = saved }()
+	for _, typ := range []reflect.Type{saved, nil} {
+		aeadType = typ
+		got := make([]byte, len(msg)+tagSize)
+		sealAD(got, &key, msg, ad)
+		if !bytes.Equal(got, sealed) {
+			t.Errorf("overlay %v: sealAD differs from chacha20poly1305", typ != nil)
+		}
+		out := make([]byte, len(msg))
+		if err := openAD(out, &key, sealed, ad); err != nil || !bytes.Equal(out, msg) {
+			t.Errorf("overlay %v: openAD: %v", typ != nil, err)
+		}
+		if err := openAD(out, &key, sealed, nil); err == nil {
+			t.Errorf("overlay %v: opened without its additional data", typ != nil)
+		}
+	}
+}
+
+// Whoever can write to Redis cannot take the passphrase off a secret and
+// open it with the link alone: the secret does not open without its own
+// verifier. It is destroyed instead (a writer can do that anyway).
+func TestRemoteVerifierBound(t *testing.T) {
+	c := testRedis(t)
+	s, _ := MustOpenStore(t, func(cfg *Config) {
+		cfg.Remote, cfg.RemotePrefix = c, testPrefix(t, c)
+	})
+	r := MustCreate(t, s, "guarded by a passphrase", CreateOptions{Passphrase: []byte("pw12")})
+	sid := indexOf(s, labelSecret, r.SecretKey)
+	ctx := context.Background()
+	if _, err := c.Do(ctx, []byte("HSET"), s.remote.name('s', sid), []byte("v"), []byte("")); err != nil {
+		t.Fatal(err)
+	}
+	got, err := reveal(s, r.SecretKey, "", alice)
+	if err == nil || got != "" {
+		t.Fatalf("revealed without its passphrase after the verifier was removed in Redis: %q, %v", got, err)
 	}
 }
