@@ -7,7 +7,9 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/base64"
 	"encoding/hex"
+	"encoding/json"
 	"encoding/pem"
 	"fmt"
 	"math/big"
@@ -597,5 +599,78 @@ func TestRedisReplicaEndKeepsSharedData(t *testing.T) {
 	}
 	if status, _, v := b.do(t, "POST", "/api/v1/secret/"+m["secret_key"].(string), url.Values{}, nil); status != 200 || v["value"] != "outlives its maker" {
 		t.Errorf("B after A ended: %d %v", status, v)
+	}
+}
+
+// What the handler keeps beside the store is shared too: the recent lists
+// of a create token, the rate limits, and the operator's audit view.
+func TestRedisSharedState(t *testing.T) {
+	t.Parallel()
+	r := startRedis(t)
+	const token, admin = "alice:tok-0123456789abcdef", "shared-admin-token-0123"
+	reps := replicas(t, r, 2, "--rate-limit", "4", "--create-token", token, "--admin-token", admin)
+	a := reps[0]
+	basic := map[string]string{"Authorization": "Basic " + base64.StdEncoding.EncodeToString([]byte(token))}
+	var made []string
+	for _, p := range reps {
+		status, _, m := p.do(t, "POST", "/api/v1/share", url.Values{"secret": {"listed"}}, basic)
+		if status != 200 {
+			t.Fatalf("share as alice: %d %v", status, m)
+		}
+		made = append(made, m["metadata_key"].(string))
+	}
+	for _, p := range reps {
+		req, _ := http.NewRequest("GET", p.base+"/api/v1/receipt/recent", nil)
+		req.Header.Set("Authorization", basic["Authorization"])
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var list []map[string]any
+		json.NewDecoder(resp.Body).Decode(&list)
+		resp.Body.Close()
+		if len(list) != 2 || list[0]["metadata_key"] != made[1] || list[1]["metadata_key"] != made[0] {
+			t.Errorf("recent on %s: %v; want %v newest first", p.addr, list, made)
+		}
+	}
+	// Four reveals per address and window, counted over both replicas.
+	for i := range 4 {
+		if _, intended, _ := reps[i%2].do(t, "POST", "/api/v1/secret/"+strings.Repeat("x", 32), url.Values{}, nil); intended != "404" {
+			t.Fatalf("reveal %d: intended %s", i+1, intended)
+		}
+	}
+	for _, p := range reps {
+		if _, intended, _ := p.do(t, "POST", "/api/v1/secret/"+strings.Repeat("x", 32), url.Values{}, nil); intended != "429" {
+			t.Errorf("a fifth reveal on %s: intended %s, want 429", p.addr, intended)
+		}
+	}
+	// The operator's view on A shows what happened on B.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		req, _ := http.NewRequest("GET", a.base+"/api/otslite/audit", nil)
+		req.Header.Set("Authorization", "Bearer "+admin)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var events []map[string]any
+		json.NewDecoder(resp.Body).Decode(&events)
+		resp.Body.Close()
+		creates, limited := 0, 0
+		for _, e := range events {
+			switch {
+			case e["event"] == "create" && e["user"] == "alice":
+				creates++
+			case e["outcome"] == "rate_limited":
+				limited++
+			}
+		}
+		if creates == 2 && limited >= 1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("A's audit view: %d creates by alice (one made on B), %d rate limits; want 2 and 1 or more: %v", creates, limited, events)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

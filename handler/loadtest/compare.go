@@ -493,7 +493,16 @@ func (cc compareConfig) rows(runs []runResult, binSize int64) []row {
 				if n == 1 {
 					what = "2 replicas, each pair across them"
 				}
-				rows = append(rows, row{metric: fmt.Sprintf("  otslite on Redis, %s, %d clients", what, c), ots: pairs.format(num, ""), base: mem.format(num, "") + " in memory", ratio: rat.format(ratio, "")})
+				// Per CPU-second of every server process (replicas and
+				// redis-server): the cost of a pair through Redis, less
+				// moved by other processes on the server CPU.
+				eff := func(d driveResult) float64 { return float64(d.Pairs) / max(d.ServerCPU, 0.01) }
+				effR := collect(runs, func(r runResult) float64 { return eff(get(r)) })
+				effM := collect(runs, func(r runResult) float64 { return eff(r.Ots[c]) })
+				effRat := collect(runs, func(r runResult) float64 { return eff(get(r)) / eff(r.Ots[c]) })
+				rows = append(rows,
+					row{metric: fmt.Sprintf("  otslite on Redis, %s, %d clients", what, c), ots: pairs.format(num, ""), base: mem.format(num, "") + " in memory", ratio: rat.format(ratio, "")},
+					row{metric: "    per server CPU-second (replicas and redis-server)", ots: effR.format(num, ""), base: effM.format(num, "") + " in memory", ratio: effRat.format(ratio, "")})
 			}
 		}
 	}
