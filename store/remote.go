@@ -332,6 +332,9 @@ func (s *Store) revealRemote(key, guess []byte, client netip.Addr) (*Plain, Ref,
 				return nil, sref, fmt.Errorf("store: failed to open secret: %w", err)
 			}
 			rm.revealed.Add(1)
+			if !checked {
+				s.plain.Add(1) // served without argon2id (see hasher)
+			}
 			out.SetLen(size)
 			return out, sref, nil
 		case rTooBig:

@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"time"
 	"testing"
 
 	"github.com/awnumar/memguard"
@@ -188,4 +189,37 @@ func TestRemoteVerifierBound(t *testing.T) {
 	if err == nil || got != "" {
 		t.Fatalf("revealed without its passphrase after the verifier was removed in Redis: %q, %v", got, err)
 	}
+}
+
+// BenchmarkRemoteCreateReveal is BenchmarkCreateReveal on Redis, from
+// parallel goroutines (the client pipelines what they send).
+func BenchmarkRemoteCreateReveal(b *testing.B) {
+	c := testRedis(b)
+	s, _ := MustOpenStore(b, roomy, func(cfg *Config) {
+		cfg.Remote, cfg.RemotePrefix, cfg.Now = c, testPrefix(b, c), nil
+	})
+	b.SetParallelism(16)
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			p, err := s.Plain(1024)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			p.SetLen(1024)
+			r, err := s.Create(p, CreateOptions{TTL: time.Hour})
+			p.Release()
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			v, _, err := s.Reveal(r.SecretKey[:], nil, alice)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			v.Release()
+			r.Wipe()
+		}
+	})
 }
