@@ -9,8 +9,8 @@ import (
 	"reflect"
 	"strings"
 	"sync"
-	"time"
 	"testing"
+	"time"
 
 	"github.com/awnumar/memguard"
 	"golang.org/x/crypto/chacha20poly1305"
