@@ -136,6 +136,7 @@ func MustOpenServer(tb testing.TB, opts ...option) *testServer {
 	h, st, clock := MustOpenHandler(tb, opts...)
 	ln := fasthttputil.NewInmemoryListener()
 	srv := h.NewServer()
+	roundRobin(tb, srv, h, clock, opts...) // under TestSharedStore/RoundRobin: two replicas
 	served := make(chan struct{})
 	go func() {
 		defer close(served)

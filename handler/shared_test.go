@@ -7,9 +7,11 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/awnumar/memguard"
+	"github.com/valyala/fasthttp"
 
 	"otslite/store/resp"
 )
@@ -119,6 +121,34 @@ func TestSharedStore(t *testing.T) {
 	} {
 		t.Run(tc.name, tc.test)
 	}
+	// The v1 contract again, every request going to the other of two
+	// replicas than the one before.
+	t.Run("RoundRobin", func(t *testing.T) {
+		for _, tc := range []struct {
+			name string
+			test func(*testing.T)
+		}{
+			{"APIHeaders", TestAPIHeaders},
+			{"Receipt", TestReceipt},
+			{"Share", TestShare},
+			{"ShareTTL", TestShareTTL},
+			{"SharePassphrase", TestSharePassphrase},
+			{"ShareSize", TestShareSize},
+			{"Generate", TestGenerate},
+			{"Reveal", TestReveal},
+			{"Burn", TestBurn},
+			{"Status", TestStatus},
+			{"Auth", TestAuth},
+			{"Proof", TestProof},
+			{"ReceiptLockout", TestReceiptLockout},
+			{"Recent", TestRecent},
+			{"PassphraseLockout", TestPassphraseLockout},
+			{"RevealAtomic", TestRevealAtomic},
+			{"OwnAPI", TestOwnAPI},
+		} {
+			t.Run(tc.name, tc.test)
+		}
+	})
 }
 
 // recentLists counts the recent lists h keeps, in memory or in Redis.
@@ -132,4 +162,24 @@ func recentLists(tb testing.TB, h *Handler) int {
 		tb.Fatal(err)
 	}
 	return n
+}
+
+// roundRobin makes srv alternate, request by request, between h and a
+// second replica on the same shared store (as a round-robin proxy in
+// front of two replicas does) when tb runs under TestSharedStore/RoundRobin.
+func roundRobin(tb testing.TB, srv *fasthttp.Server, h *Handler, clock *fakeClock, opts ...option) {
+	if !strings.HasPrefix(tb.Name(), "TestSharedStore/RoundRobin/") {
+		return
+	}
+	// The replicas' clocks agree, as the test moves them.
+	sameClock := func(c *testConfig) { c.store.Now, c.handler.Now = clock.Now, clock.Now }
+	other, _, _ := MustOpenHandler(tb, append(opts, sameClock)...)
+	var n atomic.Uint64
+	srv.Handler = func(ctx *fasthttp.RequestCtx) {
+		if n.Add(1)%2 == 0 {
+			other.Serve(ctx)
+			return
+		}
+		h.Serve(ctx)
+	}
 }
