@@ -223,3 +223,53 @@ func BenchmarkRemoteCreateReveal(b *testing.B) {
 		}
 	})
 }
+
+// Redis's own expiry backs the store's: the secret's keys go a little
+// after its ttl, the receipt's after twice that, and nothing of a secret
+// is kept without a time to live.
+func TestRemoteTTLs(t *testing.T) {
+	c := testRedis(t)
+	prefix := testPrefix(t, c)
+	s, _ := MustOpenStore(t, func(cfg *Config) { cfg.Remote, cfg.RemotePrefix = c, prefix })
+	r := MustCreate(t, s, "ttl", CreateOptions{TTL: time.Hour, Passphrase: []byte("pw12")})
+	ctx := context.Background()
+	pttl := func(key []byte) time.Duration {
+		v, err := c.Do(ctx, []byte("PTTL"), key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return time.Duration(v.Int) * time.Millisecond
+	}
+	sk := s.remote.name('s', indexOf(s, labelSecret, r.SecretKey))
+	rk := s.remote.name('r', indexOf(s, labelReceipt, r.ReceiptKey))
+	if d := pttl(sk); d <= time.Hour || d > time.Hour+remoteGrace {
+		t.Errorf("the secret's key lives %v, want a little over its ttl", d)
+	}
+	if d := pttl(rk); d <= 2*time.Hour || d > 2*time.Hour+remoteGrace {
+		t.Errorf("the receipt's key lives %v, want a little over twice the ttl", d)
+	}
+	// A wrong guess takes the turn and gives it back; nothing is left
+	// without a time to live.
+	if _, err := reveal(s, r.SecretKey, "wrong", alice); err == nil {
+		t.Fatal("a wrong passphrase opened the secret")
+	}
+	v, err := c.DoStrings(ctx, "KEYS", prefix+"*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range v.Array {
+		name := string(k.Bytes)
+		if strings.HasSuffix(name, ":count") || strings.HasSuffix(name, ":due") {
+			continue // the shared counts and the expiry queue
+		}
+		if d := pttl(k.Bytes); d < 0 {
+			t.Errorf("%s is kept without a time to live", name)
+		}
+	}
+	if got, err := reveal(s, r.SecretKey, "pw12", alice); err != nil || got != "ttl" {
+		t.Fatalf("reveal: %q, %v", got, err)
+	}
+	if d := pttl(sk); d != -2*time.Millisecond {
+		t.Errorf("the secret's key after its reveal: PTTL %v, want gone", d)
+	}
+}
