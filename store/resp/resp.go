@@ -61,7 +61,8 @@ type Options struct {
 	RedialEvery time.Duration // least time between dials after a failure; default 250ms
 
 	// OnState, when set, is told when Redis becomes unreachable (with
-	// why) and when it is reached again. It runs on its own goroutine.
+	// why) and when it is reached again (not when it is first reached).
+	// It runs on its own goroutine.
 	OnState func(up bool, err error)
 }
 
@@ -177,8 +178,8 @@ func (c *Client) setState(up bool, err error) {
 	if up {
 		want = 1
 	}
-	if c.up.Swap(want) == want {
-		return
+	if prev := c.up.Swap(want); prev == want || prev == 0 && up {
+		return // no change, or the first contact: nothing came back
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
