@@ -30,6 +30,7 @@ import (
 	"unicode/utf8"
 
 	"otslite/handler/access"
+	"otslite/store/resp"
 )
 
 // Config is everything otslite is told at startup.
@@ -75,6 +76,15 @@ type Config struct {
 	TLSSelfSigned bool
 	HTTPRedirect  string // host:port of a plain-HTTP listener redirecting to PublicURL
 
+	// The shared store (see redis.go): a Redis URL, whose password may
+	// come from OTSLITE_REDIS or a file but never the command line; the
+	// process key every replica shares; whether a Redis that saves to
+	// disk is accepted.
+	Redis                 string
+	KeyFile               string
+	RedisPasswordFile     string
+	RedisAllowPersistence bool
+
 	Debuggable  bool // development only: leave the process dumpable
 	Healthcheck bool // probe a running server and exit
 }
@@ -94,7 +104,7 @@ const (
 // --name-x, -y for --name-y) and then shows their defaults in that order;
 // true/false flags show none. It must fit 24 lines of 80 columns.
 const usage = `otslite: share a secret once, gone after reading. Commands: otslite help.
-Usage: otslite [flags]; OTSLITE_MAX_TTL sets --max-ttl, and so on (see README).
+Usage: otslite [flags]; OTSLITE_MAX_TTL sets --max-ttl, etc. (README). 7d, 64KiB
   --listen                  host:port to serve on (default 127.0.0.1:7143)
   --public-url              base URL of links (default http[s]://<listen>)
   --default-ttl, --max-ttl  secret lifetime: usual, longest (default 1h, 7d)
@@ -104,19 +114,19 @@ Usage: otslite [flags]; OTSLITE_MAX_TTL sets --max-ttl, and so on (see README).
   --passphrase-min, -max    passphrase length, max 1024 (default 4, 128)
   --trusted-proxy           IP/CIDRs that may set X-Forwarded-For (default none)
   --idle, --lifetime        end after idle, total time; 0=off (default 30m, 0)
-  --exit-when-drained       end once a secret was made and none is left
+  --exit-when-drained, --quiet-audit  end once drained; no audit on stderr
   --grace                   shutdown grace for requests, max 1m (default 5s)
   --admin-token             operator token, 16+ characters (default random)
   --create-token, --token-file  user:token; file of them (default none, none)
   --create-allow, --reveal-allow  CIDRs that may create, open (default any, any)
   --reveal-hours            Mon-Fri 08:00-18:00 Europe/Paris (default always)
-  --quiet-audit             no audit lines on stderr (admin view keeps them)
   --tls-cert, -key          PEM files to serve HTTPS with (default none, none)
   --tls-self-signed         serve HTTPS with a 30-day in-memory certificate
   --http-redirect           host:port redirecting HTTP to HTTPS (default none)
-  --debuggable              development only: leave the process dumpable
-  --healthcheck             probe the server these flags describe, then exit
-Durations: 90s, 1h30m, 7d. Sizes: 65536, 64KiB, 1M (K = KB = KiB = 1024).
+  --redis, --key-file       shared store URL, 64-hex key (default none, none)
+  --redis-password-file     the Redis password, read from a file (default none)
+  --redis-allow-persistence  use a Redis that saves to disk (see README)
+  --debuggable, --healthcheck  dev: leave dumpable; probe a server and exit
 `
 
 func defaultConfig() Config {
@@ -244,6 +254,7 @@ func (c *Config) options() []*option {
 		{name: "idle", value: durationValue{&c.Idle}},
 		{name: "lifetime", value: durationValue{&c.Lifetime}},
 		{name: "exit-when-drained", value: boolValue{&c.ExitWhenDrained}},
+		{name: "quiet-audit", value: boolValue{&c.QuietAudit}},
 		{name: "grace", value: durationValue{&c.Grace}},
 		{name: "admin-token", value: stringValue{&c.AdminToken}, hidden: true},
 		{name: "create-token", env: "OTSLITE_CREATE_TOKENS", value: tokensValue{&c.CreateTokens}, hidden: true},
@@ -251,11 +262,14 @@ func (c *Config) options() []*option {
 		{name: "create-allow", value: prefixesValue{&c.CreateAllow}},
 		{name: "reveal-allow", value: prefixesValue{&c.RevealAllow}},
 		{name: "reveal-hours", value: hoursValue{&c.RevealHours}},
-		{name: "quiet-audit", value: boolValue{&c.QuietAudit}},
 		{name: "tls-cert", value: stringValue{&c.TLSCert}},
 		{name: "tls-key", value: stringValue{&c.TLSKey}},
 		{name: "tls-self-signed", value: boolValue{&c.TLSSelfSigned}},
 		{name: "http-redirect", value: stringValue{&c.HTTPRedirect}},
+		{name: "redis", value: redisValue{&c.Redis}, hidden: true},
+		{name: "key-file", value: stringValue{&c.KeyFile}},
+		{name: "redis-password-file", value: stringValue{&c.RedisPasswordFile}},
+		{name: "redis-allow-persistence", value: boolValue{&c.RedisAllowPersistence}},
 		{name: "debuggable", value: boolValue{&c.Debuggable}},
 		{name: "healthcheck", value: boolValue{&c.Healthcheck}},
 	}
@@ -417,6 +431,10 @@ func (c *Config) check(opts []*option) error {
 			byName["tls-cert"].label(), byName["tls-key"].label())
 	}
 
+	if err := c.checkRedis(byName); err != nil {
+		return err
+	}
+
 	if c.HTTPRedirect != "" {
 		rhost, rport, err := net.SplitHostPort(c.HTTPRedirect)
 		switch {
@@ -431,6 +449,42 @@ func (c *Config) check(opts []*option) error {
 		}
 	}
 	return nil
+}
+
+// checkRedis checks the shared store's flags. The URL is quoted without
+// its password; a password on the command line is refused, since every
+// user of the machine can read a process's arguments.
+func (c *Config) checkRedis(byName map[string]*option) error {
+	o := byName["redis"]
+	if c.Redis == "" {
+		for _, name := range []string{"key-file", "redis-password-file", "redis-allow-persistence"} {
+			if f := byName[name]; f.from != "" {
+				return fmt.Errorf("%s: needs --redis: only replicas sharing a Redis store use it", f.label())
+			}
+		}
+		return nil
+	}
+	shown := redactURL(c.Redis)
+	u, err := resp.ParseURL(c.Redis)
+	if err != nil {
+		return fmt.Errorf("%s: %q: %v (example: redis://127.0.0.1:6379/0, rediss:// for TLS)", o.label(), shown, err)
+	}
+	switch {
+	case u.Password != "" && o.from == "--redis":
+		return fmt.Errorf("%s: %q: a password must not be on the command line, where every user of the machine can read it; put the URL in OTSLITE_REDIS or the password in --redis-password-file", o.label(), shown)
+	case u.Password != "" && c.RedisPasswordFile != "":
+		return fmt.Errorf("%s: the URL in %s has a password already", byName["redis-password-file"].label(), o.label())
+	}
+	return nil
+}
+
+// redactURL is a Redis URL as messages may show it: without its password.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "<not a URL>"
+	}
+	return u.Redacted()
 }
 
 // ServesTLS reports whether otslite serves HTTPS itself.
@@ -545,6 +599,18 @@ func (c Config) Summary() []string {
 	}
 	lines = append(lines, idle+"; "+lifetime+"; "+drained, grace, tls)
 	lines = append(lines, c.accessSummary()...)
+	if c.Redis != "" {
+		store := "shared store: Redis at " + redactURL(c.Redis)
+		if c.KeyFile != "" {
+			store += ", process key from " + c.KeyFile
+		} else {
+			store += ", a process key of its own (replicas need one --key-file)"
+		}
+		if c.RedisPasswordFile != "" {
+			store += ", password from " + c.RedisPasswordFile
+		}
+		lines = append(lines, store)
+	}
 	if c.Debuggable {
 		lines = append(lines, "WARNING: --debuggable: the process can be dumped or traced; for development only")
 	}
@@ -763,6 +829,18 @@ func tokenUsers(entries []string) []string {
 		users[i] = user + ":<hidden>"
 	}
 	return users
+}
+
+// redisValue holds the Redis URL; its String hides the password.
+type redisValue struct{ p *string }
+
+func (v redisValue) Set(s string) error { *v.p = strings.TrimSpace(s); return nil }
+
+func (v redisValue) String() string {
+	if v.p == nil || *v.p == "" {
+		return ""
+	}
+	return redactURL(*v.p)
 }
 
 // hoursValue holds a --reveal-hours schedule in its canonical form;

@@ -28,6 +28,7 @@ import (
 	"otslite/handler"
 	"otslite/handler/audit"
 	"otslite/store"
+	"otslite/store/resp"
 )
 
 // serverMain runs the server from the command line: the first SIGINT or
@@ -111,8 +112,23 @@ func runServer(ctx context.Context, args []string, getenv func(string) string, s
 		}
 	}
 
-	acc, err := newAccess(cfg)
+	// Replicas of a shared store share the process key, and key their
+	// create tokens with it too, so that they name credentials alike.
+	key, err := readKey(cfg)
 	if err != nil {
+		ln.Close()
+		logger.Print(err)
+		return exitConfig
+	}
+	var tokenKey []byte
+	if key != nil {
+		tokenKey = make([]byte, 32)
+		store.DeriveKey(key, "otslite create tokens", tokenKey)
+	}
+	acc, err := newAccess(cfg, tokenKey)
+	clear(tokenKey)
+	if err != nil {
+		destroyKey(key)
 		ln.Close()
 		logger.Print(err)
 		return exitConfig
@@ -120,6 +136,18 @@ func runServer(ctx context.Context, args []string, getenv func(string) string, s
 	defer acc.close()
 	trail := acc.trail(stderr)
 	defer trail.Close()
+	var shared *resp.Client
+	if cfg.Redis != "" {
+		if shared, err = openRedis(cfg, logger, trail); err != nil {
+			destroyKey(key)
+			ln.Close()
+			logger.Print(err)
+			return exitConfig
+		}
+		trail.Share(shared, store.DefaultPrefix+"audit")
+		// The trail's last events go to Redis before the client closes.
+		defer func() { trail.Close(); shared.Close() }()
+	}
 
 	var deadline time.Time
 	if cfg.Lifetime > 0 {
@@ -133,13 +161,21 @@ func runServer(ctx context.Context, args []string, getenv func(string) string, s
 		LockedBytes:   budget.Bytes,
 		Deadline:      deadline,
 		Expired:       handler.AuditExpiry(trail),
+		Key:           key,
+		Remote:        shared,
 	})
 	if err != nil {
+		destroyKey(key)
 		ln.Close()
 		logger.Printf("cannot start: %v; %s", err, lockedMemoryFix)
 		return exitFail
 	}
 	defer st.Close(cfg.Grace)
+	if err := st.CheckKey(); err != nil {
+		ln.Close()
+		logger.Printf("--key-file: %v", err)
+		return exitConfig
+	}
 
 	ui, err := assets.Load()
 	if err != nil {
@@ -181,6 +217,7 @@ func runServer(ctx context.Context, args []string, getenv func(string) string, s
 		RevealAllow:    cfg.RevealAllow,
 		RevealHours:    acc.hours,
 		Audit:          trail,
+		Shared:         shared,
 	}
 	if explicitURL {
 		if u, err := url.Parse(cfg.PublicURL); err == nil {
@@ -267,8 +304,14 @@ func runServer(ctx context.Context, args []string, getenv func(string) string, s
 		logger.Printf("requests still in flight after %s were cut off", cfg.Grace)
 	}
 	s := st.Stats()
-	logger.Printf("session over (%s): %d created, %d revealed, %d burned, %d expired, %d wiped unread",
-		reason, s.Created, s.Revealed, s.Burned, s.Expired, s.Secrets)
+	if st.Shared() {
+		// Ending a replica ends this process, never the shared data.
+		logger.Printf("session over (%s): %d created, %d revealed, %d burned, %d expired here; %s",
+			reason, s.Created, s.Revealed, s.Burned, s.Expired, sharedLeft(s.Secrets))
+	} else {
+		logger.Printf("session over (%s): %d created, %d revealed, %d burned, %d expired, %d wiped unread",
+			reason, s.Created, s.Revealed, s.Burned, s.Expired, s.Secrets)
+	}
 	if hooks.ended != nil {
 		hooks.ended(s)
 	}

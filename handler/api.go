@@ -53,6 +53,9 @@ func (h *Handler) limit(c *caller, k kind, action string) *Error {
 	if ok {
 		return nil
 	}
+	if wait < 0 {
+		return errUnavailable
+	}
 	if first {
 		h.record(action, "", c, audit.RateLimited)
 	}
@@ -503,6 +506,8 @@ func outcome(err error, pass *store.Plain) string {
 		return audit.WrongPassphrase
 	case lockedOut(err):
 		return audit.LockedOut
+	case unavailable(err):
+		return audit.Unavailable
 	}
 	return audit.Failed
 }

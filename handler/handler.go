@@ -35,6 +35,7 @@ import (
 	"otslite/handler/access"
 	"otslite/handler/audit"
 	"otslite/store"
+	"otslite/store/resp"
 )
 
 // Config is what the handler needs beyond the store.
@@ -68,6 +69,12 @@ type Config struct {
 	RevealAllow []netip.Prefix // who may open secrets; empty: any address
 	RevealHours *access.Hours  // when secrets may be opened; nil: always
 	Audit       *audit.Trail   // where events go; nil: nowhere
+
+	// Shared, when set, keeps the rate limits and recent lists in Redis
+	// under SharedPrefix (default store.DefaultPrefix), for replicas that
+	// share a store (see shared.go).
+	Shared       *resp.Client
+	SharedPrefix string
 }
 
 // minTTL is the shortest ttl; shorter requests are raised to it.
@@ -135,6 +142,9 @@ func New(st *store.Store, ui *assets.Set, cfg Config) *Handler {
 	}
 	if cfg.PinHost != "" {
 		h.pinHost = normalHost([]byte(cfg.PinHost), cfg.HSTS)
+	}
+	if cfg.Shared != nil {
+		h.useShared(cfg.Shared, cfg.SharedPrefix)
 	}
 	return h
 }

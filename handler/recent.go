@@ -25,6 +25,8 @@ import (
 const recentKeep = 1000
 
 type recentIndex struct {
+	shared *sharedRecents // the lists live in Redis (shared.go); nil: here
+
 	mu    sync.Mutex
 	nonce uint64                    // the last one used; never reused
 	lists map[[32]byte][]recentItem // by credential ID, oldest first
@@ -37,6 +39,10 @@ type recentItem struct {
 
 // add remembers a receipt key made with credential c.
 func (r *recentIndex) add(c *access.Credential, key *store.Key) {
+	if r.shared != nil {
+		r.shared.add(c, key) //nolint:errcheck // the secret is made; only its listing is lost
+		return
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.lists == nil {
@@ -73,6 +79,10 @@ func (r *recentIndex) drop(id [32]byte, gone map[uint64]bool) {
 	if len(gone) == 0 {
 		return
 	}
+	if r.shared != nil {
+		r.shared.drop(id, gone)
+		return
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	kept := r.lists[id][:0]
@@ -91,6 +101,10 @@ func (r *recentIndex) drop(id [32]byte, gone map[uint64]bool) {
 
 // prune forgets the lists of credentials no longer in force.
 func (r *recentIndex) prune(holds func([32]byte) bool) {
+	if r.shared != nil {
+		r.shared.prune(holds)
+		return
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for id, list := range r.lists {
@@ -108,7 +122,16 @@ func (h *Handler) recent(ctx *fasthttp.RequestCtx) {
 		h.writeError(ctx, e, nil)
 		return
 	}
-	items := h.recents.unmasked(&c.cred)
+	var items []recentItem
+	if h.recents.shared != nil {
+		var err error
+		if items, err = h.recents.shared.unmasked(&c.cred); err != nil {
+			h.writeError(ctx, errUnavailable, nil)
+			return
+		}
+	} else {
+		items = h.recents.unmasked(&c.cred)
+	}
 	gone := make(map[uint64]bool)
 	b := newBody()
 	w := jw{b: append(b.head, '[')}
@@ -116,6 +139,14 @@ func (h *Handler) recent(ctx *fasthttp.RequestCtx) {
 	for i := len(items) - 1; i >= 0; i-- {
 		r, err := h.store.Receipt(items[i].key[:])
 		items[i].key.Wipe()
+		if unavailable(err) {
+			for j := range items[i:] {
+				items[i+j].key.Wipe()
+			}
+			b.Close()
+			h.writeError(ctx, errUnavailable, nil)
+			return
+		}
 		if err != nil {
 			if errors.Is(err, store.ErrNotFound) {
 				gone[items[i].nonce] = true

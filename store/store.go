@@ -22,6 +22,8 @@ import (
 	"time"
 
 	"github.com/awnumar/memguard"
+
+	"otslite/store/resp"
 )
 
 // State is where a secret is in its life.
@@ -83,6 +85,15 @@ type Config struct {
 	// the store locked: it must return quickly and must not call the
 	// store.
 	Expired func(ref Ref, custID string)
+
+	// Key is the process key (32 bytes, see ReadKeyFile), which the store
+	// takes over and destroys at Close; nil: drawn from Rand.
+	Key *memguard.LockedBuffer
+	// Remote, when set, keeps sealed secrets and receipts in Redis under
+	// RemotePrefix (default DefaultPrefix), shared with every replica of
+	// the same Key (see remote.go). The caller closes it after the store.
+	Remote       *resp.Client
+	RemotePrefix string
 }
 
 // DefaultLockedBytes is the arena size asked for when nothing else is said.
@@ -182,6 +193,7 @@ type Store struct {
 	closed   bool
 	closing  atomic.Bool   // set first by Close: no new work touches the keys
 	plain    atomic.Uint64 // requests served without a passphrase (the hasher paces itself by it)
+	remote   *remote       // Redis, when the store is shared (remote.go)
 
 	stop chan struct{}
 	done chan struct{}
@@ -230,10 +242,15 @@ func New(cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	keys := memguard.NewBuffer(procKeySize)
-	if _, err := io.ReadFull(cfg.Rand, keys.Bytes()); err != nil {
-		keys.Destroy()
-		return nil, fmt.Errorf("failed to draw process keys: %w", err)
+	keys := cfg.Key
+	if keys == nil {
+		keys = memguard.NewBuffer(procKeySize)
+		if _, err := io.ReadFull(cfg.Rand, keys.Bytes()); err != nil {
+			keys.Destroy()
+			return nil, fmt.Errorf("failed to draw process keys: %w", err)
+		}
+	} else if keys.Size() != procKeySize {
+		return nil, fmt.Errorf("store: a process key of %d bytes, want %d", keys.Size(), procKeySize)
 	}
 	keys.Freeze()
 	a := newArena(layout)
@@ -254,6 +271,10 @@ func New(cfg Config) (*Store, error) {
 		done:     make(chan struct{}),
 	}
 	s.hasher = newHasher(cfg.Hash, cfg.HashWorkers, cfg.HashWait, cfg.HashQueue, a, &s.plain)
+	if cfg.Remote != nil {
+		s.remote = newRemote(cfg.Remote, cfg.RemotePrefix)
+		s.remote.keySum = s.keyCheckSum()
+	}
 	if cfg.SweepInterval > 0 {
 		go s.sweeper(cfg.SweepInterval)
 	} else {
@@ -312,6 +333,9 @@ func (s *Store) PassphrasePlain(n int) (*Plain, error) {
 // Create seals the plaintext in secret (which the caller still owns and
 // releases) and returns its receipt.
 func (s *Store) Create(secret *Plain, o CreateOptions) (Receipt, error) {
+	if s.remote != nil {
+		return s.createRemote(secret, o)
+	}
 	var r Receipt
 	size := len(secret.Bytes())
 	switch {
@@ -462,6 +486,9 @@ func (s *Store) roomForLocked(size int) error {
 // Peek tells whether a secret waits behind key, without consuming it, and
 // what its lockouts leave client.
 func (s *Store) Peek(key []byte, client netip.Addr) (Waiting, error) {
+	if s.remote != nil {
+		return s.peekRemote(key, client)
+	}
 	s.plain.Add(1)
 	scr, err := s.derive(labelSecret, key)
 	if err != nil {
@@ -519,6 +546,9 @@ func (s *Store) derive(label [labelSize]byte, key []byte) (*Plain, error) {
 // given whenever key has a key's form, found or not (the zero Ref
 // otherwise).
 func (s *Store) Reveal(key, guess []byte, client netip.Addr) (*Plain, Ref, error) {
+	if s.remote != nil {
+		return s.revealRemote(key, guess, client)
+	}
 	scr, err := s.derive(labelSecret, key)
 	if err != nil {
 		return nil, Ref{}, err
@@ -539,8 +569,11 @@ func (s *Store) Reveal(key, guess []byte, client netip.Addr) (*Plain, Ref, error
 	}
 	if pass != nil {
 		// The check may wait (its turn, argon2id): it holds nothing
-		// locked meanwhile, and the key is derived again after it.
+		// locked meanwhile, and the key is derived again after it. Once
+		// released, the slot may be another request's: the deferred
+		// Release must not free it again.
 		scr.Release()
+		scr = nil
 		done, err := s.check(sid, pass, guess, client)
 		if err != nil {
 			return nil, sref, err
@@ -726,6 +759,9 @@ func (s *Store) verifyProof(sid id, pass *passphrase, gotPass bool, pp *[hashSiz
 
 // Receipt returns the receipt behind key.
 func (s *Store) Receipt(key []byte) (Receipt, error) {
+	if s.remote != nil {
+		return s.receiptRemote(key)
+	}
 	s.plain.Add(1)
 	var r Receipt
 	scr, err := s.derive(labelReceipt, key)
@@ -822,6 +858,9 @@ func (s *Store) ShowGenerated(receiptKey []byte, window time.Duration) (*Plain, 
 // the lockout); one made with a proof needs only the receipt key, and
 // guess is ignored. Anything not waiting is ErrNotFound.
 func (s *Store) Burn(key, guess []byte, client netip.Addr) (Receipt, error) {
+	if s.remote != nil {
+		return s.burnRemote(key, guess, client)
+	}
 	var r Receipt
 	scr, err := s.derive(labelReceipt, key)
 	if err != nil {
@@ -984,6 +1023,9 @@ const sweepBatch = 1024
 // is proportional to what is due, not to what is stored. It returns how
 // many records it touched.
 func (s *Store) Sweep() int {
+	if s.remote != nil {
+		return s.sweepRemote()
+	}
 	n := 0
 	for {
 		s.mu.Lock()
@@ -1029,6 +1071,9 @@ func (s *Store) sweeper(every time.Duration) {
 
 // Stats returns counts of what the store did and holds.
 func (s *Store) Stats() Stats {
+	if s.remote != nil {
+		return s.statsRemote()
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := s.stats
