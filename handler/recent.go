@@ -58,9 +58,17 @@ func (r *recentIndex) add(c *access.Credential, key *store.Key) {
 	r.lists[c.ID] = list
 }
 
-// unmasked returns c's receipt keys in clear, newest first. The caller
-// wipes them.
-func (r *recentIndex) unmasked(c *access.Credential) []recentItem {
+// unmasked returns c's receipt keys in clear, newest first, from wherever
+// the lists live. The caller wipes them.
+func (r *recentIndex) unmasked(c *access.Credential) ([]recentItem, error) {
+	if r.shared != nil {
+		return r.shared.unmasked(c)
+	}
+	return r.local(c), nil
+}
+
+// local is unmasked for lists kept here.
+func (r *recentIndex) local(c *access.Credential) []recentItem {
 	r.mu.Lock()
 	list := r.lists[c.ID]
 	out := make([]recentItem, len(list))
@@ -122,15 +130,10 @@ func (h *Handler) recent(ctx *fasthttp.RequestCtx) {
 		h.writeError(ctx, e, nil)
 		return
 	}
-	var items []recentItem
-	if h.recents.shared != nil {
-		var err error
-		if items, err = h.recents.shared.unmasked(&c.cred); err != nil {
-			h.writeError(ctx, errUnavailable, nil)
-			return
-		}
-	} else {
-		items = h.recents.unmasked(&c.cred)
+	items, err := h.recents.unmasked(&c.cred)
+	if err != nil {
+		h.writeError(ctx, errUnavailable, nil)
+		return
 	}
 	gone := make(map[uint64]bool)
 	b := newBody()

@@ -118,6 +118,19 @@ func TestSharedStore(t *testing.T) {
 		{"AuditTrail", TestAuditTrail},
 		{"OwnAPI", TestOwnAPI},
 		{"PagesDoNotConsume", TestPagesDoNotConsume},
+		{"V2Meta", TestV2Meta},
+		{"V2Conceal", TestV2Conceal},
+		{"V2Generate", TestV2Generate},
+		{"V2Reveal", TestV2Reveal},
+		{"V2SecretStatus", TestV2SecretStatus},
+		{"V2Receipt", TestV2Receipt},
+		{"V2Burn", TestV2Burn},
+		{"V2Auth", TestV2Auth},
+		{"V2Policy", TestV2Policy},
+		{"V2RateLimit", TestV2RateLimit},
+		{"ClientQueryString", TestClientQueryString},
+		{"ClientMultipart", TestClientMultipart},
+		{"ClientEmptyBasic", TestClientEmptyBasic},
 	} {
 		t.Run(tc.name, tc.test)
 	}
@@ -145,6 +158,19 @@ func TestSharedStore(t *testing.T) {
 			{"PassphraseLockout", TestPassphraseLockout},
 			{"RevealAtomic", TestRevealAtomic},
 			{"OwnAPI", TestOwnAPI},
+			{"V2Meta", TestV2Meta},
+			{"V2Conceal", TestV2Conceal},
+			{"V2Generate", TestV2Generate},
+			{"V2Reveal", TestV2Reveal},
+			{"V2SecretStatus", TestV2SecretStatus},
+			{"V2Receipt", TestV2Receipt},
+			{"V2Burn", TestV2Burn},
+			{"V2Auth", TestV2Auth},
+			{"V2Policy", TestV2Policy},
+			{"V2RateLimit", TestV2RateLimit},
+			{"ClientQueryString", TestClientQueryString},
+			{"ClientMultipart", TestClientMultipart},
+			{"ClientEmptyBasic", TestClientEmptyBasic},
 		} {
 			t.Run(tc.name, tc.test)
 		}

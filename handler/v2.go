@@ -880,13 +880,27 @@ func (r *v2) recent() {
 		r.failWith(opReceipt, e)
 		return
 	}
-	items := r.h.recents.unmasked(&c.cred)
+	items, err := r.h.recents.unmasked(&c.cred)
+	if err != nil {
+		r.failWith(opReceipt, errUnavailable)
+		return
+	}
 	gone := make(map[uint64]bool)
 	now := r.h.now()
 	var list []store.Receipt
 	for i := range items {
 		rc, err := r.h.store.Receipt(items[i].key[:])
 		items[i].key.Wipe()
+		if unavailable(err) {
+			for j := range items[i:] {
+				items[i+j].key.Wipe()
+			}
+			for k := range list {
+				list[k].Wipe()
+			}
+			r.failWith(opReceipt, errUnavailable)
+			return
+		}
 		if err != nil {
 			if errorIs(err, store.ErrNotFound) {
 				gone[items[i].nonce] = true
