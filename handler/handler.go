@@ -335,7 +335,6 @@ func (h *Handler) only(ctx *fasthttp.RequestCtx, ok bool, fn fasthttp.RequestHan
 var (
 	hdrIntendedStatus = []byte("X-OTS-Intended-Status")
 	hdrRetryAfter     = []byte("Retry-After")
-	hdrXForwardedFor  = []byte("X-Forwarded-For")
 	hdrCSP            = []byte("Content-Security-Policy")
 	hdrReferrer       = []byte("Referrer-Policy")
 	hdrNoSniff        = []byte("X-Content-Type-Options")
