@@ -326,7 +326,7 @@ func TestLifecycleSignal(t *testing.T) {
 		// A new connection is no longer accepted.
 		if c, err := net.DialTimeout("tcp", p.addr, time.Second); err == nil {
 			c.SetReadDeadline(time.Now().Add(2 * time.Second))
-			fmt.Fprintf(c, "GET /api/v1/status HTTP/1.1\r\nHost: x\r\n\r\n")
+			fmt.Fprintf(c, "GET /api/v1/status HTTP/1.1\r\nHost: %s\r\n\r\n", p.addr)
 			if resp, err := http.ReadResponse(bufio.NewReader(c), nil); err == nil {
 				t.Errorf("a new request was served after SIGTERM: %s", resp.Status)
 			}
