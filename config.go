@@ -48,7 +48,7 @@ type Config struct {
 	TrustedProxies []netip.Prefix // peers whose X-Forwarded-For is believed
 
 	// The session.
-	Idle            time.Duration // end after this long without requests; 0 = never
+	Idle            time.Duration // end after this long idle (see session.go); 0 = never
 	Lifetime        time.Duration // end this long after start; 0 = never
 	ExitWhenDrained bool          // end once no secret is left to read
 	Grace           time.Duration // time in-flight requests get at the end
@@ -394,6 +394,12 @@ func (c *Config) check(opts []*option) error {
 		return outOfOrder("default-ttl", "lifetime")
 	case c.Grace < 0 || c.Grace > maxGrace:
 		return bad("grace", "must be between 0s and %s", formatDuration(maxGrace))
+	case c.ExitWhenDrained && len(c.CreateTokens) == 0 && c.TokenFile == "" && len(c.CreateAllow) == 0:
+		// Drained means a secret was made and none is left: if anyone
+		// may create, anyone can make and read one of their own.
+		return bad("exit-when-drained", "needs creating limited, by %s (e.g. 127.0.0.1) or create tokens; "+
+			"otherwise anyone who can reach otslite can end the session by creating and reading a secret of their own",
+			byName["create-allow"].label())
 	}
 
 	if c.AdminToken != "" {
@@ -519,9 +525,9 @@ func (c Config) Summary() []string {
 		"trusted proxies: " + proxies,
 	}
 
-	idle, lifetime, drained := "never ends for lack of requests", "no fixed lifetime", "keeps running when drained"
+	idle, lifetime, drained := "never ends for being idle", "no fixed lifetime", "keeps running when drained"
 	if c.Idle > 0 {
-		idle = "ends after " + formatDuration(c.Idle) + " without requests"
+		idle = "ends after " + formatDuration(c.Idle) + " idle (no secret waiting, none created or opened)"
 	}
 	if c.Lifetime > 0 {
 		lifetime = "ends " + formatDuration(c.Lifetime) + " after start"

@@ -134,7 +134,12 @@ func TestParseConfig(t *testing.T) {
 			c.Lifetime, c.MaxTTL = 2*time.Hour, 30*day
 		})},
 		{"OKLifetimeOff", []string{"--lifetime", "0s"}, nil, want(nil)},
-		{"OKExitWhenDrained", []string{"--exit-when-drained"}, nil, want(func(c *Config) { c.ExitWhenDrained = true })},
+		{"OKExitWhenDrained", []string{"--exit-when-drained", "--create-allow", "127.0.0.1"}, nil, want(func(c *Config) {
+			c.ExitWhenDrained, c.CreateAllow = true, prefixes("127.0.0.1/32")
+		})},
+		{"OKExitWhenDrainedTokens", []string{"--exit-when-drained", "--token-file", "/run/tokens"}, nil, want(func(c *Config) {
+			c.ExitWhenDrained, c.TokenFile = true, "/run/tokens"
+		})},
 		{"OKGrace", []string{"--grace", "1m"}, nil, want(func(c *Config) { c.Grace = time.Minute })},
 		{"OKGraceZero", []string{"--grace", "0s"}, nil, want(func(c *Config) { c.Grace = 0 })},
 		{"OKAdminToken", []string{"--admin-token", "0123456789abcdef"}, nil, want(func(c *Config) { c.AdminToken = "0123456789abcdef" })},
@@ -171,11 +176,11 @@ func TestParseConfig(t *testing.T) {
 		// True/false flags.
 		{"OKBoolEqualsTrue", []string{"--debuggable=true"}, nil, want(func(c *Config) { c.Debuggable = true })},
 		{"OKBoolEqualsFalse", []string{"--debuggable=false"}, nil, want(nil)},
-		{"OKBoolEqualsYes", []string{"--exit-when-drained=YES"}, nil, want(func(c *Config) { c.ExitWhenDrained = true })},
+		{"OKBoolEqualsYes", []string{"--quiet-audit=YES"}, nil, want(func(c *Config) { c.QuietAudit = true })},
 		{"OKBoolSingleDash", []string{"-healthcheck"}, nil, want(func(c *Config) { c.Healthcheck = true })},
 		{"OKBoolLastWins", []string{"--debuggable", "--debuggable=0"}, nil, want(nil)},
-		{"OKBoolThenFlag", []string{"--exit-when-drained", "--idle", "1h"}, nil, want(func(c *Config) {
-			c.ExitWhenDrained, c.Idle = true, time.Hour
+		{"OKBoolThenFlag", []string{"--quiet-audit", "--idle", "1h"}, nil, want(func(c *Config) {
+			c.QuietAudit, c.Idle = true, time.Hour
 		})},
 
 		// Trusted proxies.
@@ -221,6 +226,7 @@ func TestParseConfig(t *testing.T) {
 			"OTSLITE_IDLE":              "0",
 			"OTSLITE_LIFETIME":          "1d",
 			"OTSLITE_EXIT_WHEN_DRAINED": "yes",
+			"OTSLITE_CREATE_ALLOW":      "10.0.0.0/8",
 			"OTSLITE_GRACE":             "10s",
 			"OTSLITE_ADMIN_TOKEN":       "0123456789abcdef",
 			"OTSLITE_TLS_SELF_SIGNED":   "on",
@@ -233,6 +239,7 @@ func TestParseConfig(t *testing.T) {
 			Idle:            0,
 			Lifetime:        day,
 			ExitWhenDrained: true,
+			CreateAllow:     prefixes("10.0.0.0/8"),
 			Grace:           10 * time.Second,
 			AdminToken:      "0123456789abcdef",
 			TLSSelfSigned:   true,
@@ -368,6 +375,8 @@ func TestParseConfigErrors(t *testing.T) {
 		{"ErrTrustedProxyBadInList", []string{"--trusted-proxy", "10.0.0.1,proxy.local"}, nil, `--trusted-proxy: "10.0.0.1,proxy.local": "proxy.local" is not an IP or CIDR prefix (examples: 10.0.0.1, 10.0.0.0/8, fd00::/8)`},
 		{"ErrTrustedProxyBadBits", []string{"--trusted-proxy", "10.0.0.0/33"}, nil, `--trusted-proxy: "10.0.0.0/33": "10.0.0.0/33" is not an IP or CIDR prefix (examples: 10.0.0.1, 10.0.0.0/8, fd00::/8)`},
 		{"ErrIdleNegative", []string{"--idle", "-1m"}, nil, `--idle: "-1m": must not be negative`},
+		{"ErrExitWhenDrainedOpen", []string{"--exit-when-drained"}, nil, `--exit-when-drained: "true": needs creating limited, by --create-allow (e.g. 127.0.0.1) or create tokens; otherwise anyone who can reach otslite can end the session by creating and reading a secret of their own`},
+		{"ErrExitWhenDrainedOpenEnv", nil, map[string]string{"OTSLITE_EXIT_WHEN_DRAINED": "on"}, `OTSLITE_EXIT_WHEN_DRAINED: "on": needs creating limited, by --create-allow (e.g. 127.0.0.1) or create tokens; otherwise anyone who can reach otslite can end the session by creating and reading a secret of their own`},
 		{"ErrIdleNotDuration", []string{"--idle", "soon"}, nil, `--idle: "soon": not a duration (examples: 90s, 1h, 7d)`},
 		{"ErrLifetimeTooShort", []string{"--lifetime", "59s", "--default-ttl", "1m"}, nil, `--lifetime: "59s": must be at least 1m (0 turns it off)`},
 		{"ErrLifetimeNegative", []string{"--lifetime", "-1h"}, nil, `--lifetime: "-1h": must not be negative`},
@@ -726,7 +735,7 @@ func TestSummary(t *testing.T) {
 		"rate limit: 1000 requests per client IP per 20m, for each of create, reveal, receipt, burn",
 		"passphrases of 4 to 128 characters",
 		"trusted proxies: none",
-		"ends after 30m without requests; no fixed lifetime; keeps running when drained",
+		"ends after 30m idle (no secret waiting, none created or opened); no fixed lifetime; keeps running when drained",
 		"in-flight requests get 5s to finish at the end",
 		"TLS: off",
 		"creating needs no token",
@@ -750,8 +759,8 @@ func TestSummary(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{"Session", []string{"--idle", "0", "--lifetime", "2h", "--exit-when-drained", "--grace", "0s"}, []string{
-			"never ends for lack of requests; ends 2h after start; ends when drained (a secret was made and none is left to read)",
+		{"Session", []string{"--idle", "0", "--lifetime", "2h", "--exit-when-drained", "--create-allow", "::1", "--grace", "0s"}, []string{
+			"never ends for being idle; ends 2h after start; ends when drained (a secret was made and none is left to read)",
 			"in-flight requests are cut off at the end",
 		}},
 		{"TLSFiles", []string{"--tls-cert", "/etc/ots/cert.pem", "--tls-key", "/etc/ots/key.pem"}, []string{
@@ -878,7 +887,7 @@ func ExampleConfig_Summary() {
 	// rate limit: 1000 requests per client IP per 20m, for each of create, reveal, receipt, burn
 	// passphrases of 4 to 128 characters
 	// trusted proxies: none
-	// ends after 30m without requests; no fixed lifetime; keeps running when drained
+	// ends after 30m idle (no secret waiting, none created or opened); no fixed lifetime; keeps running when drained
 	// in-flight requests get 5s to finish at the end
 	// TLS: off
 	// creating needs no token
@@ -888,7 +897,7 @@ func ExampleConfig_Summary() {
 
 func ExampleConfig_Summary_tls() {
 	c, err := ParseConfig([]string{"--tls-self-signed", "--listen", "0.0.0.0:443", "--http-redirect", "0.0.0.0:80",
-		"--lifetime", "8h", "--idle", "0", "--exit-when-drained"}, nil, io.Discard)
+		"--lifetime", "8h", "--idle", "0", "--exit-when-drained", "--create-allow", "192.168.1.0/24"}, nil, io.Discard)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -897,7 +906,7 @@ func ExampleConfig_Summary_tls() {
 		fmt.Println(l)
 	}
 	// Output:
-	// never ends for lack of requests; ends 8h after start; ends when drained (a secret was made and none is left to read)
+	// never ends for being idle; ends 8h after start; ends when drained (a secret was made and none is left to read)
 	// in-flight requests get 5s to finish at the end
 	// TLS: self-signed; plain HTTP on 0.0.0.0:80 redirects to https://127.0.0.1:443
 }

@@ -13,10 +13,12 @@ import (
 	"io"
 	"log"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -139,6 +141,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 			s := st.Stats()
 			return s.Created > 0 && s.Secrets == 0
 		},
+		Waiting: func() bool { return st.Stats().Secrets > 0 },
 	})
 	hcfg := handler.Config{
 		PublicURL:      cfg.PublicURL,
@@ -161,11 +164,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		RevealHours:    acc.hours,
 		Audit:          trail,
 	}
-	if explicitURL {
-		if u, err := url.Parse(cfg.PublicURL); err == nil {
-			hcfg.PinHost = u.Host
-		}
-	}
+	hostname, _ := os.Hostname()
+	hcfg.PinHosts = serverNames(cfg.PublicURL, cfg.Listen, lanAddrs(), hostname)
 	h := handler.New(st, ui, hcfg)
 	srv := h.NewServer()
 	// SIGHUP is caught before anything is served (its default would kill
@@ -305,4 +305,39 @@ func hasFlag(args []string, name string) bool {
 		}
 	}
 	return false
+}
+
+// serverNames lists the Host names requests may use (see handler/host.go):
+// the public URL's host and the listen address; for a loopback listen
+// address also localhost; for every interface, the names this machine
+// answers to: localhost, loopback, its LAN addresses and its host name.
+func serverNames(publicURL, listen string, lan []net.IP, hostname string) []string {
+	var names []string
+	if u, err := url.Parse(publicURL); err == nil && u.Host != "" {
+		names = append(names, u.Host)
+	}
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return names
+	}
+	local := []string{"localhost", "127.0.0.1", "::1"}
+	switch ip, err := netip.ParseAddr(host); {
+	case unspecified(host):
+		for _, a := range lan {
+			local = append(local, a.String())
+		}
+		if hostname != "" {
+			local = append(local, hostname)
+		}
+	case err == nil && ip.IsLoopback(), strings.EqualFold(host, "localhost"):
+		local = append(local, host)
+	default:
+		local = []string{host}
+	}
+	for _, h := range local {
+		if n := net.JoinHostPort(h, port); !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	return names
 }

@@ -45,11 +45,11 @@ type Config struct {
 	Now            func() time.Time // nil: time.Now
 
 	// Session hooks, all optional.
-	Activity   func()    // called for every request but health probes
+	Activity   func()    // called for each request that keeps a session alive (activity.go)
 	EndSession func()    // POST /api/otslite/end with AdminToken calls it
 	AdminToken string    // bearer token of the operator endpoints; "": they are off
 	Deadline   time.Time // the session's end: no ttl reaches past it
-	PinHost    string    // when set, requests naming another Host get 421
+	PinHosts   []string  // the names requests may use (see host.go); empty: any
 	HSTS       bool      // send Strict-Transport-Security (serving TLS)
 
 	// Access policy and audit (see auth.go, policy.go), all optional.
@@ -74,7 +74,8 @@ type Handler struct {
 	errTooLarge *Error
 	receiptBase []byte // PublicURL + "/receipt/"
 	adminHash   [sha256.Size]byte
-	pinHost     []byte      // lower case, default port dropped
+	pinHosts    [][]byte // PinHosts in every form a client may send
+	misdirects  misdirectLog
 	stopping    atomic.Bool // see Stopping
 }
 
@@ -109,9 +110,7 @@ func New(st *store.Store, ui *assets.Set, cfg Config) *Handler {
 	if cfg.AdminToken != "" {
 		h.adminHash = sha256.Sum256([]byte(cfg.AdminToken))
 	}
-	if cfg.PinHost != "" {
-		h.pinHost = normalHost([]byte(cfg.PinHost), cfg.HSTS)
-	}
+	h.pinHosts = hostNames(cfg.PinHosts)
 	return h
 }
 
@@ -230,10 +229,7 @@ func (h *Handler) Serve(ctx *fasthttp.RequestCtx) {
 	}()
 	path := ctx.Path()
 	probe := string(path) == "/api/v1/status" && (ctx.IsGet() || ctx.IsHead())
-	if h.cfg.Activity != nil && !probe {
-		h.cfg.Activity()
-	}
-	misdirected := h.pinHost != nil && !probe && !bytes.Equal(normalHost(ctx.Host(), h.cfg.HSTS), h.pinHost)
+	misdirected := h.misdirected(ctx, probe)
 	if misdirected {
 		// Links are built from the public URL, never from Host; refusing
 		// other names also keeps look-alike domains from fronting us.
@@ -254,6 +250,9 @@ func (h *Handler) Serve(ctx *fasthttp.RequestCtx) {
 		h.serveOwn(ctx, path[len(prefixOwn):])
 	default:
 		h.servePage(ctx, path)
+	}
+	if h.cfg.Activity != nil && h.isActivity(ctx, path) {
+		h.cfg.Activity()
 	}
 }
 
@@ -357,16 +356,6 @@ var (
 	valJSON     = []byte("application/json; charset=utf-8")
 	valHSTS     = []byte("max-age=31536000")
 )
-
-// normalHost lower-cases a Host value and drops the scheme's default port.
-func normalHost(host []byte, tls bool) []byte {
-	host = bytes.ToLower(host)
-	port := []byte(":80")
-	if tls {
-		port = []byte(":443")
-	}
-	return bytes.TrimSuffix(host, port)
-}
 
 // canonicalHeaders are the names set with SetCanonical.
 var canonicalHeaders = [][]byte{hdrCSP, hdrReferrer, hdrNoSniff, hdrFrame, hdrRobots, hdrCacheControl, hdrHSTS}
