@@ -415,10 +415,16 @@ func TestLifecycleOperator(t *testing.T) {
 		"ErrNoToken":    nil,
 		"ErrWrongToken": {"Authorization": "Bearer " + strings.Repeat("a", len(token))},
 		"ErrBasic":      {"Authorization": "Basic " + token},
+		"ErrBasicLogin": {"Authorization": "Basic " + base64.StdEncoding.EncodeToString([]byte("operator:"+token))},
+		"ErrCrossSite":  {"Authorization": "Bearer " + token, "Sec-Fetch-Site": "cross-site", "Origin": "http://evil.example"},
 	} {
+		want := "401"
+		if name == "ErrCrossSite" {
+			want = "403"
+		}
 		status, intended, _ := p.do(t, "POST", "/api/otslite/end", url.Values{}, header)
-		if status != 404 || intended != "401" {
-			t.Errorf("%s: %d, intended %q; want 404, intended 401", name, status, intended)
+		if status != 404 || intended != want {
+			t.Errorf("%s: %d, intended %q; want 404, intended %s", name, status, intended, want)
 		}
 	}
 	if status, intended, _ := p.do(t, "GET", "/api/otslite/end", nil, map[string]string{"Authorization": "Bearer " + token}); intended != "405" {

@@ -312,6 +312,10 @@ func (h *Handler) serveOwn(ctx *fasthttp.RequestCtx, path []byte) {
 		h.only(ctx, get && rest == nil, h.auditJSON)
 	case "audit.html":
 		h.only(ctx, get && rest == nil, h.auditPage)
+	case "operator.css":
+		h.only(ctx, get && rest == nil, func(ctx *fasthttp.RequestCtx) { h.operatorFile(ctx, "text/css; charset=utf-8", operatorCSS) })
+	case "operator.js":
+		h.only(ctx, get && rest == nil, func(ctx *fasthttp.RequestCtx) { h.operatorFile(ctx, "text/javascript; charset=utf-8", operatorJS) })
 	case "secret":
 		h.only(ctx, get && len(rest) > 0, func(ctx *fasthttp.RequestCtx) { h.peek(ctx, rest) })
 	default:
