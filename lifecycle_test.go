@@ -17,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -537,6 +538,66 @@ func TestLifecycleSignal(t *testing.T) {
 		if !strings.Contains(p.stderr.String(), "second signal") {
 			t.Errorf("no word of the second signal:\n%s", p.stderr)
 		}
+	})
+}
+
+// TestLifecycleEverySignal sends each signal whose default action ends a
+// process (SIGHUP has its own test) to a binary with a secret waiting: each
+// must wipe and end the session with its summary line and exit 0, without
+// a goroutine dump. The few the Go runtime never delivers to a program
+// (SIGPROF while not profiling, 32, 33, 34) must leave it running, never end
+// it without the wipe. The list is the system's (signal(7)), written out
+// here rather than taken from the code.
+func TestLifecycleEverySignal(t *testing.T) {
+	t.Parallel()
+	ends := []syscall.Signal{
+		syscall.SIGINT, syscall.SIGQUIT, syscall.SIGILL, syscall.SIGTRAP, syscall.SIGABRT, syscall.SIGBUS,
+		syscall.SIGFPE, syscall.SIGUSR1, syscall.SIGSEGV, syscall.SIGUSR2, syscall.SIGPIPE, syscall.SIGALRM,
+		syscall.SIGTERM, syscall.SIGSTKFLT, syscall.SIGXCPU, syscall.SIGXFSZ, syscall.SIGVTALRM, syscall.SIGIO,
+		syscall.SIGPWR, syscall.SIGSYS,
+	}
+	for s := syscall.Signal(35); s <= 64; s++ {
+		ends = append(ends, s)
+	}
+	ignored := []syscall.Signal{syscall.SIGPROF, 32, 33, 34}
+	slots := make(chan struct{}, 4) // the machine is shared: a few at a time
+	for _, sig := range append(ends, ignored...) {
+		end := !slices.Contains(ignored, sig)
+		t.Run(fmt.Sprintf("%d", int(sig)), func(t *testing.T) {
+			t.Parallel()
+			slots <- struct{}{}
+			defer func() { <-slots }()
+			p := MustStartBinary(t, nil, "--grace", "1s")
+			p.mustShare(t, url.Values{"secret": {"waiting"}})
+			p.cmd.Process.Signal(sig)
+			if !end {
+				time.Sleep(500 * time.Millisecond)
+				if !p.running() {
+					t.Fatalf("signal %d (%s) ended the process (exit %d):\n%s", sig, sig, p.code, p.stderr)
+				}
+				p.cmd.Process.Signal(syscall.SIGTERM)
+			}
+			if code := p.MustExit(t, 15*time.Second); code != exitOK {
+				t.Errorf("signal %d (%s): exit code %d, want 0:\n%s", sig, sig, code, p.stderr)
+			}
+			mustSummary(t, p, "signal", "1 created, 0 revealed, 0 burned, 0 expired, 1 wiped unread")
+			if strings.Contains(p.stderr.String(), "goroutine ") {
+				t.Errorf("signal %d (%s): a goroutine dump:\n%s", sig, sig, p.stderr)
+			}
+		})
+	}
+	t.Run("QuitDebuggableDumps", func(t *testing.T) {
+		t.Parallel()
+		p := MustStartBinary(t, nil, "--debuggable")
+		p.mustShare(t, url.Values{"secret": {"waiting"}})
+		p.cmd.Process.Signal(syscall.SIGQUIT)
+		if code := p.MustExit(t, 15*time.Second); code != exitOK {
+			t.Errorf("exit code %d, want 0", code)
+		}
+		if !strings.Contains(p.stderr.String(), "SIGQUIT received") || !strings.Contains(p.stderr.String(), "goroutine 1 [") {
+			t.Errorf("--debuggable: no goroutine dump on SIGQUIT:\n%s", p.stderr)
+		}
+		mustSummary(t, p, "signal", "1 wiped unread")
 	})
 }
 

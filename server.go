@@ -32,17 +32,21 @@ import (
 	"otslite/store"
 )
 
-// serverMain runs the server from the command line: the first SIGINT or
-// SIGTERM ends the session gracefully; a second one wipes and exits at once.
+// serverMain runs the server from the command line: the first signal that
+// ends a process (see signals.go) ends the session gracefully; a second one
+// wipes and exits at once.
 func serverMain(args []string) int {
+	if err := ignoreUndeliverable(); err != nil {
+		fmt.Fprintf(os.Stderr, "otslite: cannot set up signals: %v\n", err)
+		return exitFail
+	}
 	signals := make(chan os.Signal, 2)
-	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
-	ctx, cancel := context.WithCancel(context.Background())
+	signal.Notify(signals, endSignals()...)
+	ctx, cancel := context.WithCancelCause(context.Background())
 	go func() {
-		<-signals
-		cancel()
-		<-signals
-		fmt.Fprintln(os.Stderr, "otslite: second signal: wiping and exiting now")
+		cancel(caughtSignal{<-signals})
+		sig := <-signals
+		fmt.Fprintf(os.Stderr, "otslite: second signal (%s): wiping and exiting now\n", signalName(sig))
 		memguard.Purge()
 		os.Exit(exitFail)
 	}()
@@ -227,6 +231,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		reason, code = "failure", exitFail
 		sess.End()
 		<-why
+	}
+	var sig caughtSignal
+	if reason == endSignal && errors.As(context.Cause(ctx), &sig) {
+		logger.Printf("%s received", signalName(sig.sig))
+		if cfg.Debuggable && sig.sig == syscall.SIGQUIT {
+			// What Go prints on SIGQUIT, for development; the wipe follows.
+			stderr.Write(goroutines()) //nolint:errcheck // best effort
+		}
 	}
 	logger.Printf("ending the session (%s)", reason)
 	h.Stopping()
