@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"math"
 	"net"
 	"net/netip"
 	"net/url"
@@ -19,6 +20,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"slices"
+	"sort"
 	"strings"
 	"syscall"
 	"time"
@@ -77,6 +79,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		logger.Print(err)
 		return exitFail
 	}
+	// Before anything locks memory: memguard panics when it cannot.
+	budget := store.LockedBudget(store.DefaultLockedBytes)
+	if err := lockedEnough(budget, cfg.MaxSecretSize); err != nil {
+		logger.Print(err)
+		return exitConfig
+	}
 
 	tlsSetup, err := newTLS(cfg, lanAddrs(), start)
 	if err != nil {
@@ -107,7 +115,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	trail := acc.trail(stderr)
 	defer trail.Close()
 
-	budget := store.LockedBudget(store.DefaultLockedBytes)
 	st, err := store.New(store.Config{
 		MaxSecretSize: cfg.MaxSecretSize,
 		MaxSecrets:    cfg.MaxSecrets,
@@ -257,7 +264,23 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	return code
 }
 
-const lockedMemoryFix = "raise the locked-memory limit (ulimit -l, or docker run --cap-add IPC_LOCK --ulimit memlock=-1)"
+const lockedMemoryFix = "raise the locked-memory limit (ulimit -l, or docker run --ulimit memlock=-1)"
+
+// lockedEnough says, in one line, why otslite cannot start under the
+// locked-memory limit b describes: the arena must hold at least a few
+// slots of the largest secret. (LockedBudget already set aside what
+// memguard's own keys and the process keys lock beside it.)
+func lockedEnough(b store.Budget, maxSecret int) error {
+	if _, err := store.PlanArena(b.Bytes, maxSecret); err == nil {
+		return nil
+	}
+	need := sort.Search(math.MaxInt32, func(n int) bool {
+		_, err := store.PlanArena(n, maxSecret)
+		return err == nil
+	})
+	return fmt.Errorf("cannot start: the locked-memory limit (RLIMIT_MEMLOCK) of %s leaves %s for secrets; secrets of up to %s need %s; %s",
+		formatSize(b.Limit), formatSize(int64(b.Bytes)), formatSize(int64(maxSecret)), formatSize(int64(need)), lockedMemoryFix)
+}
 
 // budgetLine tells the operator how much locked memory plaintext may use.
 func budgetLine(b store.Budget, l store.ArenaLayout) string {
