@@ -77,6 +77,7 @@ type Config struct {
 
 	Debuggable  bool // development only: leave the process dumpable
 	Healthcheck bool // probe a running server and exit
+	Version     bool // print the version and exit
 }
 
 // Limits that no flag can move.
@@ -90,32 +91,38 @@ const (
 	minAdminToken    = 16 // characters
 )
 
-// usage is the -h text. A line may pair related flags (--a, --b, or
-// --name-x, -y for --name-y) and then shows their defaults in that order;
-// true/false flags show none. It must fit 24 lines of 80 columns.
+// usage is the -h text, its flags grouped under headings. A line may pair
+// related flags (--a, --b, or --name-x, -y for --name-y) and then shows
+// their defaults in that order; true/false flags show none. It must fit 30
+// lines of 80 columns.
 const usage = `otslite: share a secret once; kept only in protected memory, gone after reading.
 Usage: otslite [flags]; OTSLITE_MAX_TTL sets --max-ttl, and so on (see README).
+Serving:
   --listen                  host:port to serve on (default 127.0.0.1:7143)
   --public-url              base URL of links (default http[s]://<listen>)
+  --tls-cert, -key          PEM files to serve HTTPS with (default none, none)
+  --tls-self-signed         serve HTTPS with a 30-day in-memory certificate
+  --http-redirect           host:port redirecting HTTP to HTTPS (default none)
+  --trusted-proxy           IP/CIDRs that may set X-Forwarded-For (default none)
+Secrets:
   --default-ttl, --max-ttl  secret lifetime: usual, longest (default 1h, 7d)
   --max-secret-size         largest secret, at most 16MiB (default 64KiB)
   --max-secrets, -bytes     most secrets, bytes held (default 100000, 256MiB)
-  --rate-limit, -window     per-IP cap per endpoint, 0=off (default 1000, 20m)
   --passphrase-min, -max    passphrase length, max 1024 (default 4, 128)
-  --trusted-proxy           IP/CIDRs that may set X-Forwarded-For (default none)
+  --rate-limit, -window     per-IP cap per endpoint, 0=off (default 1000, 20m)
+Session (a waiting secret keeps it open; see README):
   --idle, --lifetime        end after idle, total time; 0=off (default 30m, 0)
   --exit-when-drained       end once a secret was made and none is left
   --grace                   shutdown grace for requests, max 1m (default 5s)
   --admin-token             operator token, 16+ characters (default random)
+Access and audit:
   --create-token, --token-file  user:token; file of them (default none, none)
   --create-allow, --reveal-allow  CIDRs that may create, open (default any, any)
   --reveal-hours            Mon-Fri 08:00-18:00 Europe/Paris (default always)
   --quiet-audit             no audit lines on stderr (admin view keeps them)
-  --tls-cert, -key          PEM files to serve HTTPS with (default none, none)
-  --tls-self-signed         serve HTTPS with a 30-day in-memory certificate
-  --http-redirect           host:port redirecting HTTP to HTTPS (default none)
+Other:
   --debuggable              development only: leave the process dumpable
-  --healthcheck             probe the server these flags describe, then exit
+  --healthcheck, --version  probe the server, print the version; then exit
 Durations: 90s, 1h30m, 7d. Sizes: 65536, 64KiB, 1M (K = KB = KiB = 1024).
 `
 
@@ -167,7 +174,7 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 				return Config{}, o.err
 			}
 		}
-		return Config{}, err
+		return Config{}, flagError(err)
 	}
 	if fs.NArg() > 0 {
 		return Config{}, unexpected(args[:len(args)-fs.NArg()], fs.Arg(0), opts)
@@ -175,7 +182,7 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 
 	if getenv != nil {
 		for _, o := range opts {
-			if o.from != "" {
+			if o.from != "" || o.env == noEnv {
 				continue // the command line wins
 			}
 			if v := getenv(o.envName()); v != "" {
@@ -190,6 +197,18 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 		return Config{}, err
 	}
 	return c, nil
+}
+
+// flagError rewords the flag package's own errors and points at -h.
+func flagError(err error) error {
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
+		return fmt.Errorf("unknown flag %s (otslite -h lists the flags)", "-"+name)
+	}
+	if name, ok := strings.CutPrefix(msg, "flag needs an argument: "); ok {
+		return fmt.Errorf("%s needs a value (otslite -h lists the flags)", "-"+name)
+	}
+	return fmt.Errorf("%s (otslite -h lists the flags)", msg)
 }
 
 // unexpected reports arg, left over after the flags in before. A true/false
@@ -223,24 +242,32 @@ type option struct {
 	err   error      // our error for a failed Set; the flag package rewords it
 
 	hidden bool   // never quote the value in messages
-	env    string // its variable, when not the usual OTSLITE_NAME
+	env    string // its variable, when not the usual OTSLITE_NAME; noEnv: none
 }
+
+// noEnv marks a flag that has no environment variable: --version, which
+// would make every start print the version and exit.
+const noEnv = "-"
 
 // options binds every flag to its field in c, in usage order.
 func (c *Config) options() []*option {
 	return []*option{
 		{name: "listen", value: stringValue{&c.Listen}},
 		{name: "public-url", value: stringValue{&c.PublicURL}},
+		{name: "tls-cert", value: stringValue{&c.TLSCert}},
+		{name: "tls-key", value: stringValue{&c.TLSKey}},
+		{name: "tls-self-signed", value: boolValue{&c.TLSSelfSigned}},
+		{name: "http-redirect", value: stringValue{&c.HTTPRedirect}},
+		{name: "trusted-proxy", value: prefixesValue{&c.TrustedProxies}},
 		{name: "default-ttl", value: durationValue{&c.DefaultTTL}},
 		{name: "max-ttl", value: durationValue{&c.MaxTTL}},
 		{name: "max-secret-size", value: sizeValue[int]{&c.MaxSecretSize}},
 		{name: "max-secrets", value: intValue{&c.MaxSecrets}},
 		{name: "max-bytes", value: sizeValue[int64]{&c.MaxBytes}},
-		{name: "rate-limit", value: intValue{&c.RateLimit}},
-		{name: "rate-window", value: durationValue{&c.RateWindow}},
 		{name: "passphrase-min", value: intValue{&c.PassphraseMin}},
 		{name: "passphrase-max", value: intValue{&c.PassphraseMax}},
-		{name: "trusted-proxy", value: prefixesValue{&c.TrustedProxies}},
+		{name: "rate-limit", value: intValue{&c.RateLimit}},
+		{name: "rate-window", value: durationValue{&c.RateWindow}},
 		{name: "idle", value: durationValue{&c.Idle}},
 		{name: "lifetime", value: durationValue{&c.Lifetime}},
 		{name: "exit-when-drained", value: boolValue{&c.ExitWhenDrained}},
@@ -252,12 +279,9 @@ func (c *Config) options() []*option {
 		{name: "reveal-allow", value: prefixesValue{&c.RevealAllow}},
 		{name: "reveal-hours", value: hoursValue{&c.RevealHours}},
 		{name: "quiet-audit", value: boolValue{&c.QuietAudit}},
-		{name: "tls-cert", value: stringValue{&c.TLSCert}},
-		{name: "tls-key", value: stringValue{&c.TLSKey}},
-		{name: "tls-self-signed", value: boolValue{&c.TLSSelfSigned}},
-		{name: "http-redirect", value: stringValue{&c.HTTPRedirect}},
 		{name: "debuggable", value: boolValue{&c.Debuggable}},
 		{name: "healthcheck", value: boolValue{&c.Healthcheck}},
+		{name: "version", value: boolValue{&c.Version}, env: noEnv},
 	}
 }
 
@@ -551,10 +575,34 @@ func (c Config) Summary() []string {
 	}
 	lines = append(lines, idle+"; "+lifetime+"; "+drained, grace, tls)
 	lines = append(lines, c.accessSummary()...)
+	if w := c.loopbackLinksWarning(); w != "" {
+		lines = append(lines, w)
+	}
 	if c.Debuggable {
 		lines = append(lines, "WARNING: --debuggable: the process can be dumped or traced; for development only")
 	}
 	return lines
+}
+
+// loopbackLinksWarning warns when otslite listens on every interface, so
+// that others can reach it, while its links point at loopback, where they
+// open only on this machine.
+func (c Config) loopbackLinksWarning() string {
+	host, port, err := net.SplitHostPort(c.Listen)
+	if err != nil || !unspecified(host) {
+		return ""
+	}
+	u, err := url.Parse(c.PublicURL)
+	if err != nil {
+		return ""
+	}
+	name := u.Hostname()
+	if a, err := netip.ParseAddr(name); !(err == nil && a.IsLoopback()) && !strings.EqualFold(name, "localhost") {
+		return ""
+	}
+	return "WARNING: listening on every interface, but links start with " + c.PublicURL +
+		", which opens only on this machine: set --public-url to an address recipients can reach (e.g. " +
+		strings.SplitN(c.PublicURL, "://", 2)[0] + "://<this machine's LAN address>:" + port + ")"
 }
 
 // accessSummary describes tokens, policy and audit; never a token.

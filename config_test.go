@@ -318,8 +318,9 @@ func TestParseConfigErrors(t *testing.T) {
 	}{
 		{"ErrPositional", []string{"extra"}, nil, `unexpected argument "extra": otslite takes only flags`},
 		{"ErrPositionalAfterFlags", []string{"--max-ttl", "2h", "extra"}, nil, `unexpected argument "extra": otslite takes only flags`},
-		{"ErrUnknownFlag", []string{"--nope"}, nil, `flag provided but not defined: -nope`},
-		{"ErrMissingValue", []string{"--max-ttl"}, nil, `flag needs an argument: -max-ttl`},
+		{"ErrUnknownFlag", []string{"--nope"}, nil, `unknown flag --nope (otslite -h lists the flags)`},
+		{"ErrUnknownFlagSingleDash", []string{"-public_url", "x"}, nil, `unknown flag --public_url (otslite -h lists the flags)`},
+		{"ErrMissingValue", []string{"--max-ttl"}, nil, `--max-ttl needs a value (otslite -h lists the flags)`},
 
 		{"ErrListenNoPort", []string{"--listen", "127.0.0.1"}, nil, `--listen: "127.0.0.1": want host:port, e.g. 127.0.0.1:7143`},
 		{"ErrListenNamedPort", []string{"--listen", "127.0.0.1:http"}, nil, `--listen: "127.0.0.1:http": want host:port, e.g. 127.0.0.1:7143`},
@@ -461,8 +462,8 @@ func TestParseConfigHelp(t *testing.T) {
 
 func TestUsageFitsOneScreen(t *testing.T) {
 	lines := strings.Split(strings.TrimSuffix(usage, "\n"), "\n")
-	if len(lines) > 24 {
-		t.Errorf("usage has %d lines; want at most 24", len(lines))
+	if len(lines) > 30 {
+		t.Errorf("usage has %d lines; want at most 30", len(lines))
 	}
 	for i, l := range lines {
 		if n := utf8.RuneCountInString(l); n > 80 {
@@ -588,13 +589,13 @@ func TestEnvNames(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{
-		"OTSLITE_LISTEN", "OTSLITE_PUBLIC_URL", "OTSLITE_DEFAULT_TTL", "OTSLITE_MAX_TTL",
-		"OTSLITE_MAX_SECRET_SIZE", "OTSLITE_MAX_SECRETS", "OTSLITE_MAX_BYTES", "OTSLITE_RATE_LIMIT",
-		"OTSLITE_RATE_WINDOW", "OTSLITE_PASSPHRASE_MIN", "OTSLITE_PASSPHRASE_MAX", "OTSLITE_TRUSTED_PROXY",
+		"OTSLITE_LISTEN", "OTSLITE_PUBLIC_URL", "OTSLITE_TLS_CERT", "OTSLITE_TLS_KEY", "OTSLITE_TLS_SELF_SIGNED",
+		"OTSLITE_HTTP_REDIRECT", "OTSLITE_TRUSTED_PROXY", "OTSLITE_DEFAULT_TTL", "OTSLITE_MAX_TTL",
+		"OTSLITE_MAX_SECRET_SIZE", "OTSLITE_MAX_SECRETS", "OTSLITE_MAX_BYTES", "OTSLITE_PASSPHRASE_MIN",
+		"OTSLITE_PASSPHRASE_MAX", "OTSLITE_RATE_LIMIT", "OTSLITE_RATE_WINDOW",
 		"OTSLITE_IDLE", "OTSLITE_LIFETIME", "OTSLITE_EXIT_WHEN_DRAINED", "OTSLITE_GRACE",
 		"OTSLITE_ADMIN_TOKEN", "OTSLITE_CREATE_TOKENS", "OTSLITE_TOKEN_FILE", "OTSLITE_CREATE_ALLOW",
-		"OTSLITE_REVEAL_ALLOW", "OTSLITE_REVEAL_HOURS", "OTSLITE_QUIET_AUDIT", "OTSLITE_TLS_CERT", "OTSLITE_TLS_KEY", "OTSLITE_TLS_SELF_SIGNED",
-		"OTSLITE_HTTP_REDIRECT", "OTSLITE_DEBUGGABLE", "OTSLITE_HEALTHCHECK",
+		"OTSLITE_REVEAL_ALLOW", "OTSLITE_REVEAL_HOURS", "OTSLITE_QUIET_AUDIT", "OTSLITE_DEBUGGABLE", "OTSLITE_HEALTHCHECK",
 	}
 	if !slices.Equal(asked, want) {
 		t.Errorf("ParseConfig read %q; want %q", asked, want)
@@ -746,6 +747,12 @@ func TestSummary(t *testing.T) {
 		t.Errorf("Summary() =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(wantLines, "\n"))
 	}
 
+	for _, args := range [][]string{{"--listen", "0.0.0.0:7143", "--public-url", "http://192.168.1.20:7143"}, {"--listen", "127.0.0.1:7143"}, {"--listen", "192.168.1.20:7143"}} {
+		if s := strings.Join(MustParse(t, args, nil).Summary(), "\n"); strings.Contains(s, "WARNING") {
+			t.Errorf("%q: a warning where links work:\n%s", args, s)
+		}
+	}
+
 	c := MustParse(t, []string{"--rate-limit", "0", "--trusted-proxy", "10.0.0.0/8,::1"}, nil)
 	s := strings.Join(c.Summary(), "\n")
 	for _, w := range []string{"rate limit: off", "trusted proxies: 10.0.0.0/8,::1/128"} {
@@ -779,6 +786,12 @@ func TestSummary(t *testing.T) {
 		{"TokenFile", []string{"--token-file", "/run/tokens"}, []string{"creating needs a token from /run/tokens"}},
 		{"Debuggable", []string{"--debuggable"}, []string{
 			"WARNING: --debuggable: the process can be dumped or traced; for development only",
+		}},
+		{"LoopbackLinksIPv6", []string{"--listen", "[::]:7143"}, []string{
+			"WARNING: listening on every interface, but links start with http://127.0.0.1:7143, which opens only on this machine: set --public-url to an address recipients can reach (e.g. http://<this machine's LAN address>:7143)",
+		}},
+		{"LoopbackLinksLocalhostTLS", []string{"--listen", "0.0.0.0:8443", "--public-url", "https://localhost:8443", "--tls-self-signed"}, []string{
+			"WARNING: listening on every interface, but links start with https://localhost:8443, which opens only on this machine: set --public-url to an address recipients can reach (e.g. https://<this machine's LAN address>:8443)",
 		}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -893,6 +906,7 @@ func ExampleConfig_Summary() {
 	// creating needs no token
 	// secrets may be created from any address, opened from any address, at any time
 	// audit: JSON lines on stderr
+	// WARNING: listening on every interface, but links start with http://127.0.0.1:8080, which opens only on this machine: set --public-url to an address recipients can reach (e.g. http://<this machine's LAN address>:8080)
 }
 
 func ExampleConfig_Summary_tls() {

@@ -38,6 +38,10 @@ import (
 // ends a process (see signals.go) ends the session gracefully; a second one
 // wipes and exits at once.
 func serverMain(args []string) int {
+	if cfg, err := ParseConfig(args, os.Getenv, io.Discard); err == nil && cfg.Version {
+		fmt.Println(versionLine())
+		return exitOK
+	}
 	if err := ignoreUndeliverable(); err != nil {
 		fmt.Fprintf(os.Stderr, "otslite: cannot set up signals: %v\n", err)
 		return exitFail
@@ -70,6 +74,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if err != nil {
 		logger.Print(err)
 		return exitConfig
+	}
+	if cfg.Version {
+		// serverMain prints it on stdout; run has only stderr.
+		fmt.Fprintln(stderr, versionLine())
+		return exitOK
 	}
 	if cfg.Healthcheck {
 		return healthcheck(cfg, logger)

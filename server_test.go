@@ -1,8 +1,13 @@
 package main
 
 import (
+	"bytes"
+	"io"
 	"net"
+	"os/exec"
+	"regexp"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -28,5 +33,33 @@ func TestServerNames(t *testing.T) {
 				t.Errorf("serverNames(%q, %q) = %q; want %q", c.public, c.listen, got, c.want)
 			}
 		})
+	}
+}
+
+// TestVersion: --version prints one line on stdout and exits 0, before
+// anything starts; OTSLITE_VERSION is no such switch.
+func TestVersion(t *testing.T) {
+	t.Parallel()
+	cmd := exec.Command(scanBinary(t), "--version")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("--version: %v: %s", err, stderr.String())
+	}
+	line := stdout.String()
+	if !regexp.MustCompile(`^otslite \S+ \((commit [0-9a-f]{12}[^;]*; )?go1\.\d+\S* linux/(amd64|arm64)\)\n$`).MatchString(line) || stderr.Len() != 0 {
+		t.Errorf("--version printed %q on stdout and %q on stderr", line, stderr.String())
+	}
+	c, err := ParseConfig(nil, func(k string) string { return map[string]string{"OTSLITE_VERSION": "1"}[k] }, io.Discard)
+	if err != nil || c.Version {
+		t.Errorf("OTSLITE_VERSION=1: %+v, %v; want it ignored", c.Version, err)
+	}
+	// The release binary's -h groups the flags under headings.
+	cmd = exec.Command(scanBinary(t), "-h")
+	help, _ := cmd.CombinedOutput()
+	for _, h := range []string{"\nServing:\n", "\nSecrets:\n", "\nSession (", "\nAccess and audit:\n", "\nOther:\n", "--version"} {
+		if !strings.Contains(string(help), h) {
+			t.Errorf("-h lacks %q:\n%s", h, help)
+		}
 	}
 }
