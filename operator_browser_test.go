@@ -124,7 +124,7 @@ setTimeout(function () { document.getElementById("f").submit(); }, 300);
 // ends the session with the page's own control, typing the token.
 func TestBrowserOperatorCSRF(t *testing.T) {
 	if testing.Short() {
-		t.Skip("browser tests are not short")
+		skip(t, "browser tests are not short (-short)")
 	}
 	t.Parallel()
 	const token = "operator-csrf-token-0123456789"
