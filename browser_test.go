@@ -56,7 +56,7 @@ func need(tb testing.TB, err error, what string) {
 	if inCI() {
 		tb.Fatalf("%s is required under CI: %v", what, err)
 	}
-	tb.Skipf("skipped: %s is not available (%v); .ci/run installs it", what, err)
+	skip(tb, fmt.Sprintf("%s is not available (%v); .ci/run installs it", what, err))
 }
 
 type browserEnv struct {
@@ -341,7 +341,7 @@ func bigUnicodeText(n int) string {
 
 func TestBrowser(t *testing.T) {
 	if testing.Short() {
-		t.Skip("browser tests are not short")
+		skip(t, "browser tests are not short (-short)")
 	}
 	// Mostly waiting on Chromium and the server: it overlaps well with the
 	// package's other long tests.
@@ -848,7 +848,7 @@ func TestBrowser(t *testing.T) {
 
 	t.Run("ServerNeverSeesPlaintext", func(t *testing.T) {
 		if runtime.GOOS != "linux" {
-			t.Skip("reads /proc/PID/mem: Linux only")
+			skip(t, "reads /proc/PID/mem: Linux only")
 		}
 		if os.Geteuid() != 0 {
 			need(t, errors.New("not root"), "root (to read another process's memory)")

@@ -49,7 +49,7 @@ type Config struct {
 	TrustedProxies []netip.Prefix // peers whose X-Forwarded-For is believed
 
 	// The session.
-	Idle            time.Duration // end after this long without requests; 0 = never
+	Idle            time.Duration // end after this long idle (see session.go); 0 = never
 	Lifetime        time.Duration // end this long after start; 0 = never
 	ExitWhenDrained bool          // end once no secret is left to read
 	Grace           time.Duration // time in-flight requests get at the end
@@ -87,6 +87,7 @@ type Config struct {
 
 	Debuggable  bool // development only: leave the process dumpable
 	Healthcheck bool // probe a running server and exit
+	Version     bool // print the version and exit
 }
 
 // Limits that no flag can move.
@@ -100,33 +101,43 @@ const (
 	minAdminToken    = 16 // characters
 )
 
-// usage is the -h text. A line may pair related flags (--a, --b, or
-// --name-x, -y for --name-y) and then shows their defaults in that order;
-// true/false flags show none. It must fit 24 lines of 80 columns.
+// usage is the -h text, its flags grouped under headings. A line may pair
+// related flags (--a, --b, or --name-x, -y for --name-y) and then shows
+// their defaults in that order; true/false flags show none. It must fit 34
+// lines of 80 columns.
 const usage = `otslite: share a secret once, gone after reading. Commands: otslite help.
-Usage: otslite [flags]; OTSLITE_MAX_TTL sets --max-ttl, etc. (README). 7d, 64KiB
+Usage: otslite [flags]; OTSLITE_MAX_TTL sets --max-ttl, and so on (see README).
+Serving:
   --listen                  host:port to serve on (default 127.0.0.1:7143)
   --public-url              base URL of links (default http[s]://<listen>)
-  --default-ttl, --max-ttl  secret lifetime: usual, longest (default 1h, 7d)
-  --max-secret-size         largest secret, at most 16MiB (default 64KiB)
-  --max-secrets, -bytes     most secrets, bytes held (default 100000, 256MiB)
-  --rate-limit, -window     per-IP cap per endpoint, 0=off (default 1000, 20m)
-  --passphrase-min, -max    passphrase length, max 1024 (default 4, 128)
-  --trusted-proxy           IP/CIDRs that may set X-Forwarded-For (default none)
-  --idle, --lifetime        end after idle, total time; 0=off (default 30m, 0)
-  --exit-when-drained, --quiet-audit  end once drained; no audit on stderr
-  --grace                   shutdown grace for requests, max 1m (default 5s)
-  --admin-token             operator token, 16+ characters (default random)
-  --create-token, --token-file  user:token; file of them (default none, none)
-  --create-allow, --reveal-allow  CIDRs that may create, open (default any, any)
-  --reveal-hours            Mon-Fri 08:00-18:00 Europe/Paris (default always)
   --tls-cert, -key          PEM files to serve HTTPS with (default none, none)
   --tls-self-signed         serve HTTPS with a 30-day in-memory certificate
   --http-redirect           host:port redirecting HTTP to HTTPS (default none)
+  --trusted-proxy           IP/CIDRs that may set X-Forwarded-For (default none)
+Secrets:
+  --default-ttl, --max-ttl  secret lifetime: usual, longest (default 1h, 7d)
+  --max-secret-size         largest secret, at most 16MiB (default 64KiB)
+  --max-secrets, -bytes     most secrets, bytes held (default 100000, 256MiB)
+  --passphrase-min, -max    passphrase length, max 1024 (default 4, 128)
+  --rate-limit, -window     per-IP cap per endpoint, 0=off (default 1000, 20m)
+Session (a waiting secret keeps it open; see README):
+  --idle, --lifetime        end after idle, total time; 0=off (default 30m, 0)
+  --exit-when-drained       end once a secret was made and none is left
+  --grace                   shutdown grace for requests, max 1m (default 5s)
+  --admin-token             operator token, 16+ characters (default random)
+Access and audit:
+  --create-token, --token-file  user:token; file of them (default none, none)
+  --create-allow, --reveal-allow  CIDRs that may create, open (default any, any)
+  --reveal-hours            Mon-Fri 08:00-18:00 Europe/Paris (default always)
+  --quiet-audit             no audit lines on stderr (admin view keeps them)
+Shared store, for replicas (see README):
   --redis, --key-file       shared store URL, 64-hex key (default none, none)
   --redis-password-file     the Redis password, read from a file (default none)
   --redis-allow-persistence  use a Redis that saves to disk (see README)
-  --debuggable, --healthcheck  dev: leave dumpable; probe a server and exit
+Other:
+  --debuggable              development only: leave the process dumpable
+  --healthcheck, --version  probe the server, print the version; then exit
+Durations: 90s, 1h30m, 7d. Sizes: 65536, 64KiB, 1M (K = KB = KiB = 1024).
 `
 
 func defaultConfig() Config {
@@ -177,7 +188,7 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 				return Config{}, o.err
 			}
 		}
-		return Config{}, err
+		return Config{}, flagError(err)
 	}
 	if fs.NArg() > 0 {
 		return Config{}, unexpected(args[:len(args)-fs.NArg()], fs.Arg(0), opts)
@@ -185,7 +196,7 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 
 	if getenv != nil {
 		for _, o := range opts {
-			if o.from != "" {
+			if o.from != "" || o.env == noEnv {
 				continue // the command line wins
 			}
 			if v := getenv(o.envName()); v != "" {
@@ -200,6 +211,18 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 		return Config{}, err
 	}
 	return c, nil
+}
+
+// flagError rewords the flag package's own errors and points at -h.
+func flagError(err error) error {
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
+		return fmt.Errorf("unknown flag %s (otslite -h lists the flags)", "-"+name)
+	}
+	if name, ok := strings.CutPrefix(msg, "flag needs an argument: "); ok {
+		return fmt.Errorf("%s needs a value (otslite -h lists the flags)", "-"+name)
+	}
+	return fmt.Errorf("%s (otslite -h lists the flags)", msg)
 }
 
 // unexpected reports arg, left over after the flags in before. A true/false
@@ -233,28 +256,35 @@ type option struct {
 	err   error      // our error for a failed Set; the flag package rewords it
 
 	hidden bool   // never quote the value in messages
-	env    string // its variable, when not the usual OTSLITE_NAME
+	env    string // its variable, when not the usual OTSLITE_NAME; noEnv: none
 }
+
+// noEnv marks a flag that has no environment variable: --version, which
+// would make every start print the version and exit.
+const noEnv = "-"
 
 // options binds every flag to its field in c, in usage order.
 func (c *Config) options() []*option {
 	return []*option{
 		{name: "listen", value: stringValue{&c.Listen}},
 		{name: "public-url", value: stringValue{&c.PublicURL}},
+		{name: "tls-cert", value: stringValue{&c.TLSCert}},
+		{name: "tls-key", value: stringValue{&c.TLSKey}},
+		{name: "tls-self-signed", value: boolValue{&c.TLSSelfSigned}},
+		{name: "http-redirect", value: stringValue{&c.HTTPRedirect}},
+		{name: "trusted-proxy", value: prefixesValue{&c.TrustedProxies}},
 		{name: "default-ttl", value: durationValue{&c.DefaultTTL}},
 		{name: "max-ttl", value: durationValue{&c.MaxTTL}},
 		{name: "max-secret-size", value: sizeValue[int]{&c.MaxSecretSize}},
 		{name: "max-secrets", value: intValue{&c.MaxSecrets}},
 		{name: "max-bytes", value: sizeValue[int64]{&c.MaxBytes}},
-		{name: "rate-limit", value: intValue{&c.RateLimit}},
-		{name: "rate-window", value: durationValue{&c.RateWindow}},
 		{name: "passphrase-min", value: intValue{&c.PassphraseMin}},
 		{name: "passphrase-max", value: intValue{&c.PassphraseMax}},
-		{name: "trusted-proxy", value: prefixesValue{&c.TrustedProxies}},
+		{name: "rate-limit", value: intValue{&c.RateLimit}},
+		{name: "rate-window", value: durationValue{&c.RateWindow}},
 		{name: "idle", value: durationValue{&c.Idle}},
 		{name: "lifetime", value: durationValue{&c.Lifetime}},
 		{name: "exit-when-drained", value: boolValue{&c.ExitWhenDrained}},
-		{name: "quiet-audit", value: boolValue{&c.QuietAudit}},
 		{name: "grace", value: durationValue{&c.Grace}},
 		{name: "admin-token", value: stringValue{&c.AdminToken}, hidden: true},
 		{name: "create-token", env: "OTSLITE_CREATE_TOKENS", value: tokensValue{&c.CreateTokens}, hidden: true},
@@ -262,16 +292,14 @@ func (c *Config) options() []*option {
 		{name: "create-allow", value: prefixesValue{&c.CreateAllow}},
 		{name: "reveal-allow", value: prefixesValue{&c.RevealAllow}},
 		{name: "reveal-hours", value: hoursValue{&c.RevealHours}},
-		{name: "tls-cert", value: stringValue{&c.TLSCert}},
-		{name: "tls-key", value: stringValue{&c.TLSKey}},
-		{name: "tls-self-signed", value: boolValue{&c.TLSSelfSigned}},
-		{name: "http-redirect", value: stringValue{&c.HTTPRedirect}},
+		{name: "quiet-audit", value: boolValue{&c.QuietAudit}},
 		{name: "redis", value: redisValue{&c.Redis}, hidden: true},
 		{name: "key-file", value: stringValue{&c.KeyFile}},
 		{name: "redis-password-file", value: stringValue{&c.RedisPasswordFile}},
 		{name: "redis-allow-persistence", value: boolValue{&c.RedisAllowPersistence}},
 		{name: "debuggable", value: boolValue{&c.Debuggable}},
 		{name: "healthcheck", value: boolValue{&c.Healthcheck}},
+		{name: "version", value: boolValue{&c.Version}, env: noEnv},
 	}
 }
 
@@ -408,6 +436,12 @@ func (c *Config) check(opts []*option) error {
 		return outOfOrder("default-ttl", "lifetime")
 	case c.Grace < 0 || c.Grace > maxGrace:
 		return bad("grace", "must be between 0s and %s", formatDuration(maxGrace))
+	case c.ExitWhenDrained && len(c.CreateTokens) == 0 && c.TokenFile == "" && len(c.CreateAllow) == 0:
+		// Drained means a secret was made and none is left: if anyone
+		// may create, anyone can make and read one of their own.
+		return bad("exit-when-drained", "needs creating limited, by %s (e.g. 127.0.0.1) or create tokens; "+
+			"otherwise anyone who can reach otslite can end the session by creating and reading a secret of their own",
+			byName["create-allow"].label())
 	}
 
 	if c.AdminToken != "" {
@@ -573,9 +607,9 @@ func (c Config) Summary() []string {
 		"trusted proxies: " + proxies,
 	}
 
-	idle, lifetime, drained := "never ends for lack of requests", "no fixed lifetime", "keeps running when drained"
+	idle, lifetime, drained := "never ends for being idle", "no fixed lifetime", "keeps running when drained"
 	if c.Idle > 0 {
-		idle = "ends after " + formatDuration(c.Idle) + " without requests"
+		idle = "ends after " + formatDuration(c.Idle) + " idle (no secret waiting, none created or opened)"
 	}
 	if c.Lifetime > 0 {
 		lifetime = "ends " + formatDuration(c.Lifetime) + " after start"
@@ -599,6 +633,9 @@ func (c Config) Summary() []string {
 	}
 	lines = append(lines, idle+"; "+lifetime+"; "+drained, grace, tls)
 	lines = append(lines, c.accessSummary()...)
+	if w := c.loopbackLinksWarning(); w != "" {
+		lines = append(lines, w)
+	}
 	if c.Redis != "" {
 		store := "shared store: Redis at " + redactURL(c.Redis)
 		if c.KeyFile != "" {
@@ -615,6 +652,27 @@ func (c Config) Summary() []string {
 		lines = append(lines, "WARNING: --debuggable: the process can be dumped or traced; for development only")
 	}
 	return lines
+}
+
+// loopbackLinksWarning warns when otslite listens on every interface, so
+// that others can reach it, while its links point at loopback, where they
+// open only on this machine.
+func (c Config) loopbackLinksWarning() string {
+	host, port, err := net.SplitHostPort(c.Listen)
+	if err != nil || !unspecified(host) {
+		return ""
+	}
+	u, err := url.Parse(c.PublicURL)
+	if err != nil {
+		return ""
+	}
+	name := u.Hostname()
+	if a, err := netip.ParseAddr(name); !(err == nil && a.IsLoopback()) && !strings.EqualFold(name, "localhost") {
+		return ""
+	}
+	return "WARNING: listening on every interface, but links start with " + c.PublicURL +
+		", which opens only on this machine: set --public-url to an address recipients can reach (e.g. " +
+		strings.SplitN(c.PublicURL, "://", 2)[0] + "://<this machine's LAN address>:" + port + ")"
 }
 
 // accessSummary describes tokens, policy and audit; never a token.

@@ -12,11 +12,15 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"math"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"slices"
+	"sort"
 	"strings"
 	"syscall"
 	"time"
@@ -31,17 +35,25 @@ import (
 	"otslite/store/resp"
 )
 
-// serverMain runs the server from the command line: the first SIGINT or
-// SIGTERM ends the session gracefully; a second one wipes and exits at once.
+// serverMain runs the server from the command line: the first signal that
+// ends a process (see signals.go) ends the session gracefully; a second one
+// wipes and exits at once.
 func serverMain(args []string) int {
+	if cfg, err := ParseConfig(args, os.Getenv, io.Discard); err == nil && cfg.Version {
+		fmt.Println(versionLine())
+		return exitOK
+	}
+	if err := ignoreUndeliverable(); err != nil {
+		fmt.Fprintf(os.Stderr, "otslite: cannot set up signals: %v\n", err)
+		return exitFail
+	}
 	signals := make(chan os.Signal, 2)
-	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
-	ctx, cancel := context.WithCancel(context.Background())
+	signal.Notify(signals, endSignals()...)
+	ctx, cancel := context.WithCancelCause(context.Background())
 	go func() {
-		<-signals
-		cancel()
-		<-signals
-		fmt.Fprintln(os.Stderr, "otslite: second signal: wiping and exiting now")
+		cancel(caughtSignal{<-signals})
+		sig := <-signals
+		fmt.Fprintf(os.Stderr, "otslite: second signal (%s): wiping and exiting now\n", signalName(sig))
 		memguard.Purge()
 		os.Exit(exitFail)
 	}()
@@ -84,6 +96,11 @@ func runServer(ctx context.Context, args []string, getenv func(string) string, s
 		logger.Print(err)
 		return exitConfig
 	}
+	if cfg.Version {
+		// serverMain prints it on stdout; run has only stderr.
+		fmt.Fprintln(stderr, versionLine())
+		return exitOK
+	}
 	if cfg.Healthcheck {
 		return healthcheck(cfg, logger)
 	}
@@ -91,6 +108,12 @@ func runServer(ctx context.Context, args []string, getenv func(string) string, s
 	if err := harden(cfg.Debuggable); err != nil {
 		logger.Print(err)
 		return exitFail
+	}
+	// Before anything locks memory: memguard panics when it cannot.
+	budget := store.LockedBudget(store.DefaultLockedBytes)
+	if err := lockedEnough(budget, cfg.MaxSecretSize); err != nil {
+		logger.Print(err)
+		return exitConfig
 	}
 
 	tlsSetup, err := newTLS(cfg, lanAddrs(), start)
@@ -153,7 +176,6 @@ func runServer(ctx context.Context, args []string, getenv func(string) string, s
 	if cfg.Lifetime > 0 {
 		deadline = start.Add(cfg.Lifetime)
 	}
-	budget := store.LockedBudget(store.DefaultLockedBytes)
 	st, err := store.New(store.Config{
 		MaxSecretSize: cfg.MaxSecretSize,
 		MaxSecrets:    cfg.MaxSecrets,
@@ -196,6 +218,7 @@ func runServer(ctx context.Context, args []string, getenv func(string) string, s
 			s := st.Stats()
 			return s.Created > 0 && s.Secrets == 0
 		},
+		Waiting: func() bool { return st.Stats().Secrets > 0 },
 	})
 	hcfg := handler.Config{
 		PublicURL:      cfg.PublicURL,
@@ -219,11 +242,8 @@ func runServer(ctx context.Context, args []string, getenv func(string) string, s
 		Audit:          trail,
 		Shared:         shared,
 	}
-	if explicitURL {
-		if u, err := url.Parse(cfg.PublicURL); err == nil {
-			hcfg.PinHost = u.Host
-		}
-	}
+	hostname, _ := os.Hostname()
+	hcfg.PinHosts = serverNames(cfg.PublicURL, cfg.Listen, lanAddrs(), hostname)
 	h := handler.New(st, ui, hcfg)
 	srv := h.NewServer()
 	// SIGHUP is caught before anything is served (its default would kill
@@ -293,6 +313,14 @@ func runServer(ctx context.Context, args []string, getenv func(string) string, s
 		sess.End()
 		<-why
 	}
+	var sig caughtSignal
+	if reason == endSignal && errors.As(context.Cause(ctx), &sig) {
+		logger.Printf("%s received", signalName(sig.sig))
+		if cfg.Debuggable && sig.sig == syscall.SIGQUIT {
+			// What Go prints on SIGQUIT, for development; the wipe follows.
+			stderr.Write(goroutines()) //nolint:errcheck // best effort
+		}
+	}
 	logger.Printf("ending the session (%s)", reason)
 	h.Stopping()
 	shutdown, cancel := context.WithTimeout(context.Background(), cfg.Grace)
@@ -319,7 +347,23 @@ func runServer(ctx context.Context, args []string, getenv func(string) string, s
 	return code
 }
 
-const lockedMemoryFix = "raise the locked-memory limit (ulimit -l, or docker run --cap-add IPC_LOCK --ulimit memlock=-1)"
+const lockedMemoryFix = "raise the locked-memory limit (ulimit -l, or docker run --ulimit memlock=-1)"
+
+// lockedEnough says, in one line, why otslite cannot start under the
+// locked-memory limit b describes: the arena must hold at least a few
+// slots of the largest secret. (LockedBudget already set aside what
+// memguard's own keys and the process keys lock beside it.)
+func lockedEnough(b store.Budget, maxSecret int) error {
+	if _, err := store.PlanArena(b.Bytes, maxSecret); err == nil {
+		return nil
+	}
+	need := sort.Search(math.MaxInt32, func(n int) bool {
+		_, err := store.PlanArena(n, maxSecret)
+		return err == nil
+	})
+	return fmt.Errorf("cannot start: the locked-memory limit (RLIMIT_MEMLOCK) of %s leaves %s for secrets; secrets of up to %s need %s; %s",
+		formatSize(b.Limit), formatSize(int64(b.Bytes)), formatSize(int64(maxSecret)), formatSize(int64(need)), lockedMemoryFix)
+}
 
 // budgetLine tells the operator how much locked memory plaintext may use.
 func budgetLine(b store.Budget, l store.ArenaLayout) string {
@@ -379,4 +423,39 @@ func hasFlag(args []string, name string) bool {
 		}
 	}
 	return false
+}
+
+// serverNames lists the Host names requests may use (see handler/host.go):
+// the public URL's host and the listen address; for a loopback listen
+// address also localhost; for every interface, the names this machine
+// answers to: localhost, loopback, its LAN addresses and its host name.
+func serverNames(publicURL, listen string, lan []net.IP, hostname string) []string {
+	var names []string
+	if u, err := url.Parse(publicURL); err == nil && u.Host != "" {
+		names = append(names, u.Host)
+	}
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return names
+	}
+	local := []string{"localhost", "127.0.0.1", "::1"}
+	switch ip, err := netip.ParseAddr(host); {
+	case unspecified(host):
+		for _, a := range lan {
+			local = append(local, a.String())
+		}
+		if hostname != "" {
+			local = append(local, hostname)
+		}
+	case err == nil && ip.IsLoopback(), strings.EqualFold(host, "localhost"):
+		local = append(local, host)
+	default:
+		local = []string{host}
+	}
+	for _, h := range local {
+		if n := net.JoinHostPort(h, port); !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	return names
 }

@@ -110,6 +110,7 @@ type File struct {
 type Set struct {
 	static map[string]*File
 	pages  map[pageKey]*File
+	names  map[string]string // ui/ file name -> its hashed path
 }
 
 type pageKey struct{ name, locale string }
@@ -143,6 +144,7 @@ func load(static, templates, locales fs.FS) (*Set, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.names = renames
 	cats, err := loadCatalogs(locales)
 	if err != nil {
 		return nil, err
@@ -344,6 +346,11 @@ func (s *Set) Static(path []byte) (*File, bool) {
 	f, ok := s.static[string(path)] // no allocation: the compiler special-cases map[string(b)]
 	return f, ok
 }
+
+// StaticPath returns the hashed path a file of ui/ is served at ("app.css"
+// -> "/static/app.3f9a1c2b.css"), or "" when there is none. Pages made
+// outside this package (the operator's) link the UI's files with it.
+func (s *Set) StaticPath(name string) string { return s.names[name] }
 
 // Page returns an HTML page by name and locale (one of Locales): "create"
 // (served at /), "secret" (/secret/:key), "receipt" (/receipt/:key and

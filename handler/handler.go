@@ -52,11 +52,11 @@ type Config struct {
 	Now            func() time.Time // nil: time.Now
 
 	// Session hooks, all optional.
-	Activity   func()    // called for every request but health probes
+	Activity   func()    // called for each request that keeps a session alive (activity.go)
 	EndSession func()    // POST /api/otslite/end with AdminToken calls it
 	AdminToken string    // bearer token of the operator endpoints; "": they are off
 	Deadline   time.Time // the session's end: no ttl reaches past it
-	PinHost    string    // when set, requests naming another Host get 421
+	PinHosts   []string  // the names requests may use (see host.go); empty: any
 	HSTS       bool      // send Strict-Transport-Security (serving TLS)
 
 	// Connection timeouts; zero values take the defaults.
@@ -95,7 +95,8 @@ type Handler struct {
 	// publicHostname is publicHost without the port.
 	publicHostname string
 	adminHash      [sha256.Size]byte
-	pinHost        []byte      // lower case, default port dropped
+	pinHosts       [][]byte // PinHosts in every form a client may send
+	misdirects     misdirectLog
 	stopping       atomic.Bool // see Stopping
 }
 
@@ -140,9 +141,7 @@ func New(st *store.Store, ui *assets.Set, cfg Config) *Handler {
 	if cfg.AdminToken != "" {
 		h.adminHash = sha256.Sum256([]byte(cfg.AdminToken))
 	}
-	if cfg.PinHost != "" {
-		h.pinHost = normalHost([]byte(cfg.PinHost), cfg.HSTS)
-	}
+	h.pinHosts = hostNames(cfg.PinHosts)
 	if cfg.Shared != nil {
 		h.useShared(cfg.Shared, cfg.SharedPrefix)
 	}
@@ -301,12 +300,9 @@ func (h *Handler) Serve(ctx *fasthttp.RequestCtx) {
 	}
 	path := ctx.Path()
 	probe := string(path) == "/api/v1/status" && (ctx.IsGet() || ctx.IsHead())
-	if h.cfg.Activity != nil && !probe {
-		h.cfg.Activity()
-	}
 	// Static files hold nothing and mint no link: under any Host they
 	// let the 421 page be drawn.
-	misdirected := h.pinHost != nil && !probe && !bytes.HasPrefix(path, prefixStatic) && !bytes.Equal(normalHost(ctx.Host(), h.cfg.HSTS), h.pinHost)
+	misdirected := !bytes.HasPrefix(path, prefixStatic) && h.misdirected(ctx, probe)
 	if misdirected {
 		// Links are built from the public URL, never from Host; refusing
 		// other names also keeps look-alike domains from fronting us.
@@ -332,6 +328,9 @@ func (h *Handler) Serve(ctx *fasthttp.RequestCtx) {
 		h.serveOwn(ctx, path[len(prefixOwn):])
 	default:
 		h.servePage(ctx, path)
+	}
+	if h.cfg.Activity != nil && h.isActivity(ctx, path) {
+		h.cfg.Activity()
 	}
 }
 
@@ -429,6 +428,10 @@ func (h *Handler) serveOwn(ctx *fasthttp.RequestCtx, path []byte) {
 		h.only(ctx, get && rest == nil, h.auditJSON)
 	case "audit.html":
 		h.only(ctx, get && rest == nil, h.auditPage)
+	case "operator.css":
+		h.only(ctx, get && rest == nil, func(ctx *fasthttp.RequestCtx) { h.operatorFile(ctx, "text/css; charset=utf-8", operatorCSS) })
+	case "operator.js":
+		h.only(ctx, get && rest == nil, func(ctx *fasthttp.RequestCtx) { h.operatorFile(ctx, "text/javascript; charset=utf-8", operatorJS) })
 	case "secret":
 		h.only(ctx, get && len(rest) > 0, func(ctx *fasthttp.RequestCtx) { h.peek(ctx, rest) })
 	case "receipt":
@@ -453,7 +456,6 @@ func (h *Handler) only(ctx *fasthttp.RequestCtx, ok bool, fn fasthttp.RequestHan
 var (
 	hdrIntendedStatus = []byte("X-OTS-Intended-Status")
 	hdrRetryAfter     = []byte("Retry-After")
-	hdrXForwardedFor  = []byte("X-Forwarded-For")
 	hdrCSP            = []byte("Content-Security-Policy")
 	hdrReferrer       = []byte("Referrer-Policy")
 	hdrNoSniff        = []byte("X-Content-Type-Options")
@@ -476,16 +478,6 @@ var (
 	valJSON     = []byte("application/json; charset=utf-8")
 	valHSTS     = []byte("max-age=31536000")
 )
-
-// normalHost lower-cases a Host value and drops the scheme's default port.
-func normalHost(host []byte, tls bool) []byte {
-	host = bytes.ToLower(host)
-	port := []byte(":80")
-	if tls {
-		port = []byte(":443")
-	}
-	return bytes.TrimSuffix(host, port)
-}
 
 // canonicalHeaders are the names set with SetCanonical.
 var canonicalHeaders = [][]byte{hdrCSP, hdrReferrer, hdrNoSniff, hdrFrame, hdrRobots, hdrCacheControl, hdrHSTS}

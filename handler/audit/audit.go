@@ -57,7 +57,8 @@ const (
 	LockedOut       = "locked_out" // too many wrong passphrases on that secret
 	DeniedNetwork   = "denied_network"
 	DeniedHours     = "denied_hours"
-	DeniedToken     = "denied_token" // missing, unknown or malformed credential
+	DeniedToken     = "denied_token"  // missing, unknown or malformed credential
+	DeniedOrigin    = "denied_origin" // a browser request from another site
 	RateLimited     = "rate_limited"
 	Unavailable     = "unavailable" // the shared store (Redis) could not be reached
 )

@@ -74,12 +74,15 @@ func secretValue(size int) []byte {
 	return b
 }
 
-// request appends a POST of body to path+key.
-func request(dst []byte, path string, key []byte, body string) []byte {
+// request appends a POST of body to path+key, for host (the server's
+// host:port: otslite answers only requests that name it).
+func request(dst []byte, host, path string, key []byte, body string) []byte {
 	dst = append(dst, "POST "...)
 	dst = append(dst, path...)
 	dst = append(dst, key...)
-	dst = append(dst, " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: "...)
+	dst = append(dst, " HTTP/1.1\r\nHost: "...)
+	dst = append(dst, host...)
+	dst = append(dst, "\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: "...)
 	dst = strconv.AppendInt(dst, int64(len(body)), 10)
 	dst = append(dst, "\r\n\r\n"...)
 	return append(dst, body...)
@@ -291,7 +294,7 @@ func (c *client) create(secret []byte) ([]byte, error) {
 		if c.pass {
 			body += "&passphrase=" + passphrase
 		}
-		c.share = request(nil, "/api/v1/share", nil, body)
+		c.share = request(nil, c.addr, "/api/v1/share", nil, body)
 	}
 	status, body, err := c.do(c.share)
 	if err != nil {
@@ -322,7 +325,7 @@ func (c *client) pair(secret []byte, timed bool) (int, error) {
 	if c.pass {
 		body = "passphrase=" + passphrase
 	}
-	c.req = request(c.req[:0], "/api/v1/secret/", key, body)
+	c.req = request(c.req[:0], c.addr, "/api/v1/secret/", key, body)
 	t0 := time.Now()
 	rev := c
 	if c.rev != nil {
