@@ -642,8 +642,8 @@ func TestRedisSharedState(t *testing.T) {
 		var list []map[string]any
 		json.NewDecoder(resp.Body).Decode(&list)
 		resp.Body.Close()
-		if len(list) != 2 || list[0]["metadata_key"] != made[1] || list[1]["metadata_key"] != made[0] {
-			t.Errorf("recent on %s: %v; want %v newest first", p.addr, list, made)
+		if len(list) != 2 || list[0]["metadata_key"] != made[0] || list[1]["metadata_key"] != made[1] {
+			t.Errorf("recent on %s: %v; want %v oldest first, as upstream lists them", p.addr, list, made)
 		}
 	}
 	// Four reveals per address and window, counted over both replicas.
