@@ -412,11 +412,11 @@ func (h *Handler) generate(ctx *fasthttp.RequestCtx) {
 	w := jw{b: b.head}
 	h.v1ReceiptHead(&w, &r, v1Created)
 	w.key("value")
-	b.head = append(w.b, '"')
+	b.head = w.with('"')
 	m := jw{b: append(b.mid[:0], '"'), comma: true}
 	h.v1ReceiptAliases(&m, &r, v1Created)
 	m.key("secret_value")
-	b.mid = append(m.b, '"')
+	b.mid = m.with('"')
 	r.Wipe()
 	b.plain, b.twice = value, true // released by b.Close
 	b.tail = append(b.tail, `"}`...)

@@ -159,7 +159,7 @@ func (h *Handler) recent(ctx *fasthttp.RequestCtx) {
 		h.v1Receipt(&w, &r, v1Listed)
 		r.Wipe()
 	}
-	b.head = append(w.b, ']')
+	b.head = w.with(']')
 	h.recents.drop(c.cred.ID, gone)
 	h.writeBody(ctx, b)
 }

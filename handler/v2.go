@@ -273,6 +273,7 @@ func (r *v2) version() {
 	w := jw{b: append(b.head, '{')}
 	w.bool("success", true)
 	w.key("version")
+	w.grow(16 + roomString(len(v)+len(rev)))
 	w.b = appendString(append(w.b, `["otslite",`...), []byte(v))
 	if rev != "" {
 		w.b = appendString(append(w.b, ','), []byte(rev))
@@ -458,7 +459,7 @@ func (r *v2) reveal(key []byte) {
 	w.open("record")
 	r.secretFields(&w, key, wt, "revealed")
 	w.key("secret_value")
-	b.head = append(w.b, '"')
+	b.head = w.with('"')
 	t := jw{b: append(b.tail, '"', '}'), comma: true}
 	r.details(&t, true, owner, true, true, value.Bytes())
 	t.close()
@@ -807,7 +808,7 @@ func (r *v2) receipt(key []byte) {
 		b.head = w.b
 	} else {
 		w.key("secret_value")
-		b.head = append(w.b, '"')
+		b.head = w.with('"')
 		t := jw{b: append(b.tail, '"'), comma: true}
 		rest(&t)
 		b.tail = t.b
