@@ -87,7 +87,9 @@ func TestConfigShowsFiles(t *testing.T) {
 	} {
 		needLockable(t, int64(store.DefaultLockedBytes+3*pageRound(handler.FileSlotSize(c.envelope))))
 		p := MustRun(t, c.args...)
-		resp, err := http.Get("http://" + p.addr + "/api/otslite/config")
+		// No idle connection is left for the server's shutdown.
+		client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+		resp, err := client.Get("http://" + p.addr + "/api/otslite/config")
 		if err != nil {
 			t.Fatal(err)
 		}
