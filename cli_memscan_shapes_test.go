@@ -3,6 +3,7 @@ package main
 import (
 	"crypto/rand"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -107,5 +108,56 @@ func testCLIResidueShapes(t *testing.T) {
 			}
 		}
 		t.Logf("%s: %d copies found", scan.name, found)
+	}
+}
+
+// TestCLINoFileWritesBeyondAsked: send reads its files and seals them
+// without a write to any file system; get writes the files it was asked
+// for, into --out, and nothing else (no temporary file, no text file).
+func TestCLINoFileWritesBeyondAsked(t *testing.T) {
+	strace := needStrace(t)
+	trace := func(args ...string) []string {
+		return append(straceArgs(strace), append([]string{scanBinary(t)}, args...)...)
+	}
+	src := filepath.Join(t.TempDir(), "to disk.bin")
+	if err := os.WriteFile(src, []byte("only where asked"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	var sendOut, sendErr syncBuffer
+	argv := trace("send", "--qr=false", "--split", "2/2", "--file", src)
+	send := exec.Command(argv[0], argv[1:]...)
+	send.Stdin = strings.NewReader("and a text")
+	send.Stdout, send.Stderr = &sendOut, &sendErr
+	if err := send.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { send.Process.Kill() })
+	links := (&cliProc{stdout: &sendOut, stderr: &sendErr}).lines(t, 2)
+
+	dir := t.TempDir()
+	argv = trace("get", "--out", dir, links[0], links[1])
+	get := exec.Command(argv[0], argv[1:]...)
+	var getOut, getErr syncBuffer
+	get.Stdout, get.Stderr = &getOut, &getErr
+	if err := get.Run(); err != nil || getOut.String() != "and a text" {
+		t.Fatalf("get: %v, wrote %q; stderr:\n%s", err, getOut.String(), &getErr)
+	}
+	if err := send.Wait(); err != nil {
+		t.Fatalf("send: %v; stderr:\n%s", err, &sendErr)
+	}
+	calls, writes := fileWrites(sendErr.String())
+	for _, w := range writes {
+		t.Errorf("send: file system write: %s", w)
+	}
+	if calls == 0 {
+		t.Error("send: strace traced nothing: the trace is not working")
+	}
+	calls, writes = fileWrites(getErr.String())
+	asked := `"` + filepath.Join(dir, "to disk.bin") + `", O_WRONLY|O_CREAT|O_EXCL`
+	if len(writes) != 1 || !strings.Contains(writes[0], asked) {
+		t.Errorf("get: writes %q; want exactly one, the file asked for (%s)", writes, asked)
+	}
+	if calls == 0 {
+		t.Error("get: strace traced nothing: the trace is not working")
 	}
 }
