@@ -45,6 +45,7 @@ type Config struct {
 	MaxTTL         time.Duration // longest ttl; longer requests are clamped
 	PassphraseMin  int           // characters
 	PassphraseMax  int           // characters
+	MaxFileSize    int           // files (with any text) one secret may carry, as the UI is told
 	RateLimit      int           // requests per kind per address per window; 0: off
 	RateWindow     time.Duration
 	TrustedProxies []netip.Prefix
@@ -97,6 +98,7 @@ type Handler struct {
 	adminHash      [sha256.Size]byte
 	pinHosts       [][]byte // PinHosts in every form a client may send
 	misdirects     misdirectLog
+	bodyLimits     bodyLimits
 	stopping       atomic.Bool // see Stopping
 }
 
@@ -142,6 +144,10 @@ func New(st *store.Store, ui *assets.Set, cfg Config) *Handler {
 		h.adminHash = sha256.Sum256([]byte(cfg.AdminToken))
 	}
 	h.pinHosts = hostNames(cfg.PinHosts)
+	h.bodyLimits = bodyLimits{heap: 6*st.MaxSecretSize() + 16<<10, slot: st.Plain}
+	if st.MaxEnvelopeSize() > st.MaxSecretSize() {
+		h.bodyLimits.locked = LockedBodySize(st.MaxEnvelopeSize())
+	}
 	if cfg.Shared != nil {
 		h.useShared(cfg.Shared, cfg.SharedPrefix)
 	}
@@ -158,8 +164,10 @@ func (h *Handler) logf(format string, args ...any) {
 
 // MaxBodySize is the largest request body read: room for a maximum-size
 // secret in its longest encoding (JSON writes a control character as six
-// bytes, \u00XX; form encoding takes three), plus the other fields.
-func (h *Handler) MaxBodySize() int { return 6*h.store.MaxSecretSize() + 16<<10 }
+// bytes, \u00XX; form encoding takes three), plus the other fields; and
+// for an envelope of files as JSON or multipart send it (its characters
+// need no escape there), plus the other fields (see beyond.go).
+func (h *Handler) MaxBodySize() int { return h.bodyLimits.most() }
 
 // NewRedirectServer returns a plain-HTTP server that only redirects to the
 // public URL. It never serves the API in the clear.
@@ -293,7 +301,7 @@ func (h *Handler) Serve(ctx *fasthttp.RequestCtx) {
 			ctx.SetConnectionClose() // RFC 9112, section 6.1
 		}
 	}
-	if err := readBody(ctx, h.MaxBodySize()); err != nil {
+	if err := readBody(ctx, h.bodyLimits); err != nil {
 		securityHeaders(ctx)
 		h.bodyFailure(ctx, err)
 		return
@@ -436,6 +444,12 @@ func (h *Handler) serveOwn(ctx *fasthttp.RequestCtx, path []byte) {
 		h.only(ctx, get && len(rest) > 0, func(ctx *fasthttp.RequestCtx) { h.peek(ctx, rest) })
 	case "receipt":
 		h.only(ctx, get && len(rest) > 0, func(ctx *fasthttp.RequestCtx) { h.lockout(ctx, rest) })
+	case "group":
+		h.serveGroup(ctx, rest)
+	case "request":
+		h.serveRequest(ctx, rest)
+	case "inbox":
+		h.serveInbox(ctx, rest)
 	default:
 		h.writeError(ctx, errNoRoute, nil)
 	}
@@ -503,7 +517,7 @@ func securityHeaders(ctx *fasthttp.RequestCtx) {
 // load command's hardened baseline.
 func WipeRequest(ctx *fasthttp.RequestCtx) {
 	if b, ok := ctx.UserValue(bodyKey{}).(*bodyBuf); ok {
-		clear(b.b[:cap(b.b)])
+		b.wipe()
 	}
 	scrubRequest(&ctx.Request)
 	store.ScrubStack()
