@@ -131,6 +131,16 @@ func TestSharedStore(t *testing.T) {
 		{"ClientQueryString", TestClientQueryString},
 		{"ClientMultipart", TestClientMultipart},
 		{"ClientEmptyBasic", TestClientEmptyBasic},
+		{"FileEnvelopes", TestFileEnvelopes},
+		{"GroupAPI", TestGroupAPI},
+		{"GroupCreate", TestGroupCreate},
+		{"GroupPolicy", TestGroupPolicy},
+		{"GroupLinksOpenOnceOverHTTP", TestGroupLinksOpenOnceOverHTTP},
+		{"RequestAPI", TestRequestAPI},
+		{"RequestPolicy", TestRequestPolicy},
+		{"RequestAnsweredOnceOverHTTP", TestRequestAnsweredOnceOverHTTP},
+		{"LateOpenLooksUnknown", TestLateOpenLooksUnknown},
+		{"LockedBodyWiped", TestLockedBodyWiped},
 	} {
 		t.Run(tc.name, tc.test)
 	}
@@ -171,6 +181,15 @@ func TestSharedStore(t *testing.T) {
 			{"ClientQueryString", TestClientQueryString},
 			{"ClientMultipart", TestClientMultipart},
 			{"ClientEmptyBasic", TestClientEmptyBasic},
+			{"FileEnvelopes", TestFileEnvelopes},
+			{"GroupAPI", TestGroupAPI},
+			{"GroupCreate", TestGroupCreate},
+			{"GroupPolicy", TestGroupPolicy},
+			{"GroupLinksOpenOnceOverHTTP", TestGroupLinksOpenOnceOverHTTP},
+			{"RequestAPI", TestRequestAPI},
+			{"RequestPolicy", TestRequestPolicy},
+			{"RequestAnsweredOnceOverHTTP", TestRequestAnsweredOnceOverHTTP},
+			{"LateOpenLooksUnknown", TestLateOpenLooksUnknown},
 		} {
 			t.Run(tc.name, tc.test)
 		}

@@ -264,6 +264,10 @@ func TestV2Reveal(t *testing.T) {
 		if keysOf(rec) != v2SecretKeys || rec["state"] != "new" || rec["has_passphrase"] != true {
 			t.Errorf("record = %v", rec)
 		}
+		// What the secret was given, not what is left of it.
+		if !is(rec["lifespan"], 3600) || !is(rec["secret_ttl"], 3600) || !is(rec["created"], s.clock.Now().Unix()) || d["is_owner"] != false {
+			t.Errorf("record = %v, is_owner %v", rec, d["is_owner"])
+		}
 		if d["show_secret"] != false || d["correct_passphrase"] != false || !is(d["display_lines"], 4) || d["one_liner"] != nil {
 			t.Errorf("details = %v", d)
 		}
@@ -429,6 +433,14 @@ func TestV2Auth(t *testing.T) {
 	receipt := obj(t, made, "record", "receipt")
 	if receipt["owner_id"] != "alice" {
 		t.Errorf("owner_id = %v", receipt["owner_id"])
+	}
+	// The secret's page knows its owner, and only its owner.
+	sk := str(t, obj(t, made, "record", "secret"), "identifier")
+	if d := obj(t, v2OK(t, s.do(t, "GET", "/api/v2/secret/"+sk, "", "", alice...)), "details"); d["is_owner"] != true {
+		t.Errorf("the owner's look: %v", d)
+	}
+	if d := obj(t, v2OK(t, s.do(t, "GET", "/api/v2/secret/"+sk, "", "")), "details"); d["is_owner"] != false {
+		t.Errorf("a guest's look: %v", d)
 	}
 	v2OK(t, s.do(t, "GET", "/api/v2/version", "", "", alice...))
 	v2Fail(t, s.do(t, "GET", "/api/v2/receipt/recent", "", ""), 401, "Unauthorized", "")
