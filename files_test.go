@@ -95,11 +95,11 @@ func TestConfigShowsFiles(t *testing.T) {
 		}
 		raw, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		var m map[string]int
+		var m map[string]any // numbers, and tokens_required
 		if err := json.Unmarshal(raw, &m); err != nil {
 			t.Fatal(err)
 		}
-		if m["max_file_size"] != c.file || m["max_envelope_size"] != c.envelope || m["max_secret_size"] != 64<<10 {
+		if m["max_file_size"] != float64(c.file) || m["max_envelope_size"] != float64(c.envelope) || m["max_secret_size"] != float64(64<<10) {
 			t.Errorf("%v: config %s", c.args, raw)
 		}
 		if !strings.Contains(p.stderr.String(), "files: ") {

@@ -16,7 +16,9 @@ import (
 
 // TestRedisHoldsNothingSecret plants secrets, passphrases, proofs and link
 // keys through two replicas on one Redis, lets them be revealed (on the
-// other replica), burned, guessed at or left waiting, and then looks for
+// other replica), burned, guessed at or left waiting, does the same with
+// files, a split in a group, a request and its answer, and a generated
+// password shown on v2 (plantBeyondOnReplicas), and then looks for
 // every one of them in the whole memory of the redis-server process, in
 // every key and value Redis holds (SCAN), and in the memory of both
 // replicas: none may be found, in any encoding. Redis holds only sealed
@@ -114,6 +116,10 @@ func TestRedisHoldsNothingSecret(t *testing.T) {
 			post(b, "/api/v1/secret/"+sk, url.Values{})
 		}
 	}
+
+	// Files, a split in a group, a request and a generated password shown
+	// on v2, each made on one replica and used on the other.
+	items = append(items, plantBeyondOnReplicas(t, a, b)...)
 
 	// A value the scans must find, planted in Redis by hand: a scan that
 	// finds nothing would otherwise prove nothing.

@@ -27,6 +27,7 @@ import (
 	"testing"
 	"time"
 
+	"otslite/store/envelope"
 	"otslite/store/resp"
 )
 
@@ -245,6 +246,125 @@ func TestRedisReplicas(t *testing.T) {
 			if wins.Load() != 1 || unknown.Load() != 199 {
 				t.Errorf("passphrase %q: %d reveals over A and B got the secret, %d did not; want exactly 1", pass, wins.Load(), unknown.Load())
 			}
+		}
+	})
+
+	t.Run("BeyondAcrossReplicas", func(t *testing.T) {
+		// post sends a JSON body to p and returns the status and answer.
+		post := func(p *binProc, path string, fields any) (int, map[string]any) {
+			body, _ := json.Marshal(fields)
+			resp, err := http.Post(p.base+path, "application/json", strings.NewReader(string(body)))
+			if err != nil {
+				t.Error(err)
+				return 0, nil
+			}
+			defer resp.Body.Close()
+			var m map[string]any
+			json.NewDecoder(resp.Body).Decode(&m)
+			if resp.StatusCode != 200 {
+				intended, _ := strconv.Atoi(resp.Header.Get("X-OTS-Intended-Status"))
+				return intended, m
+			}
+			return 200, m
+		}
+		// Three links of one group, made on A: each opened (or burned
+		// through the group) by 20 callers at once over A and B, once.
+		var rks, sks, proofs []string
+		for range 3 {
+			proof := proofOf(t)
+			status, m := post(a, "/api/v1/share", map[string]string{"secret": "otsz1:link", "passphrase": proof})
+			if status != 200 {
+				t.Fatalf("share: %d %v", status, m)
+			}
+			rks, sks, proofs = append(rks, m["metadata_key"].(string)), append(sks, m["secret_key"].(string)), append(proofs, proof)
+		}
+		status, g := post(a, "/api/otslite/group", map[string]any{"receipts": rks})
+		if status != 200 {
+			t.Fatalf("group: %d %v", status, g)
+		}
+		gk := g["receipt_key"].(string)
+		for i := range sks {
+			var wins atomic.Int32
+			var wg sync.WaitGroup
+			for j := range 20 {
+				wg.Go(func() {
+					p := reps[j%2]
+					path, body := "/api/v1/secret/"+sks[i], any(map[string]string{"passphrase": proofs[i]})
+					if j%4 == 3 {
+						path, body = "/api/otslite/group/"+gk+"/burn/"+strconv.Itoa(i+1), nil
+					}
+					switch status, m := post(p, path, body); status {
+					case 200:
+						wins.Add(1)
+					case 404:
+					default:
+						t.Errorf("link %d: %d %v", i+1, status, m)
+					}
+				})
+			}
+			wg.Wait()
+			if wins.Load() != 1 {
+				t.Errorf("link %d opened or burned %d times over A and B", i+1, wins.Load())
+			}
+		}
+		// The losers came late, and so does one more look on B: A's group
+		// view counts each.
+		lateOn := func(p *binProc) float64 {
+			_, _, gv := p.do(t, "GET", "/api/otslite/group/"+gk, nil, nil)
+			links, _ := gv["links"].([]any)
+			if len(links) != 3 {
+				t.Fatalf("group view: %v", gv)
+			}
+			n, _ := links[0].(map[string]any)["late_total"].(float64)
+			return n
+		}
+		before := lateOn(b)
+		b.do(t, "GET", "/api/otslite/secret/"+sks[0], nil, nil)
+		if after := lateOn(a); before < 1 || after != before+1 {
+			t.Errorf("late attempts on link 1: %v, then %v after one more look", before, after)
+		}
+
+		// A request made on B, answered by 20 at once over A and B: one
+		// answer is taken, read on A.
+		status, r := post(b, "/api/otslite/request", map[string]string{"ttl": "600"})
+		if status != 200 {
+			t.Fatalf("request: %d %v", status, r)
+		}
+		ask, inbox := r["request_key"].(string), r["requester_key"].(string)
+		priv, pub := make([]byte, envelope.PrivateKeyLen), make([]byte, envelope.PublicKeyLen)
+		if err := envelope.NewRequestKeys(priv, pub, rand.Reader); err != nil {
+			t.Fatal(err)
+		}
+		var taken, told atomic.Int32
+		var answerProof atomic.Value
+		var wg sync.WaitGroup
+		for j := range 20 {
+			wg.Go(func() {
+				proof := proofOf(t)
+				switch status, m := post(reps[j%2], "/api/otslite/request/"+ask+"/answer", map[string]string{
+					"secret": "otsz1:answer", "passphrase": proof, "public": base64.RawURLEncoding.EncodeToString(pub)}); status {
+				case 200:
+					taken.Add(1)
+					answerProof.Store(proof)
+				case 409:
+					told.Add(1)
+				default:
+					t.Errorf("answer: %d %v", status, m)
+				}
+			})
+		}
+		wg.Wait()
+		if taken.Load() != 1 || told.Load() != 19 {
+			t.Fatalf("%d answers taken over A and B, %d told it was answered", taken.Load(), told.Load())
+		}
+		if _, _, in := a.do(t, "GET", "/api/otslite/inbox/"+inbox, nil, nil); in["state"] != "answered" {
+			t.Errorf("A's inbox: %v", in)
+		}
+		if status, v := post(a, "/api/otslite/inbox/"+inbox+"/reveal", map[string]string{"passphrase": answerProof.Load().(string)}); status != 200 || v["value"] != "otsz1:answer" {
+			t.Errorf("the answer on A: %d %v", status, v)
+		}
+		if _, _, in := b.do(t, "GET", "/api/otslite/inbox/"+inbox, nil, nil); in["state"] != "read" {
+			t.Errorf("B's inbox after reading: %v", in)
 		}
 	})
 

@@ -606,8 +606,8 @@ func TestLateOpenLooksUnknown(t *testing.T) {
 			n++
 		}
 	}
-	if n != 2 {
-		t.Errorf("%d late_open events, want 2 (the page and the v1 reveal)", n)
+	if n != 3 {
+		t.Errorf("%d late_open events, want 3 (one for each attempt kept)", n)
 	}
 }
 

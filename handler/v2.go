@@ -383,6 +383,16 @@ func (r *v2) opening(c *caller, action string, key []byte) bool {
 	return true
 }
 
+// peek is the store's Peek, writing a look at a link whose secret is
+// gone (kept on its receipt) to the audit trail, as the page's look does.
+func (r *v2) peek(c *caller, key []byte) (store.Waiting, error) {
+	wt, err := r.h.store.Peek(key, c.addr)
+	if errorIs(err, store.ErrLate) {
+		r.h.recordLate(r.h.secretRef(key), c, store.LatePage)
+	}
+	return wt, err
+}
+
 // show is GET /secret/:id: what the recipient's page needs to know. It
 // never consumes the secret, whatever the request says.
 func (r *v2) show(key []byte) {
@@ -391,7 +401,7 @@ func (r *v2) show(key []byte) {
 	if !r.opening(&c, audit.Peek, key) {
 		return
 	}
-	wt, err := r.h.store.Peek(key, c.addr)
+	wt, err := r.peek(&c, key)
 	if err != nil {
 		r.failWith(opReveal, err)
 		return
@@ -426,7 +436,7 @@ func (r *v2) reveal(key []byte) {
 	f, err := r.h.readFields(r.ctx, flat)
 	var wt store.Waiting
 	if err == nil {
-		wt, err = r.h.store.Peek(key, c.addr)
+		wt, err = r.peek(&c, key)
 	}
 	if err != nil {
 		if r.h.cfg.Audit != nil {
@@ -508,7 +518,7 @@ func (r *v2) secretStatus(key []byte) {
 	if !r.opening(&c, audit.Peek, key) {
 		return
 	}
-	wt, err := r.h.store.Peek(key, c.addr)
+	wt, err := r.peek(&c, key)
 	b := newBody()
 	w := jw{b: append(b.head, '{')}
 	w.open("record")
@@ -560,7 +570,7 @@ func (r *v2) statuses() {
 		}
 		for _, id := range bytes.Split(buf[:n], []byte(",")) {
 			id = bytes.TrimSpace(id)
-			if wt, err := r.h.store.Peek(id, c.addr); err == nil {
+			if wt, err := r.peek(&c, id); err == nil {
 				w.open("")
 				r.secretFields(&w, id, wt, "new")
 				w.close()

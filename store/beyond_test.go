@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"errors"
 	"net/netip"
@@ -241,6 +242,16 @@ func TestLateAttempts(t *testing.T) {
 		}
 		if _, ok := s.gone[indexOf(s, labelSecret, r.SecretKey)]; ok {
 			t.Error("the tombstone outlived its receipt")
+		}
+		if s.remote != nil {
+			// Redis forgets the tombstone with the receipt, not later.
+			tomb, rk := s.remote.name('x', indexOf(s, labelSecret, r.SecretKey)), s.remote.name('r', indexOf(s, labelReceipt, r.ReceiptKey))
+			ctx := context.Background()
+			rt, err2 := s.remote.c.Do(ctx, []byte("PTTL"), rk)
+			tt, err1 := s.remote.c.Do(ctx, []byte("PTTL"), tomb)
+			if err1 != nil || err2 != nil || tt.Int <= 0 || tt.Int > rt.Int {
+				t.Errorf("the tombstone lives %d ms, its receipt %d ms (%v, %v)", tt.Int, rt.Int, err1, err2)
+			}
 		}
 	})
 }
@@ -575,5 +586,46 @@ func TestCloseWipesRequests(t *testing.T) {
 	}
 	if _, err := s.CreateRequest(time.Hour, ""); err == nil {
 		t.Error("a request after Close")
+	}
+}
+
+// TestBeyondCapacity: groups and requests are bounded as secrets are,
+// MaxSecrets of each, and make room again once they are forgotten.
+func TestBeyondCapacity(t *testing.T) {
+	s, clock := MustOpenStore(t, func(c *Config) { c.MaxSecrets = 4 })
+	var keys [][]byte
+	for range 4 {
+		r, _ := mustCreateProof(t, s, []byte("otsz1:c"), time.Hour)
+		keys = append(keys, r.ReceiptKey[:])
+	}
+	for i := range 4 {
+		if _, err := s.CreateGroup([][]byte{keys[i], keys[(i+1)%4]}); err != nil {
+			t.Fatalf("group %d: %v", i+1, err)
+		}
+		if _, err := s.CreateRequest(time.Hour, ""); err != nil {
+			t.Fatalf("request %d: %v", i+1, err)
+		}
+	}
+	if st := s.Stats(); st.Groups != 4 || st.Requests != 4 {
+		t.Errorf("stats %+v", st)
+	}
+	if _, err := s.CreateGroup(keys[:2]); !errors.Is(err, ErrFull) {
+		t.Errorf("a fifth group: %v", err)
+	}
+	if _, err := s.CreateRequest(time.Hour, ""); !errors.Is(err, ErrFull) {
+		t.Errorf("a fifth request: %v", err)
+	}
+	clock.Add(2 * time.Hour)
+	s.Sweep()
+	if st := s.Stats(); st.Groups != 0 || st.Requests != 0 {
+		t.Errorf("stats after %+v", st)
+	}
+	a, _ := mustCreateProof(t, s, []byte("otsz1:a"), time.Hour)
+	b, _ := mustCreateProof(t, s, []byte("otsz1:b"), time.Hour)
+	if _, err := s.CreateGroup([][]byte{a.ReceiptKey[:], b.ReceiptKey[:]}); err != nil {
+		t.Errorf("a group once the others are forgotten: %v", err)
+	}
+	if _, err := s.CreateRequest(time.Hour, ""); err != nil {
+		t.Errorf("a request once the others are forgotten: %v", err)
 	}
 }

@@ -74,6 +74,9 @@ func (s *Store) CreateGroup(receiptKeys [][]byte) (GroupReceipt, error) {
 	gid, gref := d.id(), d.ref()
 	scr.Release()
 	burnStack()
+	if s.remote != nil {
+		return g, s.createGroupRemote(&g, gid, gref, members)
+	}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -141,6 +144,9 @@ func (s *Store) Group(key []byte) (GroupReceipt, error) {
 	}
 	gid := derivedIn(scr).id()
 	scr.Release()
+	if s.remote != nil {
+		return s.groupRemote(gid)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.cfg.Now().UnixNano()
@@ -164,6 +170,9 @@ func (s *Store) BurnGroupLink(key []byte, i int) (Receipt, error) {
 	gid := derivedIn(scr).id()
 	scr.Release()
 	s.plain.Add(1)
+	if s.remote != nil {
+		return s.burnGroupLinkRemote(gid, i)
+	}
 	s.mu.Lock()
 	now := s.cfg.Now().UnixNano()
 	g := s.groupLocked(gid, now)

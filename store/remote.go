@@ -67,8 +67,11 @@ type remote struct {
 	count   []byte
 	due     []byte
 	keyName []byte
-	keySum  []byte // hex of a keyed hash of the process key
-	timeout time.Duration
+	// groups, requests: ids by when they are forgotten; asking: requests
+	// waiting for their answer, by deadline (remote_beyond.go).
+	groups, requests, asking []byte
+	keySum                   []byte // hex of a keyed hash of the process key
+	timeout                  time.Duration
 
 	created, revealed, burned, expired atomic.Uint64
 }
@@ -82,6 +85,7 @@ func newRemote(c *resp.Client, prefix string) *remote {
 		count:   []byte(prefix + "count"),
 		due:     []byte(prefix + "due"),
 		keyName: []byte(prefix + "key"),
+		groups:  []byte(prefix + "groups"), requests: []byte(prefix + "requests"), asking: []byte(prefix + "asking"),
 		timeout: 5 * time.Second,
 	}
 }
@@ -201,19 +205,38 @@ func parseVerifier(b []byte) (*passphrase, bool) {
 }
 
 func (s *Store) createRemote(secret *Plain, o CreateOptions) (Receipt, error) {
+	return s.createRemoteFor(secret, o, nil, nil)
+}
+
+// remoteAnswer is what createRemoteFor needs to store a secret as the
+// answer to a request: the request's id and the answerer's public key.
+type remoteAnswer struct {
+	ask    id
+	public []byte
+}
+
+// createRemoteFor is Create on Redis, with the secret key given (an
+// answer to a request, whose key the request holds) or drawn (nil). With
+// answer set, the secret is stored only if the request still waits for
+// its answer, and the request is answered with it, in one script.
+func (s *Store) createRemoteFor(secret *Plain, o CreateOptions, key *Key, answer *remoteAnswer) (Receipt, error) {
 	var r Receipt
 	size := len(secret.Bytes())
+	proof := IsProof(o.Passphrase)
+	limit := s.cfg.MaxSecretSize
+	if proof {
+		limit = s.cfg.MaxEnvelopeSize
+	}
 	switch {
 	case size == 0:
 		return r, ErrEmpty
-	case size > s.cfg.MaxSecretSize:
+	case size > limit:
 		return r, ErrTooLarge
 	case o.TTL < time.Second:
 		return r, fmt.Errorf("store: ttl %v is too short", o.TTL)
 	case s.closing.Load():
 		return r, ErrClosed
 	}
-	proof := IsProof(o.Passphrase)
 	if len(o.Passphrase) == 0 || proof {
 		s.plain.Add(1)
 	}
@@ -229,7 +252,13 @@ func (s *Store) createRemote(secret *Plain, o CreateOptions) (Receipt, error) {
 	}
 	defer scr.Release()
 	d, work := derivedIn(scr), scr.buf[deriveSize:]
-	if err := newKeys(s.cfg.Rand, work, &r.SecretKey, &r.ReceiptKey); err != nil {
+	if key != nil {
+		r.SecretKey = *key
+		err = newKeys(s.cfg.Rand, work, &r.ReceiptKey)
+	} else {
+		err = newKeys(s.cfg.Rand, work, &r.SecretKey, &r.ReceiptKey)
+	}
+	if err != nil {
 		r.Wipe()
 		return r, err
 	}
@@ -251,39 +280,54 @@ func (s *Store) createRemote(secret *Plain, o CreateOptions) (Receipt, error) {
 	secretDue, receiptDue := now.Add(o.TTL), now.Add(2*o.TTL)
 	sidHex, ridHex := hex.EncodeToString(secretID[:]), hex.EncodeToString(receiptID[:])
 	member := sidHex + ":" + ridHex + ":" + strconv.Itoa(size)
-	reply, err := rm.eval(scriptCreate,
-		[][]byte{rm.name('s', secretID), rm.name('r', receiptID), rm.count, rm.due},
-		[]byte(rm.prefix), sealed, sealedKey, []byte(ridHex), verifier, []byte(sidHex),
+	script := scriptCreate
+	keys := [][]byte{rm.name('s', secretID), rm.name('r', receiptID), rm.count, rm.due}
+	args := [][]byte{[]byte(rm.prefix), sealed, sealedKey, []byte(ridHex), verifier, []byte(sidHex),
 		ms(now), ms(secretDue), ms(receiptDue), strconv.AppendInt(nil, int64(size), 10),
 		sref[:], []byte(o.CustID), flag(pass != nil), flag(pass != nil && proof),
-		strconv.AppendInt(nil, (o.TTL+remoteGrace).Milliseconds(), 10),
-		strconv.AppendInt(nil, (2*o.TTL+remoteGrace).Milliseconds(), 10),
+		strconv.AppendInt(nil, (o.TTL + remoteGrace).Milliseconds(), 10),
+		strconv.AppendInt(nil, (2*o.TTL + remoteGrace).Milliseconds(), 10),
 		strconv.AppendInt(nil, int64(s.cfg.MaxSecrets), 10), strconv.AppendInt(nil, s.cfg.MaxBytes, 10),
-		[]byte(member))
+		[]byte(member), flag(o.Generated)}
+	if answer != nil {
+		script = scriptAnswer
+		keys = append(keys, rm.name('q', answer.ask), rm.asking, rm.requests)
+		args = append(args, answer.public, hex.AppendEncode(nil, answer.ask[:]))
+	}
+	reply, err := rm.eval(script, keys, args...)
 	clear(sealedKey)
 	if err != nil {
 		r.Wipe()
 		return r, err
 	}
 	switch reply[0].Int {
+	case rOK:
 	case rFull:
 		r.Wipe()
 		return r, ErrFull
 	case rClash:
 		r.Wipe()
 		return r, errors.New("store: key collision; random source is broken")
+	case rAnswered:
+		r.Wipe()
+		return r, ErrAnswered
+	default:
+		r.Wipe()
+		return r, ErrNotFound
 	}
 	rm.created.Add(1)
 	r.State = StateNew
 	r.CustID = o.CustID
 	r.Ref = sref
 	r.TTL = o.TTL
+	r.Size = size
 	r.Created = time.UnixMilli(now.UnixMilli())
 	r.Updated = r.Created
 	r.SecretExpires = time.UnixMilli(secretDue.UnixMilli())
 	r.ReceiptExpires = time.UnixMilli(receiptDue.UnixMilli())
 	r.PassphraseRequired = pass != nil
 	r.Proof = pass != nil && proof
+	r.Generated = o.Generated
 	copy(r.ShortKey[:], r.SecretKey[:])
 	return r, nil
 }
@@ -306,13 +350,18 @@ func (s *Store) revealRemote(key, guess []byte, client netip.Addr) (*Plain, Ref,
 		return nil, sref, err
 	}
 	checked := false
+	// Only the first look may find a gone secret late: one that goes
+	// while it is being checked was there when the caller came.
+	kind := []byte{'0' + byte(LateReveal)}
 	for {
-		reply, err := rm.eval(scriptClaim, [][]byte{sk, rm.count, rm.due},
-			[]byte(rm.prefix), ms(s.cfg.Now()), []byte{'1'}, strconv.AppendInt(nil, int64(len(out.buf)), 10), flag(checked))
+		reply, err := rm.eval(scriptClaim, [][]byte{sk, rm.count, rm.due, rm.name('x', sid)},
+			[]byte(rm.prefix), ms(s.cfg.Now()), []byte{'1'}, strconv.AppendInt(nil, int64(len(out.buf)), 10), flag(checked),
+			coarseName(client), kind, maxLateArg)
 		if err != nil {
 			out.Release()
 			return nil, sref, err
 		}
+		kind = []byte{'0'}
 		switch reply[0].Int {
 		case rOK:
 			if len(reply) < 3 {
@@ -366,6 +415,8 @@ func (s *Store) revealRemote(key, guess []byte, client netip.Addr) (*Plain, Ref,
 			}
 			pass.wipe()
 			if scr, err = s.derive(labelSecret, key); err != nil {
+				// A right passphrase ends its turn all the same.
+				rm.eval(scriptReset, [][]byte{sk, rm.name('t', sid)}) //nolint:errcheck // else the turn ends with its time to live
 				return nil, sref, err
 			}
 			d = derivedIn(scr)
@@ -379,6 +430,9 @@ func (s *Store) revealRemote(key, guess []byte, client netip.Addr) (*Plain, Ref,
 			out.Release()
 			if !checked {
 				s.plain.Add(1)
+			}
+			if reply[0].Int == rLate {
+				return nil, sref, ErrLate
 			}
 			return nil, sref, ErrNotFound
 		}
@@ -522,19 +576,28 @@ func (s *Store) peekRemote(key []byte, client netip.Addr) (Waiting, error) {
 	burnStack()
 	rm := s.remote
 	now := s.cfg.Now()
-	reply, err := rm.eval(scriptPeek, [][]byte{rm.name('s', sid)}, ms(now))
+	reply, err := rm.eval(scriptPeek, [][]byte{rm.name('s', sid), rm.name('x', sid)},
+		[]byte(rm.prefix), ms(now), coarseName(client), []byte{'0' + byte(LatePage)}, maxLateArg)
 	if err != nil {
 		return Waiting{}, err
 	}
-	if reply[0].Int != rOK || len(reply) < 6 {
+	if reply[0].Int == rLate {
+		return Waiting{}, ErrLate
+	}
+	if reply[0].Int != rOK || len(reply) < 9 {
 		return Waiting{}, ErrNotFound
 	}
 	pass, _ := parseVerifier(reply[2].Bytes)
+	due, created := num(reply[1]), num(reply[6])
 	w := Waiting{
 		PassphraseRequired: len(reply[2].Bytes) > 0,
 		Proof:              string(reply[3].Bytes) == "1",
-		Expires:            time.UnixMilli(num(reply[1])),
+		Expires:            time.UnixMilli(due),
 		TriesLeft:          -1,
+		Created:            time.UnixMilli(created),
+		TTL:                time.Duration(due-created) * time.Millisecond,
+		CustID:             string(reply[7].Bytes),
+		Generated:          string(reply[8].Bytes) == "1",
 	}
 	if pass != nil && pass.guarded() {
 		locks := remoteLocks(reply[4].Bytes, reply[5].Bytes)
@@ -545,9 +608,41 @@ func (s *Store) peekRemote(key []byte, client netip.Addr) (Waiting, error) {
 	return w, nil
 }
 
+// maxLateArg is MaxLate as the scripts take it.
+var maxLateArg = strconv.AppendInt(nil, MaxLate, 10)
+
+// coarseName is how a caller's address is kept on a late attempt: its
+// block (Coarse), "" when unknown.
+func coarseName(a netip.Addr) []byte {
+	p := Coarse(a)
+	if !p.IsValid() {
+		return []byte{}
+	}
+	return p.AppendTo(nil)
+}
+
+// remoteLate reads a receipt's late attempts (lt, ln) into r.
+func remoteLate(r *Receipt, lt, ln []byte) {
+	r.Late, r.LateTotal = nil, int(num(resp.Value{Kind: resp.Bulk, Bytes: ln}))
+	var raw [][3]string
+	if r.LateTotal == 0 || json.Unmarshal(lt, &raw) != nil {
+		return
+	}
+	r.Late = make([]LateAttempt, 0, len(raw))
+	for _, a := range raw {
+		at, _ := strconv.ParseInt(a[0], 10, 64)
+		net, _ := netip.ParsePrefix(a[1])
+		kind, _ := strconv.Atoi(a[2])
+		r.Late = append(r.Late, LateAttempt{At: time.UnixMilli(at), Net: net, Kind: LateKind(kind)})
+	}
+}
+
+// remoteFields is how many fields a receipt is read with (rfields).
+const remoteFields = 16
+
 // fillRemote reads a receipt's fields (in the order of rfields) into r.
 func fillRemote(r *Receipt, f []resp.Value, now time.Time) (sid id, ok bool) {
-	if len(f) < 13 {
+	if len(f) < remoteFields || f[0].Kind != resp.Bulk {
 		return sid, false
 	}
 	st := State(num(f[0]))
@@ -561,6 +656,7 @@ func fillRemote(r *Receipt, f []resp.Value, now time.Time) (sid id, ok bool) {
 	}
 	r.State = st
 	r.TTL = r.SecretExpires.Sub(r.Created)
+	r.Size = int(num(f[5]))
 	copy(r.Ref[:], f[6].Bytes)
 	r.CustID = string(f[7].Bytes)
 	r.PassphraseRequired = string(f[8].Bytes) == "1"
@@ -573,6 +669,8 @@ func fillRemote(r *Receipt, f []resp.Value, now time.Time) (sid id, ok bool) {
 	if st == StateReceived {
 		r.Received = r.Updated
 	}
+	r.Generated = string(f[13].Bytes) == "1"
+	remoteLate(r, f[14].Bytes, f[15].Bytes)
 	_, err := hex.Decode(sid[:], f[12].Bytes)
 	return sid, err == nil
 }
@@ -627,7 +725,7 @@ func (s *Store) burnRemote(key, guess []byte, client netip.Addr) (Receipt, error
 		}
 		switch reply[0].Int {
 		case rOK:
-			if len(reply) < 2+13 || len(reply[1].Bytes) != sealedKeySize {
+			if len(reply) < 2+remoteFields || len(reply[1].Bytes) != sealedKeySize {
 				return r, ErrNotFound
 			}
 			fillRemote(&r, reply[2:], now)
@@ -659,6 +757,8 @@ func (s *Store) burnRemote(key, guess []byte, client netip.Addr) (Receipt, error
 				return r, err
 			}
 			if scr, err = s.derive(labelReceipt, key); err != nil {
+				// A right passphrase ends its turn all the same.
+				rm.eval(scriptReset, [][]byte{rm.name('s', sid), rm.name('t', sid)}) //nolint:errcheck // else the turn ends with its time to live
 				return r, err
 			}
 			checked = true
@@ -683,6 +783,7 @@ func (s *Store) receiptRefRemote(key []byte) (Ref, bool) {
 func (s *Store) sweepRemote() int {
 	rm := s.remote
 	rm.checkKey() //nolint:errcheck // keeps the claim alive; checked at start
+	s.pruneRemote()
 	n := 0
 	for {
 		reply, err := rm.eval2(scriptSweep, [][]byte{rm.count, rm.due}, []byte(rm.prefix), ms(s.cfg.Now()), []byte(strconv.Itoa(sweepBatch)))
@@ -709,13 +810,12 @@ func (s *Store) statsRemote() Stats {
 	st := Stats{
 		Created: rm.created.Load(), Revealed: rm.revealed.Load(),
 		Burned: rm.burned.Load(), Expired: rm.expired.Load(),
-		Secrets: -1, Receipts: -1, Bytes: -1,
+		Secrets: -1, Receipts: -1, Bytes: -1, Requests: -1, Groups: -1,
 	}
-	ctx, cancel := rm.ctx()
-	defer cancel()
-	v, err := rm.c.Do(ctx, []byte("HMGET"), rm.count, []byte("n"), []byte("b"))
-	if err == nil && v.Kind == resp.Array && len(v.Array) == 2 {
-		st.Secrets, st.Bytes = int(num(v.Array[0])), num(v.Array[1])
+	v, err := rm.eval(scriptStats, [][]byte{rm.count, rm.groups, rm.asking}, ms(s.cfg.Now()))
+	if err == nil && len(v) == 4 {
+		st.Secrets, st.Bytes = int(num(v[0])), num(v[1])
+		st.Groups, st.Requests = int(num(v[2])), int(num(v[3]))
 	}
 	return st
 }

@@ -16,13 +16,36 @@ import "otslite/store/resp"
 //	                        v  the verifier ("" for none), pf "1" for a proof
 //	                        m  its member in P due
 //	                        fl, lk  recent failures and lockouts (JSON)
+//	                        c, cu, g  as on the receipt, for the page's look
 //	P r:<receipt id>  hash: s (secret id), st (state 0-3), c, u, sd, rd (ms),
 //	                        sz, ref (audit name), cu (custid), p, pf,
-//	                        f (failed attempts), lf (last failed, ms)
+//	                        f (failed attempts), lf (last failed, ms),
+//	                        g "1" for a generated password, sh "1" once
+//	                        it was shown (ShowGenerated), lt, ln the late
+//	                        attempts (JSON: the last few) and their count
 //	P t:<secret id>   string: the turn of the passphrase check under way
+//	P x:<secret id>   string: the tombstone of a secret that is gone (its
+//	                        receipt id), for as long as its receipt lives
 //	P due             sorted set: "<secret id>:<receipt id>:<size>" by due
 //	P count           hash: n secrets waiting, b their bytes
 //	P key             a keyed hash of the process key (replicas must agree)
+//
+// and, for groups and requests (remote_beyond.go):
+//
+//	P g:<group id>    hash: m (the receipt ids of its links, in order,
+//	                        comma-separated), c, f (forgotten at), ref
+//	P groups          sorted set: group ids by the time they are forgotten
+//	P q:<request id>  hash: c, dl (deadline), f (forgotten at), ttl, cu,
+//	                        ref, st ("0" waiting, "2" answered), i (inbox
+//	                        id), ka, ki (the answer's secret key, each
+//	                        XORed with a pad derived from one of the
+//	                        request's keys), and once answered an (at),
+//	                        pub (the answerer's public key), ar (the
+//	                        answer's receipt id), aref (its audit name)
+//	P i:<inbox id>    string: the request id
+//	P requests        sorted set: request ids by the time they are forgotten
+//	P asking          sorted set: ids of requests waiting for an answer, by
+//	                        deadline
 //
 // Times are unix milliseconds (exact in Lua's doubles). Expiry is logical:
 // a secret past its due time is answered as gone by every script, and the
@@ -38,56 +61,106 @@ const (
 	rFull     = 4
 	rClash    = 5
 	rTurn     = 6 // another check runs on the secret now
+	rLate     = 7 // gone, and the attempt is kept on its receipt
+	rGroup    = 8 // a human passphrase cannot be grouped
+	rAnswered = 9 // the request has its answer already
 )
 
-// retireLua takes a secret out: the secret hash goes, the receipt moves to
-// state `to` at time `at`, the counts drop. It assumes the secret exists.
+// retireLua takes a secret out: the secret hash goes, leaving a
+// tombstone for as long as its receipt lives (late.go), the receipt moves
+// to state `to` at time `at`, the counts drop. It assumes the secret
+// exists.
 const retireLua = `
+local function tomb(prefix, sid, rid)
+  local ttl = redis.call('PTTL', prefix .. 'r:' .. rid)
+  if ttl > 0 then redis.call('SET', prefix .. 'x:' .. sid, rid, 'PX', ttl) end
+end
 local function retire(prefix, sk, counts, due, to, at)
   local h = redis.call('HMGET', sk, 'r', 'z', 'm')
-  redis.call('DEL', sk, prefix .. 't:' .. string.sub(h[3], 1, 32))
+  local sid = string.sub(sk, #prefix + 3)
+  redis.call('DEL', sk, prefix .. 't:' .. sid)
   redis.call('ZREM', due, h[3])
   redis.call('HINCRBY', counts, 'n', -1)
   redis.call('HINCRBY', counts, 'b', -tonumber(h[2]))
   local rk = prefix .. 'r:' .. h[1]
   if redis.call('EXISTS', rk) == 1 then
     redis.call('HSET', rk, 'st', to, 'u', at)
+    tomb(prefix, sid, h[1])
   end
 end
 `
 
+// lateLua keeps an attempt on a gone secret on its receipt rid, while the
+// receipt lives: the last `keep` of them, oldest first, and a count. Each
+// is [at (ms), coarse address, kind], all strings.
+const lateLua = `
+local function late(prefix, rid, now, net, kind, keep)
+  local rk = prefix .. 'r:' .. rid
+  local r = redis.call('HMGET', rk, 'rd', 'lt', 'ln')
+  if not r[1] or now >= tonumber(r[1]) then return false end
+  local lt = {}
+  if r[2] then lt = cjson.decode(r[2]) end
+  table.insert(lt, {string.format('%d', now), net, kind})
+  while #lt > keep do table.remove(lt, 1) end
+  redis.call('HSET', rk, 'lt', cjson.encode(lt), 'ln', tonumber(r[3] or '0') + 1)
+  return true
+end
+`
+
 // receiptFields are the fields a receipt is read with, in this order.
-const receiptFieldsLua = `local rfields = {'st', 'c', 'u', 'sd', 'rd', 'sz', 'ref', 'cu', 'p', 'pf', 'f', 'lf', 's'}
+const receiptFieldsLua = `local rfields = {'st', 'c', 'u', 'sd', 'rd', 'sz', 'ref', 'cu', 'p', 'pf', 'f', 'lf', 's', 'g', 'lt', 'ln'}
+`
+
+// createLua stores a secret and its receipt, unless there is no room (or
+// a key is taken already): it returns nil, or the reply that says why
+// not. K: secret, receipt, count, due. A: prefix, e, k, receipt id, v,
+// secret id, now, sd, rd, size, ref, custid, p, pf, secret px, receipt
+// px, max secrets, max bytes, due member, g.
+const createLua = `
+local function create(K, A)
+  if redis.call('EXISTS', K[1]) == 1 or redis.call('EXISTS', K[2]) == 1 then return {5} end
+  local c = redis.call('HMGET', K[3], 'n', 'b')
+  local n, b = tonumber(c[1] or '0'), tonumber(c[2] or '0')
+  if n >= tonumber(A[17]) or b + tonumber(A[10]) > tonumber(A[18]) then return {4} end
+  redis.call('HSET', K[1], 'e', A[2], 'k', A[3], 'r', A[4], 'v', A[5], 'd', A[8],
+    'z', A[10], 'pf', A[14], 'm', A[19], 'fl', '[]', 'lk', '{}', 'c', A[7], 'cu', A[12], 'g', A[20])
+  redis.call('PEXPIRE', K[1], A[15])
+  redis.call('HSET', K[2], 's', A[6], 'st', '0', 'c', A[7], 'u', A[7], 'sd', A[8], 'rd', A[9],
+    'sz', A[10], 'ref', A[11], 'cu', A[12], 'p', A[13], 'pf', A[14], 'f', '0', 'lf', '0', 'g', A[20])
+  redis.call('PEXPIRE', K[2], A[16])
+  redis.call('HINCRBY', K[3], 'n', 1)
+  redis.call('HINCRBY', K[3], 'b', A[10])
+  redis.call('ZADD', K[4], A[8], A[19])
+  return nil
+end
 `
 
 var (
-	// KEYS: secret, receipt, count, due. ARGV: prefix, e, k, receipt id,
-	// v, secret id, now, sd, rd, size, ref, custid, p, pf, secret px,
-	// receipt px, max secrets, max bytes, due member.
-	scriptCreate = resp.NewScript(`
-if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('EXISTS', KEYS[2]) == 1 then return {5} end
-local c = redis.call('HMGET', KEYS[3], 'n', 'b')
-local n, b = tonumber(c[1] or '0'), tonumber(c[2] or '0')
-if n >= tonumber(ARGV[17]) or b + tonumber(ARGV[10]) > tonumber(ARGV[18]) then return {4} end
-redis.call('HSET', KEYS[1], 'e', ARGV[2], 'k', ARGV[3], 'r', ARGV[4], 'v', ARGV[5], 'd', ARGV[8],
-  'z', ARGV[10], 'pf', ARGV[14], 'm', ARGV[19], 'fl', '[]', 'lk', '{}')
-redis.call('PEXPIRE', KEYS[1], ARGV[15])
-redis.call('HSET', KEYS[2], 's', ARGV[6], 'st', '0', 'c', ARGV[7], 'u', ARGV[7], 'sd', ARGV[8], 'rd', ARGV[9],
-  'sz', ARGV[10], 'ref', ARGV[11], 'cu', ARGV[12], 'p', ARGV[13], 'pf', ARGV[14], 'f', '0', 'lf', '0')
-redis.call('PEXPIRE', KEYS[2], ARGV[16])
-redis.call('HINCRBY', KEYS[3], 'n', 1)
-redis.call('HINCRBY', KEYS[3], 'b', ARGV[10])
-redis.call('ZADD', KEYS[4], ARGV[8], ARGV[19])
+	// KEYS: secret, receipt, count, due. ARGV: those of createLua.
+	scriptCreate = resp.NewScript(createLua + `
+local e = create(KEYS, ARGV)
+if e then return e end
 return {1}
 `)
 
-	// Claims a waiting secret (reveal). KEYS: secret, count, due. ARGV:
-	// prefix, now, state to move to, the caller's slot size, "1" when the
-	// caller has checked the verifier. Replies {1, sealed, verifier}, {0}, {2,
-	// size, verifier, proof} (check first), {3, size} (a bigger slot).
-	scriptClaim = resp.NewScript(retireLua + `
-local h = redis.call('HMGET', KEYS[1], 'e', 'd', 'v', 'z', 'pf')
-if not h[1] or tonumber(ARGV[2]) >= tonumber(h[2]) then return {0} end
+	// Claims a waiting secret (reveal). KEYS: secret, count, due,
+	// tombstone. ARGV: prefix, now, state to move to, the caller's slot
+	// size, "1" when the caller has checked the verifier, the caller's
+	// coarse address, the kind of a late attempt ("0": not one to keep),
+	// how many late attempts a receipt keeps. Replies {1, sealed,
+	// verifier}, {0}, {7} (gone, the attempt kept), {2, size, verifier,
+	// proof} (check first), {3, size} (a bigger slot).
+	scriptClaim = resp.NewScript(retireLua + lateLua + `
+local h = redis.call('HMGET', KEYS[1], 'e', 'd', 'v', 'z', 'pf', 'r')
+local now = tonumber(ARGV[2])
+if not h[1] or now >= tonumber(h[2]) then
+  if ARGV[7] ~= '0' then
+    local rid = h[6]
+    if not h[1] then rid = redis.call('GET', KEYS[4]) end
+    if rid and late(ARGV[1], rid, now, ARGV[6], ARGV[7], tonumber(ARGV[8])) then return {7} end
+  end
+  return {0}
+end
 if h[3] ~= '' and ARGV[5] ~= '1' then return {2, h[4], h[3], h[5]} end
 if tonumber(h[4]) > tonumber(ARGV[4]) then return {3, h[4]} end
 retire(ARGV[1], KEYS[1], KEYS[2], KEYS[3], ARGV[3], ARGV[2])
@@ -129,12 +202,39 @@ for _, v in ipairs(f) do table.insert(out, v) end
 return out
 `)
 
-	// Looks at a waiting secret without changing it. KEYS: secret. ARGV:
-	// now. Replies {0} or {1, due, verifier, proof, failures, lockouts}.
-	scriptPeek = resp.NewScript(`
-local h = redis.call('HMGET', KEYS[1], 'd', 'v', 'pf', 'fl', 'lk')
-if not h[1] or tonumber(ARGV[1]) >= tonumber(h[1]) then return {0} end
-return {1, h[1], h[2], h[3], h[4], h[5]}
+	// Looks at a waiting secret without changing it; a look at one that
+	// is gone is kept on its receipt. KEYS: secret, tombstone. ARGV:
+	// prefix, now, the caller's coarse address, the kind of late attempt,
+	// how many a receipt keeps. Replies {0}, {7} (gone, the attempt kept)
+	// or {1, due, verifier, proof, failures, lockouts, created, custid,
+	// generated}.
+	scriptPeek = resp.NewScript(lateLua + `
+local h = redis.call('HMGET', KEYS[1], 'd', 'v', 'pf', 'fl', 'lk', 'c', 'cu', 'g', 'r')
+local now = tonumber(ARGV[2])
+if not h[1] or now >= tonumber(h[1]) then
+  local rid = h[9]
+  if not h[1] then rid = redis.call('GET', KEYS[2]) end
+  if rid and late(ARGV[1], rid, now, ARGV[3], ARGV[4], tonumber(ARGV[5])) then return {7} end
+  return {0}
+end
+return {1, h[1], h[2], h[3], h[4], h[5], h[6], h[7], h[8]}
+`)
+
+	// Shows a generated password once, within a window of its making, to
+	// the holder of its receipt key, without consuming it. KEYS: receipt.
+	// ARGV: prefix, now, window (ms), the caller's slot size. Replies {0}
+	// (nothing to show), {3, size} (a bigger slot), or {1, sealed, sealed
+	// key, verifier}, marking it shown.
+	scriptShow = resp.NewScript(`
+local r = redis.call('HMGET', KEYS[1], 'st', 'g', 'sh', 'c', 's', 'sd', 'rd')
+local now = tonumber(ARGV[2])
+if not r[1] or r[1] ~= '0' or r[2] ~= '1' or r[3] == '1' or now - tonumber(r[4]) >= tonumber(ARGV[3])
+  or now >= tonumber(r[6]) or now >= tonumber(r[7]) then return {0} end
+local h = redis.call('HMGET', ARGV[1] .. 's:' .. r[5], 'e', 'k', 'v', 'z')
+if not h[1] then return {0} end
+if tonumber(h[4]) > tonumber(ARGV[4]) then return {3, h[4]} end
+redis.call('HSET', KEYS[1], 'sh', '1')
+return {1, h[1], h[2], h[3]}
 `)
 
 	// Starts a passphrase check: refuses it while a lock applies to the
@@ -216,7 +316,7 @@ return {1}
 	// Retires what is due. KEYS: count, due. ARGV: prefix, now, most to
 	// retire. Replies with ref, custid pairs of the secrets that expired
 	// unread.
-	scriptSweep = resp.NewScript(`
+	scriptSweep = resp.NewScript(retireLua + `
 local out = {}
 for _, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[2], 'LIMIT', 0, tonumber(ARGV[3]))) do
   local sid, rid, sz = string.match(m, '^(%x+):(%x+):(%d+)$')
@@ -229,6 +329,7 @@ for _, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[2], 'LIMIT'
     local r = redis.call('HMGET', rk, 'st', 'sd', 'ref', 'cu')
     if r[1] == '0' then
       redis.call('HSET', rk, 'st', '3', 'u', r[2])
+      tomb(ARGV[1], sid, rid)
       table.insert(out, r[3])
       table.insert(out, r[4])
     end

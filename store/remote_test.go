@@ -5,10 +5,12 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"os"
 	"reflect"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -131,6 +133,17 @@ func TestRemote(t *testing.T) {
 		{"LockoutGroupsIPv6By64", TestLockoutGroupsIPv6By64},
 		{"Ref", TestRef},
 		{"ExpiredHook", TestExpiredHook},
+		{"ShowGenerated", TestShowGenerated},
+		{"EnvelopeSizes", TestEnvelopeSizes},
+		{"LateAttempts", TestLateAttempts},
+		{"Group", TestGroup},
+		{"GroupRefuses", TestGroupRefuses},
+		{"GroupLinksOpenOnce", TestGroupLinksOpenOnce},
+		{"Request", TestRequest},
+		{"RequestExpires", TestRequestExpires},
+		{"RequestAnsweredOnce", TestRequestAnsweredOnce},
+		{"BeyondCapacity", TestBeyondCapacity},
+		{"CheckedThenBusyEndsTurn", TestCheckedThenBusyEndsTurn},
 	} {
 		t.Run(tc.name, tc.test)
 	}
@@ -272,4 +285,215 @@ func TestRemoteTTLs(t *testing.T) {
 	if d := pttl(sk); d != -2*time.Millisecond {
 		t.Errorf("the secret's key after its reveal: PTTL %v, want gone", d)
 	}
+	// Its tombstone lives as long as its receipt, no longer.
+	if rd, d := pttl(rk), pttl(s.remote.name('x', indexOf(s, labelSecret, r.SecretKey))); d <= 0 || d > rd {
+		t.Errorf("the tombstone lives %v, its receipt %v", d, rd)
+	}
+
+	// Groups and requests: their keys live as long as they are kept, plus
+	// the grace; only the indexes by time live on.
+	var keys [][]byte
+	for range 2 {
+		r, _ := mustCreateProof(t, s, []byte("otsz1:g"), time.Hour)
+		keys = append(keys, r.ReceiptKey[:])
+	}
+	g, err := s.CreateGroup(keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := pttl(s.remote.name('g', indexOf(s, labelGroup, g.Key))); d <= 2*time.Hour || d > 2*time.Hour+remoteGrace {
+		t.Errorf("the group's key lives %v, want a little over its receipts", d)
+	}
+	req, err := s.CreateRequest(time.Hour, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	qk, ik := s.remote.name('q', indexOf(s, labelAsk, req.AskKey)), s.remote.name('i', indexOf(s, labelInbox, req.InboxKey))
+	for _, k := range [][]byte{qk, ik} {
+		if d := pttl(k); d <= 2*time.Hour || d > 2*time.Hour+remoteGrace {
+			t.Errorf("%s lives %v, want a little over twice its ttl", k, d)
+		}
+	}
+	p, proof := answerEnvelope(t, s, "otsz1:answer")
+	defer p.Release()
+	if _, err := s.AnswerRequest(req.AskKey[:], p, proof, public, 2*time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range [][]byte{qk, ik} {
+		if d := pttl(k); d <= 2*time.Hour || d > 2*time.Hour+remoteGrace {
+			t.Errorf("%s lives %v after its answer, want a little over the answer's receipt", k, d)
+		}
+	}
+	v, err = c.DoStrings(ctx, "KEYS", prefix+"*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range v.Array {
+		name := strings.TrimPrefix(string(k.Bytes), prefix)
+		switch name {
+		case "count", "due", "groups", "requests", "asking":
+			continue // the shared counts and the indexes by time
+		}
+		if d := pttl(k.Bytes); d < 0 {
+			t.Errorf("%s is kept without a time to live", name)
+		}
+	}
+}
+
+// TestRemoteReplicasBeyond: two stores on one Redis with one key, as two
+// replicas are. What one makes the other serves, and what may happen once
+// happens once across both.
+func TestRemoteReplicasBeyond(t *testing.T) {
+	c := testRedis(t)
+	prefix := testPrefix(t, c)
+	key := make([]byte, procKeySize)
+	rand.Read(key)
+	clock := &fakeClock{t: time.Unix(1_700_000_000, 0)}
+	open := func() *Store {
+		s, _ := MustOpenStore(t, withFiles(4), func(cfg *Config) {
+			cfg.Remote, cfg.RemotePrefix, cfg.Key, cfg.Now = c, prefix, testKey(t, key), clock.Now
+		})
+		return s
+	}
+	a, b := open(), open()
+	reps := []*Store{a, b}
+	race := func(n int, fn func(i int, s *Store) bool) int {
+		var won atomic.Int32
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if fn(i, reps[i%2]) {
+					won.Add(1)
+				}
+			}()
+		}
+		wg.Wait()
+		return int(won.Load())
+	}
+
+	t.Run("GeneratedShownOnce", func(t *testing.T) {
+		r := MustCreate(t, a, "Gen3rated!", CreateOptions{Generated: true})
+		var shown atomic.Value
+		n := race(10, func(_ int, s *Store) bool {
+			p, err := s.ShowGenerated(r.ReceiptKey[:], time.Minute)
+			if err != nil || p == nil {
+				return false
+			}
+			shown.Store(string(p.Bytes()))
+			p.Release()
+			return true
+		})
+		if n != 1 || shown.Load() != "Gen3rated!" {
+			t.Errorf("shown %d times: %v", n, shown.Load())
+		}
+		w, err := b.Peek(r.SecretKey[:], alice)
+		if err != nil || !w.Generated || !w.Created.Equal(clock.Now()) || w.TTL != time.Hour {
+			t.Errorf("the other replica's look: %+v, %v", w, err)
+		}
+	})
+	t.Run("EnvelopeOnTheOther", func(t *testing.T) {
+		big := make([]byte, 200<<10)
+		rand.Read(big)
+		r, proof := mustCreateProof(t, a, big, time.Hour)
+		out, _, err := b.Reveal(r.SecretKey[:], []byte(proof), alice)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(out.Bytes(), big) {
+			t.Error("the envelope came back different")
+		}
+		out.Release()
+	})
+	t.Run("LateOnTheOther", func(t *testing.T) {
+		r := MustCreate(t, a, "once", CreateOptions{})
+		if _, err := reveal(a, r.SecretKey, "", alice); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.Peek(r.SecretKey[:], bob); !errors.Is(err, ErrLate) {
+			t.Errorf("a look on the other replica: %v", err)
+		}
+		if _, err := reveal(b, r.SecretKey, "", bob); !errors.Is(err, ErrLate) {
+			t.Errorf("a reveal on the other replica: %v", err)
+		}
+		got, err := a.Receipt(r.ReceiptKey[:])
+		if err != nil || got.LateTotal != 2 || len(got.Late) != 2 || got.Late[0].Kind != LatePage || got.Late[1].Kind != LateReveal {
+			t.Errorf("the receipt: %+v, %v", got.Late, err)
+		}
+	})
+	t.Run("GroupLinksOpenOnce", func(t *testing.T) {
+		g, rs, proofs := mustGroup(t, a, 4)
+		for i := range rs {
+			n := race(12, func(j int, s *Store) bool {
+				if j%3 == 0 {
+					_, err := s.BurnGroupLink(g.Key[:], i)
+					return err == nil
+				}
+				out, _, err := s.Reveal(rs[i].SecretKey[:], []byte(proofs[i]), alice)
+				if err != nil {
+					return false
+				}
+				out.Release()
+				return true
+			})
+			if n != 1 {
+				t.Errorf("link %d: %d winners", i+1, n)
+			}
+		}
+		v, err := b.Group(g.Key[:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, l := range v.Links {
+			if l.State != StateReceived && l.State != StateBurned {
+				t.Errorf("link %d: %v", i+1, l.State)
+			}
+		}
+	})
+	t.Run("RequestAnsweredOnce", func(t *testing.T) {
+		req, err := a.CreateRequest(time.Hour, "alice")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var proofs [8][]byte
+		n := race(8, func(i int, s *Store) bool {
+			p, proof := answerEnvelope(t, s, "otsz1:answer "+string(rune('a'+i)))
+			defer p.Release()
+			proofs[i] = proof
+			_, err := s.AnswerRequest(req.AskKey[:], p, proof, public, time.Hour)
+			if err != nil && !errors.Is(err, ErrAnswered) {
+				t.Errorf("answer: %v", err)
+			}
+			return err == nil
+		})
+		if n != 1 {
+			t.Fatalf("%d answers taken", n)
+		}
+		in, err := b.Inbox(req.InboxKey[:])
+		if err != nil || in.State != RequestAnswered || !bytes.Equal(in.Public[:], public) {
+			t.Fatalf("inbox on the other replica: %+v, %v", in, err)
+		}
+		if st := a.Stats(); st.Requests != 0 {
+			t.Errorf("an answered request still waits: %+v", st)
+		}
+		n = race(8, func(i int, s *Store) bool {
+			for _, proof := range proofs {
+				if proof == nil {
+					continue
+				}
+				if out, _, err := s.RevealAnswer(req.InboxKey[:], proof, alice); err == nil {
+					out.Release()
+					return true
+				}
+			}
+			return false
+		})
+		if n != 1 {
+			t.Errorf("the answer read %d times", n)
+		}
+		if in, _ := a.Inbox(req.InboxKey[:]); in.State != RequestRead {
+			t.Errorf("after reading: %v", in.State)
+		}
+	})
 }

@@ -138,6 +138,10 @@ func (s *Store) CreateRequest(ttl time.Duration, custID string) (RequestReceipt,
 	xorPad(req.keyForInbox[:], d.key(), &answerKey)
 	clear(d[:])
 	burnStack()
+	if s.remote != nil {
+		defer req.wipe()
+		return r, s.createRequestRemote(&r, req)
+	}
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -206,6 +210,9 @@ func (s *Store) Asked(askKey []byte) (RequestReceipt, error) {
 	}
 	aid := derivedIn(scr).id()
 	scr.Release()
+	if s.remote != nil {
+		return s.askedRemote(aid)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.cfg.Now().UnixNano()
@@ -237,6 +244,9 @@ func (s *Store) AnswerRequest(askKey []byte, secret *Plain, proof, public []byte
 	}
 	d := derivedIn(scr)
 	aid := d.id()
+	if s.remote != nil {
+		return s.answerRemote(scr, aid, secret, proof, public, maxTTL)
+	}
 	s.mu.Lock()
 	now := s.cfg.Now().UnixNano()
 	req := s.extra.asks[aid]
@@ -316,6 +326,9 @@ func (s *Store) Inbox(inboxKey []byte) (RequestReceipt, error) {
 	}
 	iid := derivedIn(scr).id()
 	scr.Release()
+	if s.remote != nil {
+		return s.inboxRemote(iid)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	now := s.cfg.Now().UnixNano()
@@ -337,6 +350,9 @@ func (s *Store) RevealAnswer(inboxKey, proof []byte, client netip.Addr) (*Plain,
 	}
 	d := derivedIn(scr)
 	iid := d.id()
+	if s.remote != nil {
+		return s.revealAnswerRemote(scr, iid, proof, client)
+	}
 	var sk Key
 	s.mu.Lock()
 	req := s.extra.inboxes[iid]

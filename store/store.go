@@ -860,6 +860,9 @@ func (s *Store) unsealKey(r *Receipt, rec *record, d *derived) {
 // already, no longer waiting, or past the window. The caller releases the
 // slot.
 func (s *Store) ShowGenerated(receiptKey []byte, window time.Duration) (*Plain, error) {
+	if s.remote != nil {
+		return s.showGeneratedRemote(receiptKey, window)
+	}
 	scr, err := s.derive(labelReceipt, receiptKey)
 	if err != nil {
 		return nil, err

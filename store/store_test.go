@@ -761,3 +761,59 @@ func TestRevealReleasesScratchOnce(t *testing.T) {
 		more = append(more, p)
 	}
 }
+
+// TestCheckedThenBusyEndsTurn: a right passphrase whose reveal or burn
+// then finds no locked memory free ends its turn, so the next check on
+// the secret runs at once instead of waiting for the turn to lapse.
+func TestCheckedThenBusyEndsTurn(t *testing.T) {
+	for _, op := range []string{"reveal", "burn"} {
+		t.Run(op, func(t *testing.T) {
+			var armed atomic.Bool
+			var calls atomic.Int32
+			var held []*Plain
+			var s *Store
+			s, _ = MustOpenStore(t, func(cfg *Config) {
+				cfg.HashWait = 300 * time.Millisecond
+				now := cfg.Now
+				cfg.Now = func() time.Time {
+					// The second look at the clock starts the check: by
+					// its end every scratch slot is taken.
+					if armed.Load() && calls.Add(1) == 2 {
+						for {
+							p, err := s.arena.scratchSlot()
+							if err != nil {
+								break
+							}
+							held = append(held, p)
+						}
+					}
+					return now()
+				}
+			})
+			r := MustCreate(t, s, "still here", CreateOptions{Passphrase: []byte("pw12")})
+			armed.Store(true)
+			var err error
+			if op == "reveal" {
+				_, err = reveal(s, r.SecretKey, "pw12", alice)
+			} else {
+				_, err = s.Burn(r.ReceiptKey[:], []byte("pw12"), alice)
+			}
+			armed.Store(false)
+			if len(held) == 0 {
+				t.Fatal("the scratch slots were not taken")
+			}
+			for _, p := range held {
+				p.Release()
+			}
+			if err == nil {
+				return // done without another slot (the in-memory burn)
+			}
+			if !errors.Is(err, ErrBusy) {
+				t.Fatalf("%s with no scratch slot free: %v", op, err)
+			}
+			if got, err := reveal(s, r.SecretKey, "pw12", alice); err != nil || got != "still here" {
+				t.Errorf("the next reveal: %q, %v", got, err)
+			}
+		})
+	}
+}
