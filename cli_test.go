@@ -259,10 +259,14 @@ func TestCLIShareFromFile(t *testing.T) {
 		t.Errorf("a %d-byte file came back as %d bytes", len(text), len(got))
 	}
 
-	// Larger than the server takes: the command says so before sending.
+	// Larger than a plain secret: sealed, it goes as files do.
 	big := filepath.Join(t.TempDir(), "big.txt")
 	os.WriteFile(big, []byte(strings.Repeat("x", 60_000)), 0o600)
 	code, _, errs = MustCLI(t, cliOpts{}, "share", "--server", base, big)
+	mustCode(t, "share of a text larger than a plain secret", code, exitOK, errs)
+	// Larger than the server takes: the command says so before sending.
+	p = MustRun(t, "--max-file-size", "0")
+	code, _, errs = MustCLI(t, cliOpts{}, "share", "--server", "http://"+p.addr, big)
 	mustCode(t, "share of a too large file", code, exitFail, errs)
 	if !strings.Contains(errs, "larger than") {
 		t.Errorf("stderr: %s", errs)
@@ -780,7 +784,13 @@ func TestCLIBadCommandLines(t *testing.T) {
 		{[]string{"send", "--nope"}, "not defined"},
 		{[]string{"get", "http://x/secret/short"}, "not a secret link"},
 		{[]string{"get", "http://127.0.0.1:1/secret/" + strings.Repeat("a", 32) + "#1nshort"}, "damaged"},
-		{[]string{"get", "a", "b"}, "one link"},
+		{[]string{"get", "a", "b"}, "not a secret link"},
+		{[]string{"get", "--out", "/nonexistent", "a"}, "not a directory"},
+		{[]string{"send", "--links", "1"}, "2 to 20 links"},
+		{[]string{"send", "--split", "3/2"}, "2 <= K <= N <= 20"},
+		{[]string{"send", "--links", "2", "--split", "2/3"}, "do not go together"},
+		{[]string{"share", "--server", base, "--file", "x", "--plain"}, "--plain sends text only"},
+		{[]string{"request", "extra"}, "no arguments"},
 		{[]string{"receipt", base + "/secret/" + strings.Repeat("a", 32)}, "not a receipt link"},
 		{[]string{"completion", "tcsh"}, "bash, zsh or fish"},
 	} {

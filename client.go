@@ -78,7 +78,10 @@ type reply struct {
 	resp       *response
 	fields     []byte // vault memory the keys below are decoded into
 	secretKey  []byte
-	receiptKey []byte
+	receiptKey []byte // metadata_key, or a group's receipt_key
+	requestKey []byte
+	inboxKey   []byte
+	requestURL []byte
 	receiptURL []byte // metadata_url
 	value      []byte // reveal and generate; its own vault buffer
 	valueBuf   []byte
@@ -91,6 +94,7 @@ type reply struct {
 
 	// otslite's config
 	maxSecretSize, passphraseMin, passphraseMax int64
+	maxFileSize, maxEnvelopeSize                int64
 }
 
 // free wipes the reply's memory.
@@ -142,24 +146,7 @@ func (c *client) call(ctx context.Context, method string, path []byte, form []fi
 	if err != nil {
 		return nil, err
 	}
-	a := &reply{resp: resp}
-	if !resp.json {
-		a.free(c.v)
-		if resp.status == 200 {
-			return nil, fmt.Errorf("%s: %w; is this an otslite or Onetime Secret server?", c.ep.base.Host, errNotJSON)
-		}
-		return nil, &apiError{status: resp.intended, retryAfter: resp.retryAfter}
-	}
-	msg, err := a.parse(c.v)
-	if err != nil {
-		a.free(c.v)
-		return nil, fmt.Errorf("%s: %w", c.ep.base.Host, err)
-	}
-	if resp.status != 200 || resp.intended != 200 {
-		a.free(c.v)
-		return nil, &apiError{status: resp.intended, message: msg, retryAfter: resp.retryAfter}
-	}
-	return a, nil
+	return c.answer(resp)
 }
 
 // field is one request parameter. secret says the value must be composed
@@ -204,6 +191,8 @@ func (c *client) encode(fields []field) ([][]byte, error) {
 	for _, f := range fields {
 		size := len(f.name) + 6*len(f.value) + 8
 		if !f.secret {
+			// Exactly what it takes: an envelope may be large.
+			size = len(f.name) + encodedLen(f.value, c.json) + 8
 			parts = append(parts, add(f, make([]byte, 0, size)))
 			continue
 		}
@@ -225,6 +214,25 @@ func (c *client) encode(fields []field) ([][]byte, error) {
 		parts = append(parts, []byte{'}'})
 	}
 	return parts, nil
+}
+
+// encodedLen is the length of b in a form (or, with asJSON, a JSON
+// string) as appendFormValue and appendJSONString write it.
+func encodedLen(b []byte, asJSON bool) int {
+	n := len(b)
+	for _, c := range b {
+		switch {
+		case asJSON && (c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t'):
+			n++
+		case asJSON && c < 0x20:
+			n += 5
+		case asJSON:
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '.', c == '_', c == '*', c == ' ':
+		default:
+			n += 2
+		}
+	}
+	return n
 }
 
 // appendFormValue percent-encodes b as application/x-www-form-urlencoded.
@@ -294,8 +302,14 @@ func (a *reply) parse(v *vault) (string, error) {
 			}
 		case "secret_key":
 			a.secretKey, err = decode(val)
-		case "metadata_key":
+		case "metadata_key", "receipt_key":
 			a.receiptKey, err = decode(val)
+		case "request_key":
+			a.requestKey, err = decode(val)
+		case "requester_key":
+			a.inboxKey, err = decode(val)
+		case "request_url":
+			a.requestURL, err = decode(val)
 		case "metadata_url":
 			a.receiptURL, err = decode(val)
 		case "state":
@@ -334,6 +348,10 @@ func (a *reply) parse(v *vault) (string, error) {
 			a.passphraseMin, _ = val.Int()
 		case "passphrase_max":
 			a.passphraseMax, _ = val.Int()
+		case "max_file_size":
+			a.maxFileSize, _ = val.Int()
+		case "max_envelope_size":
+			a.maxEnvelopeSize, _ = val.Int()
 		}
 		return err
 	})

@@ -52,7 +52,8 @@ func commands() []command {
 	return []command{
 		{"send", "hand over one secret now: serve it once from here, then end", sendUsage, cmdSend, flagsOf(sendFlags)},
 		{"share", "store a secret on a running otslite or Onetime Secret server", shareUsage, cmdShare, flagsOf(shareFlags)},
-		{"get", "open a secret link once and write the secret to stdout", getUsage, cmdGet, flagsOf(getFlags)},
+		{"get", "open secret links once: text to stdout, files into a directory", getUsage, cmdGet, flagsOf(getFlags)},
+		{"request", "ask someone for a secret: print a link, wait, write the answer", requestUsage, cmdRequest, flagsOf(requestFlags)},
 		{"burn", "destroy a secret before it is read, from its receipt link", burnUsage, cmdBurn, flagsOf(burnFlags)},
 		{"receipt", "show a secret's state from its receipt link, or wait for it", receiptUsage, cmdReceipt, flagsOf(receiptFlags)},
 		{"completion", "print shell completion for bash, zsh or fish", completionUsage, cmdCompletion, completionFlags},

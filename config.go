@@ -39,6 +39,7 @@ type Config struct {
 	DefaultTTL     time.Duration  // lifetime of a secret that asks for none
 	MaxTTL         time.Duration  // longest lifetime a secret may ask for
 	MaxSecretSize  int            // largest secret, bytes
+	MaxFileSize    int            // files (and text) one zero-knowledge secret carries; 0 = none
 	MaxSecrets     int            // most secrets held at once
 	MaxBytes       int64          // most secret bytes held at once
 	RateLimit      int            // requests per client IP per window, per endpoint; 0 = off
@@ -84,6 +85,7 @@ const (
 	day              = 24 * time.Hour
 	minTTL           = time.Minute
 	maxSecretSizeCap = 16 << 20
+	maxFileSizeCap   = 64 << 20
 	passphraseCap    = 1024
 	minLifetime      = time.Minute
 	maxGrace         = time.Minute
@@ -98,7 +100,7 @@ Usage: otslite [flags]; OTSLITE_MAX_TTL sets --max-ttl, and so on (see README).
   --listen                  host:port to serve on (default 127.0.0.1:7143)
   --public-url              base URL of links (default http[s]://<listen>)
   --default-ttl, --max-ttl  secret lifetime: usual, longest (default 1h, 7d)
-  --max-secret-size         largest secret, at most 16MiB (default 64KiB)
+  --max-secret-size, --max-file-size  a secret; its files (default 64KiB, 10MiB)
   --max-secrets, -bytes     most secrets, bytes held (default 100000, 256MiB)
   --rate-limit, -window     per-IP cap per endpoint, 0=off (default 1000, 20m)
   --passphrase-min, -max    passphrase length, max 1024 (default 4, 128)
@@ -125,6 +127,7 @@ func defaultConfig() Config {
 		DefaultTTL:    time.Hour,
 		MaxTTL:        7 * day,
 		MaxSecretSize: 64 << 10,
+		MaxFileSize:   10 << 20,
 		MaxSecrets:    100000,
 		MaxBytes:      256 << 20,
 		RateLimit:     1000,
@@ -234,6 +237,7 @@ func (c *Config) options() []*option {
 		{name: "default-ttl", value: durationValue{&c.DefaultTTL}},
 		{name: "max-ttl", value: durationValue{&c.MaxTTL}},
 		{name: "max-secret-size", value: sizeValue[int]{&c.MaxSecretSize}},
+		{name: "max-file-size", value: sizeValue[int]{&c.MaxFileSize}},
 		{name: "max-secrets", value: intValue{&c.MaxSecrets}},
 		{name: "max-bytes", value: sizeValue[int64]{&c.MaxBytes}},
 		{name: "rate-limit", value: intValue{&c.RateLimit}},
@@ -375,6 +379,13 @@ func (c *Config) check(opts []*option) error {
 		return bad("max-secrets", "must be at least 1")
 	case c.MaxBytes < int64(c.MaxSecretSize):
 		return outOfOrder("max-secret-size", "max-bytes")
+	case c.MaxFileSize < 0 || c.MaxFileSize > maxFileSizeCap:
+		return bad("max-file-size", "must be between 0 B (no files) and %s", formatSize(maxFileSizeCap))
+	case c.MaxBytes < int64(c.MaxFileSize) && byName["max-file-size"].from != "":
+		return outOfOrder("max-file-size", "max-bytes")
+	case c.MaxBytes < int64(c.MaxFileSize):
+		// Not given: the default follows --max-bytes down.
+		c.MaxFileSize = int(c.MaxBytes)
 	case c.RateLimit < 0:
 		return bad("rate-limit", "must not be negative (0 turns it off)")
 	case c.RateWindow <= 0:

@@ -7,6 +7,7 @@ require (
 	github.com/awnumar/memguard v0.23.0
 	github.com/chromedp/cdproto v0.159.0
 	github.com/chromedp/chromedp v0.23.0
+	github.com/hashicorp/vault v1.21.4
 	github.com/klauspost/compress v1.20.3
 	github.com/valyala/bytebufferpool v1.0.0
 	github.com/valyala/fasthttp v1.74.0

@@ -23,13 +23,14 @@ type link struct {
 	base     string // scheme://host[:port][/path], where the API lives
 	key      []byte // the secret or receipt key
 	fragment []byte // after '#', without it; nil when there is none
+	path     string // the path that named its kind ("/receipt/", "/group/", ...)
 }
 
 // Link kinds and the paths that name them, as otslite and upstream
 // Onetime Secret write them.
 var (
 	secretPaths  = []string{"/secret/"}
-	receiptPaths = []string{"/receipt/", "/private/", "/metadata/"}
+	receiptPaths = []string{"/receipt/", "/private/", "/metadata/", "/group/"}
 )
 
 // parseLink takes apart raw (vault memory, kept by the link) as a link of
@@ -59,7 +60,7 @@ func parseLink(raw []byte, paths []string, what string) (*link, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
 		return nil, bad
 	}
-	l := &link{raw: raw, base: base, key: key}
+	l := &link{raw: raw, base: base, key: key, path: p}
 	if hasFrag && len(frag) > 0 {
 		l.fragment = frag
 	}

@@ -16,7 +16,8 @@ import (
 
 const burnUsage = `otslite burn: destroy a secret before it is read, from its receipt link.
 Usage: otslite burn [flags] [RECEIPT_LINK]
-Without RECEIPT_LINK, it is read from the terminal (not shown) or stdin.
+Without RECEIPT_LINK, it is read from the terminal (not shown) or stdin. The
+receipt of several links (.../group/...) burns every one that still waits.
   --passphrase     ask for the secret's passphrase first; without it, you are
                    asked when the server wants one (servers that know otslite's
                    proofs burn on the receipt link alone)
@@ -30,7 +31,9 @@ burned or expired), 6 wrong passphrase, 7 refused by the server.
 const receiptUsage = `otslite receipt: show a secret's state from its receipt link.
 Usage: otslite receipt [flags] [RECEIPT_LINK]
 Without RECEIPT_LINK, it is read from the terminal (not shown) or stdin.
-Prints the state (waiting, read, burned, expired) and when, one per line.
+Prints the state (waiting, read, burned, expired) and when, one per line, and
+any attempt to open the link after it was gone; for the receipt of several
+links (.../group/...), each link's.
   --wait           block until the secret is read (exit 0), burned (3) or
                    expired (4), asking the server every few seconds
   --fingerprint    SHA-256 of a self-signed certificate (AB:CD:...), as the
@@ -69,6 +72,9 @@ func cmdBurn(ctx context.Context, c *cli, args []string) int {
 		return c.fail(err)
 	}
 	defer l.free(c.vault)
+	if l.path == "/group/" {
+		return c.burnGroup(ctx, cl, l)
+	}
 	pass, err := c.burnPassphrase(key, o.passphrase)
 	if err != nil {
 		return c.fail(err)
@@ -169,6 +175,9 @@ func cmdReceipt(ctx context.Context, c *cli, args []string) int {
 		return c.fail(err)
 	}
 	defer l.free(c.vault)
+	if l.path == "/group/" {
+		return c.groupReceipt(ctx, cl, l, o.wait)
+	}
 	// The fragment says whether the recipient needs a passphrase (the
 	// server sees the proof as one either way); reading needs no key.
 	zk, needsPass := key != nil, key != nil && key.NeedsPassphrase()
@@ -199,6 +208,14 @@ func cmdReceipt(ctx context.Context, c *cli, args []string) int {
 		}
 		if !o.wait || state != "new" {
 			c.printReceipt(r)
+			if zk {
+				// otslite keeps attempts on the link after it was gone.
+				if late, err := cl.lateOf(ctx, l.key); err == nil {
+					for _, a := range late.Late {
+						fmt.Fprintf(c.stdout, "late:       %s\n", describeLate(a))
+					}
+				}
+			}
 		}
 		r.free(c.vault)
 		if !o.wait {
@@ -299,4 +316,118 @@ func (c *cli) printReceipt(r *reply) {
 	}
 	fmt.Fprintf(c.stdout, "passphrase: %s\n", pass)
 	fmt.Fprintf(c.stdout, "receipt:    kept for %s more\n", in(r.metadataTTL))
+}
+
+// groupReceipt shows each link of a group; with wait, until none waits.
+func (c *cli) groupReceipt(ctx context.Context, cl *client, l *link, wait bool) int {
+	said := false
+	for {
+		g, err := cl.groupReceipt(ctx, l.key)
+		if sessionOver(err) {
+			c.logf(msgSessionOver+": so has its receipt", cl.ep.base.Host)
+			return exitGone
+		}
+		if unknown(err) || err != nil && isUnknownGroup(err) {
+			c.logf("no such receipt: it is wrong, or it has expired (a receipt lives twice as long as its links)")
+			return exitGone
+		}
+		if err != nil {
+			return c.fail(err)
+		}
+		waiting, burned, expired := 0, 0, 0
+		for _, ln := range g.Links {
+			switch ln.State {
+			case "new":
+				waiting++
+			case "burned":
+				burned++
+			case "expired":
+				expired++
+			}
+		}
+		if !wait || waiting == 0 {
+			c.printGroup(g)
+		}
+		switch {
+		case !wait:
+			return exitOK
+		case waiting > 0:
+		case burned > 0:
+			return exitBurned
+		case expired > 0:
+			return exitExpired
+		default:
+			return exitOK
+		}
+		if !said {
+			c.logf("waiting until every link is read, burned or expires (Ctrl-C stops waiting; the links stay)")
+			said = true
+		}
+		if !sleep(ctx, c.poll) {
+			return c.fail(ctx.Err())
+		}
+	}
+}
+
+// isUnknownGroup reports the server's "Unknown group".
+func isUnknownGroup(err error) bool {
+	var e *apiError
+	return errors.As(err, &e) && e.message == "Unknown group"
+}
+
+// printGroup writes each link's state, and attempts after it was gone.
+func (c *cli) printGroup(g *groupView) {
+	at := func(unix int64) string { return time.Unix(unix, 0).Local().Format("2006-01-02 15:04:05 MST") }
+	for _, ln := range g.Links {
+		switch ln.State {
+		case "new":
+			fmt.Fprintf(c.stdout, "link %d: waiting to be read, until %s\n", ln.Link, at(ln.SecretExpires))
+		case "received":
+			fmt.Fprintf(c.stdout, "link %d: read at %s\n", ln.Link, at(ln.Received))
+		case "burned":
+			fmt.Fprintf(c.stdout, "link %d: burned at %s\n", ln.Link, at(ln.Updated))
+		default:
+			fmt.Fprintf(c.stdout, "link %d: expired unread\n", ln.Link)
+		}
+		for _, a := range ln.Late {
+			fmt.Fprintf(c.stdout, "link %d: %s\n", ln.Link, describeLate(a))
+		}
+	}
+}
+
+// burnGroup burns every link of a group that still waits.
+func (c *cli) burnGroup(ctx context.Context, cl *client, l *link) int {
+	g, err := cl.groupReceipt(ctx, l.key)
+	if sessionOver(err) {
+		c.logf(msgSessionOver+": nothing to burn", cl.ep.base.Host)
+		return exitGone
+	}
+	if unknown(err) || err != nil && isUnknownGroup(err) {
+		c.logf("nothing to burn: the receipt is unknown, or has expired")
+		return exitGone
+	}
+	if err != nil {
+		return c.fail(err)
+	}
+	burned := 0
+	for _, ln := range g.Links {
+		if ln.State != "new" {
+			continue
+		}
+		if err := cl.burnLink(ctx, l.key, ln.Link); err != nil && !unknown(err) {
+			var e *apiError
+			if !errors.As(err, &e) || e.status != 404 {
+				return c.fail(err)
+			}
+			continue
+		}
+		burned++
+		c.logf("link %d: burned", ln.Link)
+	}
+	if burned == 0 {
+		c.logf("nothing to burn: every link was already read, burned or expired")
+		return exitGone
+	}
+	c.logf("burned %d link(s): they open nothing now", burned)
+	return exitOK
 }

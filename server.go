@@ -125,14 +125,20 @@ func runServer(ctx context.Context, args []string, getenv func(string) string, s
 	if cfg.Lifetime > 0 {
 		deadline = start.Add(cfg.Lifetime)
 	}
-	budget := store.LockedBudget(store.DefaultLockedBytes)
+	files := planFiles(cfg.MaxFileSize, cfg.MaxSecretSize)
+	budget := store.LockedBudget(store.DefaultLockedBytes + files.lockedWant())
+	base := min(budget.Bytes, store.DefaultLockedBytes)
+	files.fit(budget.Bytes-base, cfg.MaxSecretSize)
 	st, err := store.New(store.Config{
-		MaxSecretSize: cfg.MaxSecretSize,
-		MaxSecrets:    cfg.MaxSecrets,
-		MaxBytes:      cfg.MaxBytes,
-		LockedBytes:   budget.Bytes,
-		Deadline:      deadline,
-		Expired:       handler.AuditExpiry(trail),
+		MaxSecretSize:   cfg.MaxSecretSize,
+		MaxSecrets:      cfg.MaxSecrets,
+		MaxBytes:        cfg.MaxBytes,
+		LockedBytes:     base,
+		MaxEnvelopeSize: files.Envelope,
+		FileSlots:       files.Slots,
+		FileSlotSize:    files.SlotSize,
+		Deadline:        deadline,
+		Expired:         handler.AuditExpiry(trail),
 	})
 	if err != nil {
 		ln.Close()
@@ -158,7 +164,7 @@ func runServer(ctx context.Context, args []string, getenv func(string) string, s
 		ExitWhenDrained: cfg.ExitWhenDrained,
 		Drained: func() bool {
 			s := st.Stats()
-			return s.Created > 0 && s.Secrets == 0
+			return s.Created > 0 && s.Secrets == 0 && s.Requests == 0
 		},
 	})
 	hcfg := handler.Config{
@@ -167,6 +173,7 @@ func runServer(ctx context.Context, args []string, getenv func(string) string, s
 		MaxTTL:         cfg.MaxTTL,
 		PassphraseMin:  cfg.PassphraseMin,
 		PassphraseMax:  cfg.PassphraseMax,
+		MaxFileSize:    files.MaxFile,
 		RateLimit:      cfg.RateLimit,
 		RateWindow:     cfg.RateWindow,
 		TrustedProxies: cfg.TrustedProxies,
@@ -201,6 +208,7 @@ func runServer(ctx context.Context, args []string, getenv func(string) string, s
 		logger.Print(line)
 	}
 	logger.Print(budgetLine(budget, st.Layout()))
+	logger.Print(files.line())
 	if tlsSetup != nil {
 		logger.Printf("TLS certificate SHA-256 fingerprint: %s", tlsSetup.Fingerprint)
 	}

@@ -18,13 +18,16 @@ import (
 	"otslite/store/envelope"
 )
 
-const shareUsage = `otslite share: store one secret on a running otslite or Onetime Secret server.
+const shareUsage = `otslite share: store a secret on a running otslite or Onetime Secret server.
 Usage: otslite share --server URL [flags] [FILE]
-Reads the secret from FILE or stdin (asking, not shown, on a terminal). Against
-otslite it is sealed here: the server holds only ciphertext. Prints the link to
-send, then your receipt link (for otslite receipt and otslite burn).
+Reads the text from FILE or stdin (asking, not shown, on a terminal). Against
+otslite it is sealed here: the server holds only ciphertext. Prints the links
+to send, then your receipt link (for otslite receipt and otslite burn).
   --server         the server's URL (default: OTSLITE_SERVER)
-  --ttl            how long the link works (default: the server's)
+  --file           a file to send (repeat for more); the text is then optional
+  --links          N links of the same secret, one for each of N people
+  --split          K/N: N links, any K of which rebuild it (otslite get L1 L2)
+  --ttl            how long the links work (default: the server's)
   --passphrase     the recipient needs a passphrase too (asked, not shown)
   --plain          send the text itself, as Onetime Secret's v1 API does: the
                    server can read it (asked for when it is not otslite)
@@ -33,8 +36,9 @@ send, then your receipt link (for otslite receipt and otslite burn).
                    (else OTSLITE_TOKEN_FILE, else user:token in OTSLITE_TOKEN)
   --fingerprint    SHA-256 of a self-signed certificate (AB:CD:...), as the
                    server printed it; trusted instead of the system's roots
-  --qr             draw the QR code (default: when stderr is a terminal)
-Exit codes: 0 stored, 1 failure, 2 bad command line, 7 refused by the server.
+  --qr             draw QR codes (default: one link, when stderr is a terminal)
+Files, --links and --split need otslite. Exit codes: 0 stored, 1 failure,
+2 bad command line, 7 refused by the server.
 `
 
 // shareOptions are share's flags.
@@ -42,6 +46,8 @@ type shareOptions struct {
 	server, tokenFile, pin  string
 	ttl                     time.Duration
 	passphrase, plain, json bool
+	files                   filesFlag
+	shape                   shape
 	qr                      qrFlag
 }
 
@@ -49,6 +55,9 @@ func shareFlags() (*flag.FlagSet, *shareOptions) {
 	o := &shareOptions{}
 	fs := flag.NewFlagSet("share", flag.ContinueOnError)
 	fs.StringVar(&o.server, "server", "", "")
+	fs.Var(&o.files, "file", "")
+	fs.Var(linksFlag{&o.shape.links}, "links", "")
+	fs.Var(&o.shape.split, "split", "")
 	fs.Var(durationFlag{&o.ttl, time.Second, 365 * day}, "ttl", "")
 	fs.BoolVar(&o.passphrase, "passphrase", false, "")
 	fs.BoolVar(&o.plain, "plain", false, "")
@@ -68,12 +77,17 @@ func cmdShare(ctx context.Context, c *cli, args []string) int {
 	if o.server == "" {
 		o.server = c.getenv("OTSLITE_SERVER")
 	}
+	beyond := len(o.files) > 0 || o.shape.count() > 1
 	switch {
 	case err != nil:
 	case len(rest) > 1:
-		err = usageError("give at most one FILE")
+		err = usageError("give at most one FILE (files to send go with --file)")
 	case o.server == "":
 		err = usageError("say which server: --server URL, or OTSLITE_SERVER")
+	case beyond && o.plain:
+		err = usageError("--plain sends text only, to one link: files, --links and --split are sealed here")
+	default:
+		err = o.shape.check()
 	}
 	if err != nil {
 		return c.fail(err)
@@ -91,11 +105,26 @@ func cmdShare(ctx context.Context, c *cli, args []string) int {
 	if err != nil {
 		return c.fail(err)
 	}
-	// Sealed, a text takes more room: say here what fits. Plain text is
+	if cfg == nil && beyond {
+		return c.fail(fmt.Errorf("%s is not an otslite server: files, --links and --split need one", cl.ep.base.Host))
+	}
+	// Sealed, a secret takes more room: say here what fits. Plain text is
 	// the server's to judge.
-	limit := maxSecretSizeCap
+	limit, plainMax := maxSecretSizeCap, maxSecretSizeCap
 	if cfg != nil {
-		limit = int(cfg.maxSecretSize)
+		plainMax = int(cfg.maxSecretSize)
+		envelopes := int(max(cfg.maxSecretSize, cfg.maxEnvelopeSize))
+		limit = envelope.MaxPlain(envelopes)
+		if len(o.files) > 0 {
+			if cfg.maxFileSize <= 0 {
+				cfg.free(c.vault)
+				return c.fail(fmt.Errorf("%s takes no files", cl.ep.base.Host))
+			}
+			limit = min(limit, int(cfg.maxFileSize)+envelope.MaxHeader)
+		}
+		if o.shape.split.k > 0 {
+			limit -= shareSlack // a share's bundle wraps what is split
+		}
 		cfg.free(c.vault)
 	}
 	if cfg == nil && !o.plain {
@@ -107,41 +136,78 @@ func cmdShare(ctx context.Context, c *cli, args []string) int {
 		c.logf("notice: sending the text itself (--plain): %s can read it", cl.ep.base.Host)
 	}
 
-	var r *reply
-	var key *envelope.Key
 	if o.plain {
-		r, err = c.sharePlain(ctx, cl, rest, o.passphrase, maxSecretSizeCap, o.ttl)
-	} else {
-		var env *sealedSecret
-		if env, err = c.sealed(rest, o.passphrase, envelope.MaxPlain(limit)); err != nil {
+		r, err := c.sharePlain(ctx, cl, rest, o.passphrase, maxSecretSizeCap, o.ttl)
+		if err != nil {
 			return c.fail(err)
 		}
-		defer env.wipe(c.vault)
-		key = env.key
-		var proof []byte
-		if proof, err = c.vault.alloc(envelope.ProofLenPassphrase); err != nil {
+		defer r.free(c.vault)
+		base := linkBase(r.receiptURL, r.receiptKey)
+		if base == "" {
+			base = cl.ep.base.String()
+		}
+		if err := c.printLink(base, r.secretKey, nil, o.qr.draw(c.stderr)); err != nil {
 			return c.fail(err)
 		}
-		r, err = cl.share(ctx, env.sealed, false, env.key.PutProof(proof), o.ttl)
-		c.vault.free(proof)
+		if err := c.printReceiptLink(base, r.receiptURL, r.receiptKey, nil); err != nil {
+			return c.fail(err)
+		}
+		c.logf("send the first link to the recipient; the second is your receipt (otslite receipt, otslite burn): keep it")
+		return exitOK
 	}
+
+	links, _, err := c.sealFrom(rest, o.files, limit, o.passphrase, o.shape)
 	if err != nil {
 		return c.fail(err)
 	}
-	defer r.free(c.vault)
-
-	base := linkBase(r.receiptURL, r.receiptKey)
-	if base == "" {
-		base = cl.ep.base.String()
+	defer wipeLinks(c.vault, links)
+	longest := 0
+	for _, l := range links {
+		longest = max(longest, len(l.env))
 	}
-	if err := c.printLink(base, r.secretKey, key, o.qr.draw(c.stderr)); err != nil {
+	cr, err := c.create(ctx, cl, links, o.ttl, longest > plainMax)
+	if err != nil {
 		return c.fail(err)
 	}
-	if err := c.printReceiptLink(base, r.receiptURL, r.receiptKey, key); err != nil {
+	defer cr.free(c.vault)
+	if err := c.printLinks(cr, links, o.qr.draw(c.stderr) && (len(links) == 1 || o.qr.set)); err != nil {
 		return c.fail(err)
 	}
-	c.logf("send the first link to the recipient; the second is your receipt (otslite receipt, otslite burn): keep it")
+	if cr.groupKey == nil {
+		if err := c.printReceiptLink(cr.base, nil, cr.receiptKeys[0], links[0].key); err != nil {
+			return c.fail(err)
+		}
+		c.logf("send the first link to the recipient; the second is your receipt (otslite receipt, otslite burn): keep it")
+		return exitOK
+	}
+	if err := c.printGroupLink(cr.base, cr.groupKey); err != nil {
+		return c.fail(err)
+	}
+	what := "send each link to one person"
+	if o.shape.split.k > 0 {
+		what = fmt.Sprintf("send each link over a different channel (any %d of them rebuild the secret)", o.shape.split.k)
+	}
+	c.logf("%s; the last line is the receipt of them all (otslite receipt, otslite burn): keep it", what)
 	return exitOK
+}
+
+// shareSlack is room for a share's bundle header around what is split.
+const shareSlack = 1 << 10
+
+// printGroupLink writes a group's receipt link to stdout.
+func (c *cli) printGroupLink(base string, key []byte) error {
+	l, err := buildLink(c.vault, base, "/group/", key, nil)
+	if err != nil {
+		return err
+	}
+	nl, err := c.vault.grow(l, len(l)+1)
+	if err != nil {
+		return err
+	}
+	nl[len(nl)-1] = '\n'
+	_, err = c.stdout.Write(nl)
+	c.vault.free(nl)
+	return err
 }
 
 // sharePlain sends the secret as plain v1: the text itself.

@@ -184,6 +184,12 @@ func (h *Handler) config(ctx *fasthttp.RequestCtx) {
 		end = h.cfg.Deadline.Unix()
 	}
 	b.head = strconv.AppendInt(b.head, end, 10)
+	b.head = append(b.head, `,"max_file_size":`...)
+	b.head = strconv.AppendInt(b.head, int64(h.cfg.MaxFileSize), 10)
+	b.head = append(b.head, `,"max_envelope_size":`...)
+	b.head = strconv.AppendInt(b.head, int64(h.store.MaxEnvelopeSize()), 10)
+	b.head = append(b.head, `,"max_links":`...)
+	b.head = strconv.AppendInt(b.head, store.MaxGroup, 10)
 	b.head = append(b.head, '}')
 	h.writeBody(ctx, b)
 }
@@ -275,7 +281,7 @@ func (h *Handler) conceal(c *caller, f *fields) (store.Receipt, error) {
 	if err != nil {
 		return store.Receipt{}, err
 	}
-	secret, err := h.decode(f.secret, h.store.MaxSecretSize(), h.errTooLarge)
+	secret, err := h.decodeSecret(f.body, f.secret, store.IsProof(o.Passphrase))
 	if err != nil {
 		return store.Receipt{}, err
 	}
@@ -474,6 +480,9 @@ func (h *Handler) open(c *caller, key []byte, f *fields) (*store.Plain, error) {
 	}
 	if h.cfg.Audit != nil {
 		h.record(audit.Reveal, h.cfg.Audit.Ref(ref), c, outcome(err, pass))
+		if errors.Is(err, store.ErrLate) {
+			h.recordLate(h.cfg.Audit.Ref(ref), c, store.LateReveal)
+		}
 	}
 	return value, err
 }
@@ -614,6 +623,9 @@ func (h *Handler) peek(ctx *fasthttp.RequestCtx, key []byte) {
 	}
 	w, err := h.store.Peek(key, c.addr)
 	if err != nil {
+		if errors.Is(err, store.ErrLate) {
+			h.recordLate(h.secretRef(key), &c, store.LatePage)
+		}
 		h.writeError(ctx, h.errorFor(opReveal, err), nil)
 		return
 	}
@@ -663,7 +675,9 @@ func (h *Handler) lockout(ctx *fasthttp.RequestCtx, key []byte) {
 	b.head = appendUnix(b.head, r.LastFailed)
 	b.head = append(b.head, `,"locked_until":`...)
 	b.head = appendUnix(b.head, r.LockedUntil)
-	b.head = append(b.head, '}')
+	w := jw{b: b.head, comma: true}
+	appendLate(&w, &r)
+	b.head = append(w.b, '}')
 	h.writeBody(ctx, b)
 }
 

@@ -44,6 +44,7 @@ type Config struct {
 	MaxTTL         time.Duration // longest ttl; longer requests are clamped
 	PassphraseMin  int           // characters
 	PassphraseMax  int           // characters
+	MaxFileSize    int           // files (with any text) one secret may carry, as the UI is told
 	RateLimit      int           // requests per kind per address per window; 0: off
 	RateWindow     time.Duration
 	TrustedProxies []netip.Prefix
@@ -88,6 +89,7 @@ type Handler struct {
 	// publicHostname is publicHost without the port.
 	publicHostname string
 	adminHash      [sha256.Size]byte
+	bodyLimits     bodyLimits
 	pinHost        []byte      // lower case, default port dropped
 	stopping       atomic.Bool // see Stopping
 }
@@ -133,6 +135,10 @@ func New(st *store.Store, ui *assets.Set, cfg Config) *Handler {
 	if cfg.AdminToken != "" {
 		h.adminHash = sha256.Sum256([]byte(cfg.AdminToken))
 	}
+	h.bodyLimits = bodyLimits{heap: 6*st.MaxSecretSize() + 16<<10, slot: st.Plain}
+	if st.MaxEnvelopeSize() > st.MaxSecretSize() {
+		h.bodyLimits.locked = LockedBodySize(st.MaxEnvelopeSize())
+	}
 	if cfg.PinHost != "" {
 		h.pinHost = normalHost([]byte(cfg.PinHost), cfg.HSTS)
 	}
@@ -149,8 +155,10 @@ func (h *Handler) logf(format string, args ...any) {
 
 // MaxBodySize is the largest request body read: room for a maximum-size
 // secret in its longest encoding (JSON writes a control character as six
-// bytes, \u00XX; form encoding takes three), plus the other fields.
-func (h *Handler) MaxBodySize() int { return 6*h.store.MaxSecretSize() + 16<<10 }
+// bytes, \u00XX; form encoding takes three), plus the other fields; and
+// for an envelope of files as JSON or multipart send it (its characters
+// need no escape there), plus the other fields (see beyond.go).
+func (h *Handler) MaxBodySize() int { return h.bodyLimits.most() }
 
 // NewRedirectServer returns a plain-HTTP server that only redirects to the
 // public URL. It never serves the API in the clear.
@@ -284,7 +292,7 @@ func (h *Handler) Serve(ctx *fasthttp.RequestCtx) {
 			ctx.SetConnectionClose() // RFC 9112, section 6.1
 		}
 	}
-	if err := readBody(ctx, h.MaxBodySize()); err != nil {
+	if err := readBody(ctx, h.bodyLimits); err != nil {
 		securityHeaders(ctx)
 		h.bodyFailure(ctx, err)
 		return
@@ -423,6 +431,12 @@ func (h *Handler) serveOwn(ctx *fasthttp.RequestCtx, path []byte) {
 		h.only(ctx, get && len(rest) > 0, func(ctx *fasthttp.RequestCtx) { h.peek(ctx, rest) })
 	case "receipt":
 		h.only(ctx, get && len(rest) > 0, func(ctx *fasthttp.RequestCtx) { h.lockout(ctx, rest) })
+	case "group":
+		h.serveGroup(ctx, rest)
+	case "request":
+		h.serveRequest(ctx, rest)
+	case "inbox":
+		h.serveInbox(ctx, rest)
 	default:
 		h.writeError(ctx, errNoRoute, nil)
 	}
@@ -501,7 +515,7 @@ func securityHeaders(ctx *fasthttp.RequestCtx) {
 // load command's hardened baseline.
 func WipeRequest(ctx *fasthttp.RequestCtx) {
 	if b, ok := ctx.UserValue(bodyKey{}).(*bodyBuf); ok {
-		clear(b.b[:cap(b.b)])
+		b.wipe()
 	}
 	scrubRequest(&ctx.Request)
 	store.ScrubStack()

@@ -313,7 +313,8 @@ func TestOwnAPI(t *testing.T) {
 	t.Run("Config", func(t *testing.T) {
 		s := MustOpenServer(t)
 		m := MustOK(t, s.do(t, "GET", "/api/otslite/config", "", ""))
-		want := map[string]int64{"default_ttl": 3600, "max_ttl": 604800, "max_secret_size": 1024, "passphrase_min": 4, "passphrase_max": 128, "session_end": 0}
+		want := map[string]int64{"default_ttl": 3600, "max_ttl": 604800, "max_secret_size": 1024, "passphrase_min": 4, "passphrase_max": 128, "session_end": 0,
+			"max_file_size": 0, "max_envelope_size": 1024, "max_links": 20}
 		if len(m) != len(want)+1 {
 			t.Errorf("config = %v, want exactly %v and tokens_required", m, want)
 		}

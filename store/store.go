@@ -65,6 +65,15 @@ type Config struct {
 	MaxBytes      int64 // plaintext bytes waiting at once; default 256 MiB
 	LockedBytes   int   // the arena's locked-memory budget; default DefaultLockedBytes
 
+	// MaxEnvelopeSize is the largest secret created with a proof (an
+	// otsz1 envelope, which may carry files); secrets without one keep
+	// MaxSecretSize. 0: MaxSecretSize.
+	MaxEnvelopeSize int
+	// FileSlots locked slots of FileSlotSize bytes are mapped beside the
+	// arena's others (and beyond LockedBytes): they hold envelopes larger
+	// than MaxSecretSize, and the request bodies that carry them. 0: none.
+	FileSlots, FileSlotSize int
+
 	Hash        HashParams    // argon2id cost; default DefaultHashParams
 	HashWorkers int           // argon2id hashes at once; default GOMAXPROCS
 	HashWait    time.Duration // how long a passphrase check may queue; default 10s
@@ -109,6 +118,7 @@ type Receipt struct {
 	CustID             string
 	Ref                Ref           // names the secret in audit records
 	TTL                time.Duration // the ttl the secret was given
+	Size               int           // bytes stored
 	Created            time.Time
 	Updated            time.Time
 	Received           time.Time // zero unless State is StateReceived
@@ -124,6 +134,12 @@ type Receipt struct {
 	LastFailed     time.Time
 	LockedUntil    time.Time
 	Generated      bool // made with CreateOptions.Generated
+
+	// Attempts to open the secret's link after it was gone (read, burned
+	// or expired): the last few (at most MaxLate), oldest first, and how
+	// many in all. See late.go.
+	Late      []LateAttempt
+	LateTotal int
 }
 
 // Wipe zeroes the keys r carries.
@@ -157,6 +173,8 @@ type Stats struct {
 	Secrets                            int   // waiting now
 	Receipts                           int   // receipts held, in any state
 	Bytes                              int64 // plaintext bytes waiting
+	Requests                           int   // requests waiting for an answer
+	Groups                             int   // groups held
 }
 
 // Store holds secrets. It is safe for concurrent use.
@@ -173,6 +191,9 @@ type Store struct {
 	secrets  map[id]ref
 	receipts map[id]ref
 	passes   map[ref]*passphrase
+	gone     map[id]ref       // tombstones: secret index of a finished record (late.go)
+	late     map[ref]*lateLog // attempts on finished records' links
+	extra    extras           // groups and requests (group.go, request.go)
 	custIDs  interner
 	queue    queue
 	finished finishedList
@@ -230,6 +251,16 @@ func New(cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.FileSlots > 0 && cfg.FileSlotSize > layout.LargeSize {
+		layout.FileSlots, layout.FileSize = cfg.FileSlots, roundPage(cfg.FileSlotSize)
+		layout.Bytes += layout.FileSlots * layout.FileSize
+	}
+	if cfg.MaxEnvelopeSize < cfg.MaxSecretSize {
+		cfg.MaxEnvelopeSize = cfg.MaxSecretSize
+	}
+	if cfg.MaxEnvelopeSize > max(layout.LargeSize, layout.FileSize) {
+		return nil, fmt.Errorf("store: %d-byte envelopes need file slots that hold them", cfg.MaxEnvelopeSize)
+	}
 	keys := memguard.NewBuffer(procKeySize)
 	if _, err := io.ReadFull(cfg.Rand, keys.Bytes()); err != nil {
 		keys.Destroy()
@@ -248,6 +279,9 @@ func New(cfg Config) (*Store, error) {
 		secrets:  make(map[id]ref),
 		receipts: make(map[id]ref),
 		passes:   make(map[ref]*passphrase),
+		gone:     make(map[id]ref),
+		late:     make(map[ref]*lateLog),
+		extra:    newExtras(),
 		queue:    queue{t: t},
 		finished: finishedList{t: t},
 		stop:     make(chan struct{}),
@@ -268,16 +302,21 @@ func (s *Store) Layout() ArenaLayout { return s.layout }
 // MaxSecretSize is the largest secret the store takes.
 func (s *Store) MaxSecretSize() int { return s.cfg.MaxSecretSize }
 
+// MaxEnvelopeSize is the largest secret the store takes with a proof.
+func (s *Store) MaxEnvelopeSize() int { return s.cfg.MaxEnvelopeSize }
+
 func (s *Store) procKey() []byte { return s.keys.Bytes() }
 
 // Plain returns a locked slot for n bytes of plaintext: a secret of up to
-// MaxSecretSize, or a passphrase or password of up to 4 KiB. The caller
-// writes into Buf, calls SetLen, and must Release it.
+// MaxSecretSize, or a passphrase or password of up to 4 KiB; with file
+// slots, up to a file slot's size (an envelope, or the request body that
+// carries one). The caller writes into Buf, calls SetLen, and must
+// Release it.
 func (s *Store) Plain(n int) (*Plain, error) {
 	if s.closing.Load() {
 		return nil, ErrClosed
 	}
-	if n > max(s.cfg.MaxSecretSize, smallSlot) {
+	if n > max(s.cfg.MaxSecretSize, smallSlot, s.layout.FileSize) {
 		return nil, ErrTooLarge
 	}
 	return s.arena.plain(n)
@@ -312,19 +351,29 @@ func (s *Store) PassphrasePlain(n int) (*Plain, error) {
 // Create seals the plaintext in secret (which the caller still owns and
 // releases) and returns its receipt.
 func (s *Store) Create(secret *Plain, o CreateOptions) (Receipt, error) {
+	return s.create(secret, o, nil)
+}
+
+// create is Create, with the secret key given (an answer to a request,
+// whose key the request holds) or drawn (nil).
+func (s *Store) create(secret *Plain, o CreateOptions, key *Key) (Receipt, error) {
 	var r Receipt
 	size := len(secret.Bytes())
+	proof := IsProof(o.Passphrase)
+	limit := s.cfg.MaxSecretSize
+	if proof {
+		limit = s.cfg.MaxEnvelopeSize
+	}
 	switch {
 	case size == 0:
 		return r, ErrEmpty
-	case size > s.cfg.MaxSecretSize:
+	case size > limit:
 		return r, ErrTooLarge
 	case o.TTL < time.Second:
 		return r, fmt.Errorf("store: ttl %v is too short", o.TTL)
 	case s.closing.Load():
 		return r, ErrClosed
 	}
-	proof := IsProof(o.Passphrase)
 	if len(o.Passphrase) == 0 || proof {
 		s.plain.Add(1)
 	}
@@ -345,7 +394,11 @@ func (s *Store) Create(secret *Plain, o CreateOptions) (Receipt, error) {
 	defer scr.Release()
 	d, work := derivedIn(scr), scr.buf[deriveSize:]
 
-	if err := newKeys(s.cfg.Rand, work, &r.SecretKey, &r.ReceiptKey); err != nil {
+	keys := []*Key{&r.SecretKey, &r.ReceiptKey}
+	if key != nil {
+		r.SecretKey, keys = *key, keys[1:]
+	}
+	if err := newKeys(s.cfg.Rand, work, keys...); err != nil {
 		r.Wipe()
 		pass.wipe()
 		return r, err
@@ -475,7 +528,7 @@ func (s *Store) Peek(key []byte, client netip.Addr) (Waiting, error) {
 	now := s.cfg.Now()
 	rec := s.secretLocked(sid, now.UnixNano())
 	if rec == nil {
-		return Waiting{}, ErrNotFound
+		return Waiting{}, s.lateLocked(sid, client, LatePage, now.UnixNano())
 	}
 	w := Waiting{
 		PassphraseRequired: rec.pass,
@@ -527,10 +580,12 @@ func (s *Store) Reveal(key, guess []byte, client netip.Addr) (*Plain, Ref, error
 	d := derivedIn(scr)
 	sid, sref := d.id(), d.ref()
 	s.mu.Lock()
-	rec := s.secretLocked(sid, s.cfg.Now().UnixNano())
+	now := s.cfg.Now().UnixNano()
+	rec := s.secretLocked(sid, now)
 	if rec == nil {
+		err := s.lateLocked(sid, client, LateReveal, now)
 		s.mu.Unlock()
-		return nil, sref, ErrNotFound
+		return nil, sref, err
 	}
 	size, pass := int(rec.size), s.passes[s.secrets[sid]]
 	s.mu.Unlock()
@@ -882,6 +937,11 @@ func (s *Store) fill(r *Receipt, rec *record) {
 	}
 	r.SecretExpires = time.Unix(0, rec.secretDue)
 	r.ReceiptExpires = time.Unix(0, rec.receiptDue)
+	r.Size = int(rec.size)
+	r.Late, r.LateTotal = nil, 0
+	if l := s.late[s.receipts[rec.receiptID]]; l != nil {
+		r.Late, r.LateTotal = l.attempts(), l.total
+	}
 	r.PassphraseRequired = rec.pass
 	r.Proof = rec.proof
 	r.FailedAttempts = int(rec.failed)
@@ -932,6 +992,7 @@ func (s *Store) receiptLocked(rid id, now int64) *record {
 func (s *Store) retireLocked(ref ref, to State, at int64) {
 	rec := s.table.get(ref)
 	delete(s.secrets, rec.secretID)
+	s.gone[rec.secretID] = ref
 	if rec.sealed != 0 {
 		s.sealed.free(rec.sealed)
 		rec.sealed = 0
@@ -972,6 +1033,8 @@ func (s *Store) dropLocked(ref ref) {
 	}
 	s.finished.remove(ref)
 	delete(s.receipts, rec.receiptID)
+	delete(s.gone, rec.secretID)
+	delete(s.late, ref)
 	s.queue.remove(int(rec.qi))
 	s.custIDs.drop(rec.cust)
 	s.table.release(ref)
@@ -1008,7 +1071,7 @@ func (s *Store) Sweep() int {
 		s.mu.Unlock()
 		n += batch
 		if !more {
-			return n
+			return n + s.sweepExtras()
 		}
 	}
 }
@@ -1035,6 +1098,7 @@ func (s *Store) Stats() Stats {
 	st.Secrets = len(s.secrets)
 	st.Receipts = len(s.receipts)
 	st.Bytes = s.bytes
+	st.Requests, st.Groups = s.extra.waiting(), len(s.extra.groups)
 	return st
 }
 
@@ -1062,6 +1126,9 @@ func (s *Store) Close(wait time.Duration) {
 	clear(s.secrets)
 	clear(s.receipts)
 	clear(s.passes)
+	clear(s.gone)
+	clear(s.late)
+	s.extra.wipe()
 	s.bytes = 0
 	s.mu.Unlock()
 	close(s.stop)

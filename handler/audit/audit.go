@@ -41,6 +41,11 @@ const (
 	Authcheck    = "authcheck"
 	Status       = "status"
 	Peek         = "peek"          // the UI asking whether a secret waits
+	Group        = "group"         // secrets gathered under one group receipt
+	LateOpen     = "late_open"     // a link opened after its secret was gone; Outcome is page or reveal
+	Request      = "request"       // a request for a secret made
+	Answer       = "answer"        // a request answered
+	Inbox        = "inbox"         // a requester asking after their request
 	End          = "end"           // the operator ending the session
 	View         = "audit_view"    // the operator reading the trail
 	Dropped      = "audit_dropped" // Outcome is how many lines the writer missed

@@ -35,6 +35,7 @@ import (
 	"errors"
 	"io"
 	"reflect"
+	"slices"
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
@@ -229,13 +230,26 @@ func OpenedLen(envelopeLen int) int {
 }
 
 // Seal appends the envelope of plain to dst. plain must be UTF-8 text,
-// which the browser shows; it is read, not kept.
+// which the browser shows, and must not begin with NUL (that is how a
+// bundle begins: wrap such a text in one); it is read, not kept.
 func (k *Key) Seal(dst, plain []byte, rand io.Reader) ([]byte, error) {
+	if !utf8.Valid(plain) || IsBundle(plain) {
+		return nil, ErrNotText
+	}
+	return k.seal(dst, plain, rand)
+}
+
+// SealBundle appends the envelope of a bundle PutBundle wrote to dst.
+func (k *Key) SealBundle(dst, bundle []byte, rand io.Reader) ([]byte, error) {
+	if len(bundle) < bundleHead || bundle[0] != bundleMagic || bundle[1] != bundleVersion {
+		return nil, ErrBundle
+	}
+	return k.seal(dst, bundle, rand)
+}
+
+func (k *Key) seal(dst, plain []byte, rand io.Reader) ([]byte, error) {
 	if !k.unlocked {
 		return nil, ErrNotUnlocked
-	}
-	if !utf8.Valid(plain) {
-		return nil, ErrNotText
 	}
 	raw := make([]byte, ivSize, overhead+len(plain))
 	if _, err := io.ReadFull(rand, raw); err != nil {
@@ -250,6 +264,7 @@ func (k *Key) Seal(dst, plain []byte, rand io.Reader) ([]byte, error) {
 	raw = aead.Seal(raw, iv[:], plain, []byte(Tag))
 	wipeObject(aead)
 	burnStack()
+	dst = slices.Grow(dst, SealedLen(len(plain)))
 	dst = append(dst, Tag...)
 	return appendBase85(dst, raw), nil
 }

@@ -61,8 +61,8 @@ func (m mac) sum(out []byte, parts ...[]byte) {
 
 // Limits of what the derivations here are given.
 const (
-	maxIKM  = 2 * KeySize // K, or K || stretched passphrase
-	maxInfo = 32          // the longest info string used
+	maxIKM  = 2 * KeySize                       // K, or K || stretched passphrase
+	maxInfo = len(infoRequest) + 2*PublicKeyLen // the longest info used (a request's)
 	maxMsg  = max(maxIKM, hashSize+maxInfo+1)
 
 	hkdfMAC    = 2*blockSize + maxMsg + hashSize   // macWork(maxMsg)
