@@ -284,6 +284,7 @@ func TestCLIMemoryResidue(t *testing.T) {
 		}
 		t.Logf("%s: %d needles, %d copies found %v", scan.name, len(needles), found, scan.counts)
 	}
+	t.Run("FilesSplitRequest", testCLIResidueShapes)
 }
 
 // browser tests of the command line beside the web UI.

@@ -279,6 +279,7 @@ func TestMemoryResidue(t *testing.T) {
 	t.Run("Complete", func(t *testing.T) { t.Parallel(); testResidueComplete(t) })
 	t.Run("Interrupted", func(t *testing.T) { t.Parallel(); testResidueInterrupted(t) })
 	t.Run("TLS", func(t *testing.T) { t.Parallel(); testResidueTLS(t) })
+	t.Run("Beyond", func(t *testing.T) { t.Parallel(); testResidueBeyond(t) })
 }
 
 // testResidueComplete covers the requests that complete.

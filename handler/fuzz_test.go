@@ -39,6 +39,15 @@ func FuzzServe(f *testing.F) {
 		{"POST", "/api/v2/secret/status", "application/json", `{"identifiers":["0123456789abcdefghjkmnpqrstvwxyz",1,{}]}`, ""},
 		{"POST", "/api/v2/guest/secret/0123456789abcdefghjkmnpqrstvwxyz/reveal", "", "continue=true", ""},
 		{"GET", "/api/v2/receipt/0123456789abcdefghjkmnpqrstvwxyz", "", "", ""},
+		{"POST", "/api/otslite/group", "application/json", `{"receipts":["0123456789abcdefghjkmnpqrstvwxyz","zyxwvtsrqpnmkjhgfedcba9876543210"]}`, ""},
+		{"POST", "/api/otslite/group", "", "receipts=0123456789abcdefghjkmnpqrstvwxyz&receipts[]=x", ""},
+		{"GET", "/api/otslite/group/0123456789abcdefghjkmnpqrstvwxyz", "", "", ""},
+		{"POST", "/api/otslite/group/0123456789abcdefghjkmnpqrstvwxyz/burn/2", "", "", ""},
+		{"POST", "/api/otslite/request", "", "ttl=60", ""},
+		{"GET", "/api/otslite/request/0123456789abcdefghjkmnpqrstvwxyz", "", "", ""},
+		{"POST", "/api/otslite/request/0123456789abcdefghjkmnpqrstvwxyz/answer", "application/json", `{"secret":"otsz1:abc","passphrase":"zk1.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","public":"BA"}`, ""},
+		{"GET", "/api/otslite/inbox/0123456789abcdefghjkmnpqrstvwxyz", "", "", ""},
+		{"POST", "/api/otslite/inbox/0123456789abcdefghjkmnpqrstvwxyz/reveal", "", "passphrase=zk1.x", ""},
 	} {
 		f.Add(seed.method, seed.path, seed.ct, []byte(seed.body), seed.xff)
 	}

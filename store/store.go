@@ -394,11 +394,15 @@ func (s *Store) create(secret *Plain, o CreateOptions, key *Key) (Receipt, error
 	defer scr.Release()
 	d, work := derivedIn(scr), scr.buf[deriveSize:]
 
-	keys := []*Key{&r.SecretKey, &r.ReceiptKey}
+	// (No slice of pointers into r: r would move to the heap, keys and
+	// all, and outlive the wipe.)
 	if key != nil {
-		r.SecretKey, keys = *key, keys[1:]
+		r.SecretKey = *key
+		err = newKeys(s.cfg.Rand, work, &r.ReceiptKey)
+	} else {
+		err = newKeys(s.cfg.Rand, work, &r.SecretKey, &r.ReceiptKey)
 	}
-	if err := newKeys(s.cfg.Rand, work, keys...); err != nil {
+	if err != nil {
 		r.Wipe()
 		pass.wipe()
 		return r, err
