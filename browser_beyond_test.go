@@ -284,13 +284,20 @@ func (b *browserEnv) browserFormats(t *testing.T) {
 		out.push("answer key " + (X(K) === V.request.key));
 		out.push("answer proof " + ((await zk.keyProof(K)) === V.request.proof));
 		out.push("answer " + (X(await zk.openBytes(V.request.envelope, K.slice())) === V.request.plain));
+		// The requester's link carries the scalar and the public key.
+		var link = new Uint8Array(97); link.set(priv, 0); link.set(zk.b64urlDecode(V.request.requester_public), 32);
+		var frag = zk.parseKeyFragment("#" + zk.b64urlEncode(link), [97, 32]);
+		out.push("link key " + (X(await zk.openAnswerKey(frag, zk.b64urlDecode(V.request.answer_public))) === V.request.key));
+		// A public key that is not the scalar's is refused.
+		link.set(zk.b64urlDecode(V.request.answer_public), 32);
+		out.push("mismatch refused " + (await zk.openAnswerKey(link, zk.b64urlDecode(V.request.answer_public)).then(function () { return false; }, function () { return true; })));
 		return out;`)
 		for _, g := range got {
 			if !strings.HasSuffix(g, " true") {
 				t.Errorf("browser against the published vectors: %s", g)
 			}
 		}
-		if len(got) != 14 {
+		if len(got) != 16 {
 			t.Errorf("%d checks ran: %q", len(got), got)
 		}
 	})
@@ -955,7 +962,7 @@ func (b *browserEnv) browserRequest(t *testing.T) {
 	until(t, requester, visible("result")+" || "+visible("error"))
 	request := eval[string](t, requester, `document.getElementById("request-link").value`)
 	inbox := eval[string](t, requester, `document.getElementById("inbox-link").value`)
-	if !requestLinkRE.MatchString(request) || !regexp.MustCompile(`^http://127\.0\.0\.1:\d+/inbox/[0-9a-z]{32}#[A-Za-z0-9_-]{43}$`).MatchString(inbox) {
+	if !requestLinkRE.MatchString(request) || !regexp.MustCompile(`^http://127\.0\.0\.1:\d+/inbox/[0-9a-z]{32}#[A-Za-z0-9_-]{130}$`).MatchString(inbox) {
 		t.Fatalf("request link %q, private link %q", request, inbox)
 	}
 	for _, f := range fetches(t, requester) {

@@ -2,8 +2,9 @@
 // makes an ECDH P-256 key pair (zk.js); the server makes a request and
 // gives two keys. The request link carries the public key in its fragment
 // (/request/<request_key>#<public key>), for the person who has the
-// secret; the requester's own link carries the private key
-// (/inbox/<requester_key>#<private key>), and only it can open the answer.
+// secret; the requester's own link carries the private key beside it
+// (/inbox/<requester_key>#<scalar || public key>), and only it can open
+// the answer.
 // Neither key reaches the server; the private one lives in this page's
 // memory until it is put in the link shown, and is wiped then.
 "use strict";
@@ -68,12 +69,16 @@
         return;
       }
       var request = location.origin + "/request/" + r.data.request_key + "#" + zk.b64urlEncode(keys.pub);
-      var inbox = location.origin + "/inbox/" + r.data.requester_key + "#" + zk.b64urlEncode(keys.priv);
+      var both = new Uint8Array(zk.PRIVATE_BYTES + zk.PUBLIC_BYTES);
+      both.set(keys.priv, 0);
+      both.set(keys.pub, zk.PRIVATE_BYTES);
+      var inbox = location.origin + "/inbox/" + r.data.requester_key + "#" + zk.b64urlEncode(both);
+      both.fill(0);
       keys.priv.fill(0);
       $("request-link").value = request;
       var lives = typeof r.data.ttl === "number" ? r.data.ttl : parseInt(ttl.value, 10);
       $("request-expiry").textContent = fill(T("requestLives"), { duration: o.formatDuration(lives), time: o.formatTime(o.nowSeconds() + lives) });
-      qr.draw($("qr"), request);
+      show($("qr-figure"), qr.draw($("qr"), request)); // a long public URL may not fit a code
       $("inbox-link").value = inbox;
       $("inbox-open").href = inbox;
       show($("share-button"), typeof navigator.share === "function");

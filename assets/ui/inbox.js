@@ -1,4 +1,5 @@
-// otslite UI, the requester's page (/inbox/<key>#<private key>): where a
+// otslite UI, the requester's page (/inbox/<key>#<private key, public
+// key>): where a
 // request stands, and, once answered, the answer, read once. The private
 // key in the fragment, with the answerer's public key the server holds,
 // gives the key of the answer's envelope (zk.js); its proof fetches the
@@ -20,7 +21,7 @@
   var POLL_MAX = 30000;
 
   var key = o.keyFromPath(["inbox"]);
-  var priv = zk.parseKeyFragment(location.hash, zk.PRIVATE_BYTES);
+  var priv = zk.parseKeyFragment(location.hash, [zk.PRIVATE_BYTES + zk.PUBLIC_BYTES, zk.PRIVATE_BYTES]);
   var section = $("inbox");
   var readButton = $("read");
   var state = "";
@@ -54,7 +55,7 @@
       ? fill(T("atTimeIn"), { time: o.formatTime(until), duration: o.formatDuration(until - o.nowSeconds()) }) : "";
     show($("until-label"), $("until").textContent !== "");
     show($("until"), $("until").textContent !== "");
-    answerPub = d.state === "answered" && typeof d["public"] === "string" ? zk.parseKeyFragment(d["public"], zk.PUBLIC_BYTES) || null : null;
+    answerPub = d.state === "answered" && typeof d["public"] === "string" ? zk.parseKeyFragment(d["public"], [zk.PUBLIC_BYTES]) || null : null;
     show($("read-area"), d.state === "answered");
     show($("read-note"), d.state === "answered");
     show($("watch-note"), d.state === "waiting");

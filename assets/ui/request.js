@@ -16,7 +16,7 @@
   var show = o.show;
 
   var key = o.keyFromPath(["request"]);
-  var pub = zk.parseKeyFragment(location.hash, zk.PUBLIC_BYTES);
+  var pub = zk.parseKeyFragment(location.hash, [zk.PUBLIC_BYTES]);
   var form = $("answer-form");
   var secret = $("secret");
   var sendButton = $("send");

@@ -44,6 +44,8 @@
 // pair (public key in the request link's fragment, private scalar in the
 // requester's own link) and the answerer's one-time pair e:
 //
+//   request link     /request/<request_key>#<b64url(requester public)>
+//   requester's link /inbox/<requester_key>#<b64url(scalar || public)>
 //   Z   ECDH(e, requester public) = ECDH(requester private, e public)
 //   K   HKDF-SHA-256(Z, no salt, info "otslite zk1 request" || requester
 //       public || e public, 32 bytes); public keys are raw uncompressed
@@ -360,7 +362,8 @@
     0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x04, 0x27, 0x30, 0x25, 0x02, 0x01, 0x01, 0x04, 0x20]);
 
   // requestKeys makes the requester's key pair: {priv (32-byte scalar),
-  // pub (65-byte raw point)}. The caller wipes priv.
+  // pub (65-byte raw point)}. The requester's link carries both (scalar,
+  // then public key: 97 bytes, 130 characters). The caller wipes priv.
   function requestKeys() {
     return crypto.subtle.generateKey(P256, true, ["deriveBits"]).then(function (pair) {
       return Promise.all([crypto.subtle.exportKey("raw", pair.publicKey), crypto.subtle.exportKey("jwk", pair.privateKey)]);
@@ -372,9 +375,24 @@
     });
   }
 
-  // importPrivate makes a CryptoKey of a 32-byte scalar, and finds its
-  // public key: {key, pub}.
+  // importPrivate makes a CryptoKey of a private key: the 32-byte scalar
+  // followed by its 65-byte public key, as the requester's link carries
+  // them (a JWK, which every browser imports; the import checks the two
+  // belong together), or the scalar alone (PKCS #8 without the public key,
+  // which Chromium completes). It resolves to {key, pub}.
   function importPrivate(priv) {
+    if (priv instanceof Uint8Array && priv.length === PRIVATE_BYTES + PUBLIC_BYTES && priv[PRIVATE_BYTES] === 4) {
+      var pub = priv.slice(PRIVATE_BYTES);
+      var jwk = { kty: "EC", crv: "P-256", ext: false, key_ops: ["deriveBits"],
+        d: b64urlEncode(priv.subarray(0, PRIVATE_BYTES)), x: b64urlEncode(pub.subarray(1, 33)), y: b64urlEncode(pub.subarray(33)) };
+      return crypto.subtle.importKey("jwk", jwk, P256, false, ["deriveBits"]).then(function (key) {
+        jwk.d = "";
+        return { key: key, pub: pub };
+      }, function (e) {
+        jwk.d = "";
+        throw e;
+      });
+    }
     if (!(priv instanceof Uint8Array) || priv.length !== PRIVATE_BYTES) return Promise.reject(new Error("not a private key"));
     var der = new Uint8Array(PKCS8_HEAD.length + PRIVATE_BYTES);
     der.set(PKCS8_HEAD, 0);
@@ -434,9 +452,9 @@
     });
   }
 
-  // openAnswerKey is the requester's side: from its private scalar and the
-  // answerer's public key, the key of the answer's envelope. The caller
-  // wipes it (and priv).
+  // openAnswerKey is the requester's side: from its private key (as
+  // importPrivate takes it) and the answerer's public key, the key of the
+  // answer's envelope. The caller wipes it (and priv).
   function openAnswerKey(priv, answerPub) {
     return importPrivate(priv).then(function (own) {
       return requestKey(own.key, answerPub, own.pub, answerPub);
@@ -449,16 +467,18 @@
   }
 
   // parseKeyFragment reads a request link's fragment (the requester's
-  // public key, 87 characters) or a requester's link's (the private
-  // scalar, 43): the key's bytes, null for no fragment, false for a
-  // damaged one.
-  function parseKeyFragment(hash, size) {
+  // public key, 65 bytes in 87 characters) or a requester's link's (the
+  // private scalar and the public key, 97 bytes in 130 characters; the
+  // scalar alone, 43, is read too): the key's bytes, null for no fragment,
+  // false for a damaged one. sizes lists the lengths taken.
+  function parseKeyFragment(hash, sizes) {
     if (!hash || hash === "#") return null;
     var s = hash.charAt(0) === "#" ? hash.slice(1) : hash;
     if (!/^[A-Za-z0-9_-]+$/.test(s)) return false;
     var b = b64urlDecode(s);
-    if (!b || b.length !== size) return false;
-    if (size === PUBLIC_BYTES && b[0] !== 4) return false;
+    if (!b || [].concat(sizes).indexOf(b.length) < 0) return false;
+    if (b.length === PUBLIC_BYTES && b[0] !== 4) return false;
+    if (b.length === PRIVATE_BYTES + PUBLIC_BYTES && b[PRIVATE_BYTES] !== 4) return false;
     return b;
   }
 
