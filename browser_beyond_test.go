@@ -23,6 +23,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -1440,4 +1441,113 @@ func countedForm(text string) *regexp.Regexp {
 		parts[i] = regexp.QuoteMeta(p)
 	}
 	return regexp.MustCompile("^" + strings.Join(parts, ".+?") + "$")
+}
+
+// browserBeyondToken: where creating needs a token, the group of several
+// links and a request are made with the one the sender typed (kept for
+// the tab), and a tab without one is told where to give it.
+func (b *browserEnv) browserBeyondToken(t *testing.T) {
+	token := "tok-" + strings.Repeat("g", 20)
+	srv := startScanServer(t, "--create-token", "alice:"+token)
+	ctx := b.tab(t)
+	b.navigate(t, ctx, srv.base+"/")
+	until(t, ctx, visible("token-form"))
+	setField(t, ctx, "token-user", "alice")
+	setField(t, ctx, "token-secret", token)
+	click(t, ctx, "token-submit")
+	until(t, ctx, visible("create-form"))
+	setField(t, ctx, "secret", "with a token, twice")
+	eval[bool](t, ctx, `(function(){ document.getElementById("shape-box").open = true; return true; })()`)
+	click(t, ctx, "shape-many")
+	setField(t, ctx, "links-n", "2")
+	click(t, ctx, "create")
+	until(t, ctx, visible("result")+" || "+visible("error"))
+	if got := eval[int](t, ctx, `document.querySelectorAll("#link-list textarea").length`); got != 2 {
+		t.Fatalf("two links with a token: %d (%s)", got, errorNow(t, ctx))
+	}
+	var group string
+	for _, f := range fetches(t, ctx) {
+		if strings.HasPrefix(f, "POST /api/otslite/group ") {
+			group = f
+		}
+	}
+	if !strings.Contains(group, "[auth]") {
+		t.Errorf("the group was made without the token: %q", group)
+	}
+	// The request, in the same tab: the token kept for it goes along.
+	b.navigate(t, ctx, srv.base+"/ask")
+	until(t, ctx, `!document.getElementById("ask").disabled`)
+	click(t, ctx, "ask")
+	until(t, ctx, visible("result")+" || "+visible("error"))
+	if !eval[bool](t, ctx, visible("result")) {
+		t.Errorf("a request with the tab's token: %s", errorNow(t, ctx))
+	}
+	// Another tab has none.
+	other := b.tab(t)
+	b.navigate(t, other, srv.base+"/ask")
+	until(t, other, `!document.getElementById("ask").disabled`)
+	click(t, other, "ask")
+	until(t, other, visible("error"))
+	if msg := errorNow(t, other); !strings.Contains(msg, "Enter it on the start page first") {
+		t.Errorf("a request without a token: %q", msg)
+	}
+	noProblems(t, ctx)
+}
+
+// browserGroupRefused: when the server refuses the group after its links
+// were stored (here its rate limit, which counts the group once more),
+// the page burns every link it stored, so none waits for anyone, and says
+// why.
+func (b *browserEnv) browserGroupRefused(t *testing.T) {
+	srv := startScanServer(t, "--rate-limit", "3", "--rate-window", "20m")
+	ctx := b.tab(t)
+	var mu sync.Mutex
+	var keys []string
+	intercept(t, ctx, rule{re: regexp.MustCompile(`/api/v1/share$`), edit: func(m map[string]any) {
+		if k, ok := m["secret_key"].(string); ok {
+			mu.Lock()
+			keys = append(keys, k)
+			mu.Unlock()
+		}
+	}})
+	b.navigate(t, ctx, srv.base+"/")
+	until(t, ctx, `!document.getElementById("create").disabled`)
+	setField(t, ctx, "secret", "never grouped")
+	eval[bool](t, ctx, `(function(){ document.getElementById("shape-box").open = true; return true; })()`)
+	click(t, ctx, "shape-many")
+	setField(t, ctx, "links-n", "3")
+	click(t, ctx, "create")
+	until(t, ctx, visible("error")+` && document.getElementById("create-form").getAttribute("aria-busy") !== "true"`)
+	if msg := errorNow(t, ctx); !strings.HasPrefix(msg, "Too many requests from your address.") {
+		t.Errorf("a refused group: %q", msg)
+	}
+	var shares, burns int
+	for _, f := range fetches(t, ctx) {
+		switch {
+		case strings.HasPrefix(f, "POST /api/v1/share "):
+			shares++
+		case strings.HasPrefix(f, "POST /api/v1/receipt/") && strings.Contains(f, "/burn"):
+			burns++
+		}
+	}
+	if shares != 3 || burns != 3 || eval[bool](t, ctx, visible("result")) {
+		t.Errorf("%d links stored, %d burned, result shown %v", shares, burns, eval[bool](t, ctx, visible("result")))
+	}
+	// None of them waits on the server.
+	mu.Lock()
+	defer mu.Unlock()
+	if len(keys) != 3 {
+		t.Fatalf("%d secret keys seen", len(keys))
+	}
+	for _, k := range keys {
+		resp, err := http.Get(srv.base + "/api/otslite/secret/" + k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode == 200 {
+			t.Errorf("a link of the refused group still waits: %s", k)
+		}
+	}
+	noProblems(t, ctx)
 }

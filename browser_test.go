@@ -851,6 +851,8 @@ func TestBrowser(t *testing.T) {
 	t.Run("Split", b.browserSplit)
 	t.Run("Request", b.browserRequest)
 	t.Run("LateAttempts", b.browserLateAttempts)
+	t.Run("BeyondToken", b.browserBeyondToken)
+	t.Run("GroupRefused", b.browserGroupRefused)
 	t.Run("BeyondLook", b.browserBeyondLook)
 	t.Run("EveryLanguageBeyond", b.browserEveryLanguageBeyond)
 
