@@ -1551,3 +1551,31 @@ func (b *browserEnv) browserGroupRefused(t *testing.T) {
 	}
 	noProblems(t, ctx)
 }
+
+// browserBadBundlesOnPage: a secret whose bundle no reader takes (another
+// version, a file name with a path, sizes that do not add up), sealed and
+// stored as a browser would, is refused on the secret page in words that
+// say why, and nothing of it is offered for download.
+func (b *browserEnv) browserBadBundlesOnPage(t *testing.T) {
+	v, _ := loadBeyondVectors(t)
+	sender, recipient := b.tab(t), b.tab(t)
+	b.navigate(t, sender, b.srv.base+"/combine")
+	for _, tc := range []struct{ name, plain, want string }{
+		{"version", "0002" + v.Bundle.Plain[4:], "made by a newer version of otslite"},
+		{"name", hex.EncodeToString(mustBundleJSON(`{"text":0,"files":[{"name":"../etc/passwd","type":"","size":1}]}`, "x")), "a file whose name is not allowed"},
+		{"sizes", v.Bundle.Plain + "00", "its contents are damaged"},
+	} {
+		link := eval[string](t, sender, `(function () {
+			var H = `+hexJS+`;
+			return otsliteZK.sealBytes(H(`+jsString(tc.plain)+`), "").then(function (s) {
+				return fetch("/api/v1/share", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ secret: s.envelope, passphrase: s.proof }) })
+					.then(function (r) { return r.json(); }).then(function (d) { return location.origin + "/secret/" + d.secret_key + "#" + s.fragment; });
+			});
+		})()`)
+		b.openLink(t, recipient, link)
+		revealFull(t, recipient)
+		if msg := errorNow(t, recipient); !strings.Contains(msg, tc.want) || eval[bool](t, recipient, visible("revealed")) || eval[bool](t, recipient, visible("files-out")) {
+			t.Errorf("%s: the page says %q (revealed shown: %v)", tc.name, msg, eval[bool](t, recipient, visible("revealed")))
+		}
+	}
+}

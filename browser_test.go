@@ -853,6 +853,7 @@ func TestBrowser(t *testing.T) {
 	t.Run("LateAttempts", b.browserLateAttempts)
 	t.Run("BeyondToken", b.browserBeyondToken)
 	t.Run("GroupRefused", b.browserGroupRefused)
+	t.Run("BadBundlesOnPage", b.browserBadBundlesOnPage)
 	t.Run("BeyondLook", b.browserBeyondLook)
 	t.Run("EveryLanguageBeyond", b.browserEveryLanguageBeyond)
 
