@@ -845,6 +845,17 @@ func TestBrowser(t *testing.T) {
 	t.Run("OverflowCheckCatches", b.browserOverflowCheckCatches)
 	t.Run("EveryLanguage", b.browserEveryLanguage)
 	t.Run("RenderersAreOurs", b.browserRenderersAreOurs)
+	t.Run("Formats", b.browserFormats)
+	t.Run("Files", b.browserFiles)
+	t.Run("SeveralLinks", b.browserSeveralLinks)
+	t.Run("Split", b.browserSplit)
+	t.Run("Request", b.browserRequest)
+	t.Run("LateAttempts", b.browserLateAttempts)
+	t.Run("BeyondToken", b.browserBeyondToken)
+	t.Run("GroupRefused", b.browserGroupRefused)
+	t.Run("BadBundlesOnPage", b.browserBadBundlesOnPage)
+	t.Run("BeyondLook", b.browserBeyondLook)
+	t.Run("EveryLanguageBeyond", b.browserEveryLanguageBeyond)
 
 	t.Run("ServerNeverSeesPlaintext", func(t *testing.T) {
 		if runtime.GOOS != "linux" {

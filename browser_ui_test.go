@@ -558,13 +558,21 @@ func (b *browserEnv) browserReceiptUpdates(t *testing.T) {
 		t.Fatalf("reveal: %+v", r)
 	}
 	waitFor(t, sender, `document.getElementById("state-text").textContent.indexOf("Opened at") === 0`)
+	// Once read, the receipt keeps watching, once a minute, for attempts
+	// on the link that is gone.
+	if got := eval[string](t, sender, `document.getElementById("receipt").getAttribute("data-poll")`); got != "60000" {
+		t.Errorf("after the final state polling is %q, want 60000", got)
+	}
+	// A hidden tab asks nothing.
+	eval[bool](t, sender, `(Object.defineProperty(document, "visibilityState", {value: "hidden", configurable: true}), document.dispatchEvent(new Event("visibilitychange")), true)`)
 	if got := eval[string](t, sender, `document.getElementById("receipt").getAttribute("data-poll")`); got != "off" {
-		t.Errorf("after the final state polling is %q, want off", got)
+		t.Errorf("a hidden tab's receipt polls every %q ms, want off", got)
 	}
 	polls := len(fetches(t, sender))
-	eval[bool](t, sender, `document.dispatchEvent(new Event("visibilitychange")), true`)
-	if got := len(fetches(t, sender)); got != polls {
-		t.Errorf("a final receipt asked again: %q", fetches(t, sender)[polls:])
+	eval[bool](t, sender, `(delete document.visibilityState, document.dispatchEvent(new Event("visibilitychange")), true)`)
+	waitFor(t, sender, `document.getElementById("receipt").getAttribute("data-poll") === "60000"`)
+	if got := fetches(t, sender)[polls:]; len(got) == 0 || !strings.Contains(got[0], "/api/v1/receipt/") {
+		t.Errorf("shown again, a final receipt asked %q, want the receipt at once", got)
 	}
 }
 

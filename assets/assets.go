@@ -50,6 +50,11 @@ var pages = map[string]struct{ file, route string }{
 	"secret":    {"secret.html", "/secret/:key"},
 	"receipt":   {"receipt.html", "/receipt/:key"},
 	"security":  {"security.html", "/security"},
+	"group":     {"group.html", "/group/:key"},
+	"combine":   {"combine.html", "/combine"},
+	"ask":       {"ask.html", "/ask"},
+	"request":   {"request.html", "/request/:key"},
+	"inbox":     {"inbox.html", "/inbox/:key"},
 	"error-404": {"error.html", "error-404"},
 	"error-421": {"error.html", "error-421"},
 	"error-429": {"error.html", "error-429"},
@@ -354,7 +359,11 @@ func (s *Set) StaticPath(name string) string { return s.names[name] }
 
 // Page returns an HTML page by name and locale (one of Locales): "create"
 // (served at /), "secret" (/secret/:key), "receipt" (/receipt/:key and
-// /private/:key), "security" (/security), or one of the error pages
+// /private/:key), "security" (/security), "group" (/group/:key, the
+// receipt of several links or a split's parts), "combine" (/combine),
+// "ask" (/ask, making a request for a secret), "request" (/request/:key,
+// answering one), "inbox" (/inbox/:key, the requester's), or one of the
+// error pages
 // "error-404", "error-421", "error-429" and "error-503". An unknown name or
 // locale gives nil.
 func (s *Set) Page(name, locale string) *File {

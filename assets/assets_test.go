@@ -14,7 +14,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 )
 
-var pageNames = []string{"create", "secret", "receipt", "security", "error-404", "error-421", "error-429", "error-503"}
+var pageNames = []string{"create", "secret", "receipt", "security", "group", "combine", "ask", "request", "inbox", "error-404", "error-421", "error-429", "error-503"}
 
 // loadOnce shares one Load among the tests: Load compresses at the best
 // levels, which is slow under -race, and a Set is read-only.
@@ -73,6 +73,7 @@ func allPages(tb testing.TB, s *Set) []*File {
 func TestLoad(t *testing.T) {
 	s := MustLoad(t)
 	routes := map[string]string{"create": "/", "secret": "/secret/:key", "receipt": "/receipt/:key", "security": "/security",
+		"group": "/group/:key", "combine": "/combine", "ask": "/ask", "request": "/request/:key", "inbox": "/inbox/:key",
 		"error-404": "error-404", "error-421": "error-421", "error-429": "error-429", "error-503": "error-503"}
 	for _, loc := range Locales {
 		for _, name := range pageNames {

@@ -26,6 +26,9 @@ var (
 	prefixSecret  = []byte("/secret/")
 	prefixReceipt = []byte("/receipt/")
 	prefixPrivate = []byte("/private/")
+	prefixGroup   = []byte("/group/")
+	prefixRequest = []byte("/request/")
+	prefixInbox   = []byte("/inbox/")
 )
 
 func (h *Handler) servePage(ctx *fasthttp.RequestCtx, path []byte) {
@@ -47,6 +50,16 @@ func (h *Handler) servePage(ctx *fasthttp.RequestCtx, path []byte) {
 		page = "secret"
 	case pageKey(path, prefixReceipt), pageKey(path, prefixPrivate):
 		page = "receipt"
+	case pageKey(path, prefixGroup):
+		page = "group"
+	case string(path) == "/combine":
+		page = "combine"
+	case string(path) == "/ask":
+		page = "ask"
+	case pageKey(path, prefixRequest):
+		page = "request"
+	case pageKey(path, prefixInbox):
+		page = "inbox"
 	}
 	if page != "" {
 		f = h.assets.Page(page, pageLocale(ctx))

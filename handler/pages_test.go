@@ -46,6 +46,11 @@ func TestPages(t *testing.T) {
 		"/secret/anything",
 		"/receipt/" + ref.receiptKey,
 		"/private/" + ref.receiptKey,
+		"/group/" + ref.receiptKey,
+		"/combine",
+		"/ask",
+		"/request/" + ref.secretKey,
+		"/inbox/" + ref.receiptKey,
 	} {
 		t.Run("OK"+path, func(t *testing.T) {
 			r := s.do(t, "GET", path, "", "", "Accept-Encoding", "gzip, br, zstd")
@@ -76,7 +81,8 @@ func TestPages(t *testing.T) {
 			}
 		})
 	}
-	for _, path := range []string{"/nope", "/secret/", "/secret/a/b", "/receipt/", "/receipt/a/burn", "/index.html", "/api", "/api/v3/status"} {
+	for _, path := range []string{"/nope", "/secret/", "/secret/a/b", "/receipt/", "/receipt/a/burn", "/index.html", "/api", "/api/v3/status",
+		"/group/", "/combine/x", "/ask/x", "/request/", "/request/a/answer", "/inbox/", "/inbox/a/reveal"} {
 		t.Run("ErrNotFound"+path, func(t *testing.T) {
 			r := s.do(t, "GET", path, "", "", "Accept-Language", "fr")
 			if r.status != 404 {

@@ -76,6 +76,20 @@
     }
   }
 
+  // formatSize gives a file's size as people read it: bytes below a
+  // kilobyte, else kilobytes or megabytes (of 1000, as the units' names
+  // say), with at most one decimal.
+  function formatSize(n) {
+    if (n < 1000) return formatBytes(n);
+    var unit = n < 1e6 ? "kilobyte" : "megabyte";
+    var v = n / (unit === "kilobyte" ? 1e3 : 1e6);
+    try {
+      return new Intl.NumberFormat(LANG, { style: "unit", unit: unit, unitDisplay: "short", maximumFractionDigits: 1 }).format(v);
+    } catch (e) {
+      return (Math.round(v * 10) / 10) + (unit === "kilobyte" ? " kB" : " MB");
+    }
+  }
+
   // formatDuration gives at most two units, largest first: "1 day 6 hours",
   // "45 minutes", "30 seconds".
   function formatDuration(seconds) {
@@ -139,8 +153,10 @@
   // api sends one request and resolves to
   // {ok, status, data, message, retryAfter}. status is the intended status
   // of a v1 error (X-OTS-Intended-Status), 0 when the server was unreachable.
-  // auth, when given, is an Authorization header value.
-  function api(method, path, params, auth) {
+  // auth, when given, is an Authorization header value. params go as a
+  // form, or with asJSON as a JSON object: envelopes of files are long,
+  // and JSON carries their characters as they are.
+  function api(method, path, params, auth, asJSON) {
     var init = {
       method: method,
       cache: "no-store",
@@ -150,7 +166,12 @@
       headers: { "Accept": "application/json" }
     };
     if (auth) init.headers.Authorization = auth;
-    if (params) init.body = new URLSearchParams(params);
+    if (params && asJSON) {
+      init.headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(params);
+    } else if (params) {
+      init.body = new URLSearchParams(params);
+    }
     return fetch(path, init).then(function (res) {
       return res.json().catch(function () { return null; }).then(function (data) {
         if (res.ok) return { ok: true, status: res.status, data: data };
@@ -172,9 +193,12 @@
   // loadConfig resolves to the server's limits: {config, ok}. When they
   // cannot be read, ok is false and safe defaults stand in; the server
   // checks every request anyway. tokens_required and session_end (unix
-  // seconds, 0 for none) are read when the server sends them.
+  // seconds, 0 for none) are read when the server sends them, and so are
+  // max_file_size (files and text one secret carries; 0: no files),
+  // max_envelope_size (the longest envelope taken) and max_links.
   function loadConfig() {
-    var cfg = { default_ttl: 3600, max_ttl: 604800, max_secret_size: 65536, passphrase_min: 4, passphrase_max: 128, session_end: 0, tokens_required: false };
+    var cfg = { default_ttl: 3600, max_ttl: 604800, max_secret_size: 65536, passphrase_min: 4, passphrase_max: 128, session_end: 0, tokens_required: false,
+      max_file_size: 0, max_envelope_size: 0, max_links: 20 };
     return api("GET", "/api/otslite/config").then(function (r) {
       if (!r.ok || !r.data) return { config: cfg, ok: false };
       Object.keys(cfg).forEach(function (k) {
@@ -283,18 +307,20 @@
   // Buttons with data-copy="<field id>" copy that field's value, and report
   // in the [data-note-for] element beside it.
   function wireCopyButtons() {
-    each("button[data-copy]", function (button) {
-      var id = button.getAttribute("data-copy");
-      var field = $(id);
+    each("button[data-copy]", wireCopy);
+  }
+
+  // wireCopy wires one such button (pages call it for the ones they add).
+  function wireCopy(button) {
+    var id = button.getAttribute("data-copy");
+    var timer = 0;
+    button.addEventListener("click", function () {
       var note = document.querySelector('[data-note-for="' + id + '"]');
-      var timer = 0;
-      button.addEventListener("click", function () {
-        copyField(field).then(function (ok) {
-          if (!note) return;
-          note.textContent = ok ? T("copied") : T("copyFailed");
-          clearTimeout(timer);
-          timer = setTimeout(function () { note.textContent = ""; }, 5000);
-        });
+      copyField($(id)).then(function (ok) {
+        if (!note) return;
+        note.textContent = ok ? T("copied") : T("copyFailed");
+        clearTimeout(timer);
+        timer = setTimeout(function () { note.textContent = ""; }, 5000);
       });
     });
   }
@@ -335,6 +361,59 @@
   function setBusy(form, busy, buttons) {
     form.setAttribute("aria-busy", busy ? "true" : "false");
     buttons.forEach(function (b) { b.disabled = busy; });
+  }
+
+  // download saves bytes (or a string) as a file the user asked for,
+  // through a blob URL revoked once the download has surely started:
+  // nothing is written anywhere but where the browser saves downloads.
+  function download(data, name, type) {
+    var url = URL.createObjectURL(new Blob([data], { type: type || "application/octet-stream" }));
+    var a = document.createElement("a");
+    a.href = url;
+    a.download = name;
+    a.hidden = true;
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(function () { URL.revokeObjectURL(url); }, 60000);
+  }
+
+  // ---- interception alerts ----
+
+  // lateNotice fills el (a .notice) with the attempts to open a link after
+  // its secret was gone, as a receipt reports them (late_attempts: [{at,
+  // net}], oldest first; late_total: all of them), newest first; state is
+  // the secret's ("received", "burned" or "expired"). It hides el when
+  // there were none.
+  function lateNotice(el, a, state) {
+    var list = a && Array.isArray(a.late_attempts) ? a.late_attempts : [];
+    var total = a && typeof a.late_total === "number" ? Math.max(a.late_total, list.length) : list.length;
+    el.textContent = "";
+    show(el, total > 0);
+    if (!total) return;
+    var head = document.createElement("p");
+    var strong = document.createElement("strong");
+    strong.textContent = state === "burned" ? T("lateBurned") : state === "expired" ? T("lateExpired") : T("lateRead");
+    head.appendChild(strong);
+    el.appendChild(head);
+    var ul = document.createElement("ul");
+    list.slice().reverse().forEach(function (x) {
+      var li = document.createElement("li");
+      var time = typeof x.at === "number" ? formatTime(x.at) : "";
+      var net = typeof x.net === "string" ? x.net : "";
+      li.textContent = net ? fill(T("lateAttempt"), { time: time, net: net }) : time;
+      if (net) li.setAttribute("data-net", net);
+      ul.appendChild(li);
+    });
+    el.appendChild(ul);
+    if (total > list.length) {
+      var more = document.createElement("p");
+      more.textContent = P("lateMore", total - list.length);
+      el.appendChild(more);
+    }
+    var advice = document.createElement("p");
+    advice.textContent = T("lateAdvice");
+    el.appendChild(advice);
   }
 
   // ---- theme and language ----
@@ -451,6 +530,7 @@
     fill: fill,
     formatNumber: formatNumber,
     formatBytes: formatBytes,
+    formatSize: formatSize,
     formatDuration: formatDuration,
     formatTime: formatTime,
     nowSeconds: nowSeconds,
@@ -468,6 +548,9 @@
     hidePasswords: hidePasswords,
     pageLocale: pageLocale,
     clearCopyNotes: clearCopyNotes,
+    wireCopy: wireCopy,
+    lateNotice: lateNotice,
+    download: download,
     keyFromPath: keyFromPath,
     setBusy: setBusy
   });

@@ -1,7 +1,9 @@
 // otslite UI, receipt page (/receipt/<key>, /private/<key>): state, wrong
-// passphrases and locks, and burn. The page updates itself until the secret
-// reaches a final state: at once when the tab becomes visible again, and by
-// polling with backoff while it is visible.
+// passphrases and locks, attempts to open the link after the secret was
+// gone (someone who had the link too), and burn. The page updates itself:
+// at once when the tab becomes visible again, and by polling with backoff
+// while it is visible; once the secret is read, burned or expired, once a
+// minute, for attempts on the link that is gone.
 //
 // A receipt link made by the create page carries the secret link's
 // fragment, so this page can rebuild the whole secret link. Without the
@@ -34,6 +36,9 @@
   var POLL_FIRST = 2000;
   var POLL_FACTOR = 2;
   var POLL_MAX = 60000;
+  // POLL_LATE is the wait between checks once the state is final: an
+  // attempt on the gone link still shows.
+  var POLL_LATE = 60000;
 
   function initReceipt() {
     var key = keyFromPath(["receipt", "private"]);
@@ -50,13 +55,14 @@
     var proof = null; // from the peek: true, false, or null when unknown
     var peekedKey = "";
     var needsPassphrase = false; // a person must type one to burn
-    var final = false;
+    var final = false; // read, burned or expired
+    var gone = false; // the receipt itself is gone
     var pollTimer = 0;
     var pollDelay = POLL_FIRST;
     var loadingNow = null;
 
     function showMissing() {
-      final = true;
+      final = gone = true;
       stopPolling();
       show(loading, false);
       show(section, false);
@@ -121,6 +127,7 @@
         ? fill(T("atTimeIn"), { time: formatTime(now + left), duration: formatDuration(left) }) : "";
       $("passphrase-info").textContent = passphraseInfo(guarded);
       attempts(isNew ? a : null);
+      o.lateNotice($("late"), a, rc.state);
       var waiting = isNew && typeof rc.secret_key === "string" && rc.secret_key !== "";
       // Without the fragment, a browser-made secret's link cannot be
       // rebuilt: the receipt says the link is incomplete.
@@ -185,28 +192,29 @@
       section.setAttribute("data-poll", "off");
     }
 
-    // schedule plans the next check, unless the state is final or the tab
+    // schedule plans the next check, unless the receipt is gone or the tab
     // is hidden (then visibility brings the next one).
     function schedule() {
       clearTimeout(pollTimer);
-      if (final || document.visibilityState === "hidden") {
+      if (gone || document.visibilityState === "hidden") {
         stopPolling();
         return;
       }
+      if (final) pollDelay = POLL_LATE;
       section.setAttribute("data-poll", String(pollDelay));
       pollTimer = setTimeout(function () {
-        pollDelay = Math.min(pollDelay * POLL_FACTOR, POLL_MAX);
+        pollDelay = Math.min(pollDelay * POLL_FACTOR, final ? POLL_LATE : POLL_MAX);
         if (burnForm.hidden) load().then(schedule);
         else schedule(); // not while the sender is deciding to burn
       }, pollDelay);
     }
 
     document.addEventListener("visibilitychange", function () {
-      if (document.visibilityState !== "visible" || final) {
+      if (document.visibilityState !== "visible" || gone) {
         if (document.visibilityState === "hidden") stopPolling();
         return;
       }
-      pollDelay = POLL_FIRST;
+      pollDelay = final ? POLL_LATE : POLL_FIRST;
       load().then(schedule);
     });
 
@@ -262,7 +270,7 @@
         if (r.ok && r.data && r.data.state && typeof r.data.state === "object") {
           closeBurn();
           render(r.data.state, null);
-          stopPolling();
+          schedule(); // attempts on the burned link still show
           show($("burned-note"), true);
           $("state-text").focus();
           return;

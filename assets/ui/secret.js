@@ -9,11 +9,20 @@
 // and until when a lock holds ("locked_until"). A browser-made secret whose
 // link has lost its part after "#" reads as an incomplete link, never as a
 // passphrase prompt: guessing there could only lock it.
+//
+// What is revealed is text, or a bundle of text and files (contents.js
+// shows them, each file to download under its name), or one part of a
+// split secret: then the page asks for the links of the other parts and
+// opens them from this tab (parts.js), until the secret can be rebuilt.
+// A link that is gone reads the same whatever happened to it, and says
+// that the sender's receipt shows this attempt to open it again.
 "use strict";
 
 (function () {
   var o = window.otslite;
   var zk = window.otsliteZK;
+  var C = window.otsliteContents;
+  var B = window.otsliteBundle;
   var T = o.T;
   var $ = o.$;
   var show = o.show;
@@ -30,10 +39,12 @@
   var lockedUntil = 0;
   var lockTimer = 0;
   var cfg = null;
-  var revealedText = "";
+  var parts = window.otsliteParts.create(function (plain) {
+    showContents(plain);
+  });
 
   function showOnly(id) {
-    ["loading", "waiting", "revealed", "gone", "incomplete"].forEach(function (s) {
+    ["loading", "waiting", "revealed", "gone", "incomplete", "parts"].forEach(function (s) {
       show($(s), s === id);
     });
   }
@@ -101,14 +112,57 @@
 
   // ---- revealing ----
 
-  function showSecret(text) {
+  function done() {
     busy(false);
     form.reset();
     o.hidePasswords();
-    revealedText = text;
-    $("value").value = text;
+  }
+
+  // showContents shows decrypted bytes: text, files, or a part of a split
+  // secret (kept, and the page asks for the others).
+  function showContents(plain) {
+    var c;
+    try {
+      c = C.read(plain);
+    } catch (e) {
+      plain.fill(0);
+      showOnly("");
+      o.showError(C.problem(e));
+      return;
+    }
+    if (c.share) {
+      showOnly("");
+      parts.add(c.share, c.payload, key);
+      plain.fill(0);
+      $("part-link").focus();
+      return;
+    }
+    C.show(c, plain);
     showOnly("revealed");
-    $("value").focus();
+    C.focus();
+  }
+
+  // showText shows a secret stored as plain text through the API: a text
+  // that begins with NUL is a bundle only if it reads as one.
+  function showText(text) {
+    if (text.charCodeAt(0) === 0) {
+      var bytes = new TextEncoder().encode(text);
+      try {
+        var c = B.parse(bytes);
+        if (!c.share) {
+          C.show(c, bytes);
+          showOnly("revealed");
+          C.focus();
+          return;
+        }
+      } catch (e) {
+        // not a bundle: it is text
+      }
+      bytes.fill(0);
+    }
+    C.show({ text: text, files: [] }, null);
+    showOnly("revealed");
+    C.focus();
   }
 
   // failed explains a reveal that did not return the secret. A wrong proof
@@ -152,8 +206,12 @@
     var params = {};
     if (passphrase) params.passphrase = passphrase;
     o.api("POST", "/api/v1/secret/" + key, params).then(function (r) {
-      if (r.ok && r.data && typeof r.data.value === "string") showSecret(r.data.value);
-      else failed(r);
+      if (r.ok && r.data && typeof r.data.value === "string") {
+        done();
+        showText(r.data.value);
+      } else {
+        failed(r);
+      }
     });
   }
 
@@ -165,7 +223,10 @@
           failed(r);
           return;
         }
-        return zk.open(r.data.value, u.ikm).then(showSecret, function () {
+        return zk.openBytes(r.data.value, u.ikm).then(function (plain) {
+          done();
+          showContents(plain);
+        }, function () {
           busy(false);
           showOnly("");
           o.showError(T("decryptFailed"));
@@ -190,19 +251,6 @@
     busy(true, !!link);
     if (link) revealEncrypted(passphrase);
     else revealPlain(passphrase);
-  });
-
-  // Download saves the revealed text as a file, through a blob URL that is
-  // revoked once the download has surely started.
-  $("download").addEventListener("click", function () {
-    var url = URL.createObjectURL(new Blob([revealedText], { type: "text/plain;charset=utf-8" }));
-    var a = document.createElement("a");
-    a.href = url;
-    a.download = "secret.txt";
-    document.body.appendChild(a);
-    a.click();
-    a.remove();
-    setTimeout(function () { URL.revokeObjectURL(url); }, 60000);
   });
 
   revealButton.setAttribute("data-label", revealButton.textContent);
