@@ -1,8 +1,14 @@
 # otslite: one static binary on an empty image.
 #   docker build -t otslite .
-#   docker run --rm --read-only --cap-add IPC_LOCK --ulimit memlock=-1 \
-#     -p 127.0.0.1:7143:7143 otslite
-FROM golang:1.26-bookworm AS build
+#   docker run --rm --read-only --cap-drop ALL --security-opt no-new-privileges \
+#     --ulimit memlock=-1 -p 127.0.0.1:7143:7143 \
+#     -e OTSLITE_PUBLIC_URL=http://127.0.0.1:7143 otslite
+# The build image is pinned by digest: the multi-platform index of
+# golang:1.26.8-bookworm as the Docker Official Images publish it
+# (github.com/docker-library/repo-info, repos/golang/remote/). To move to a
+# newer Go, take the new tag's index digest from there or from
+# "docker buildx imagetools inspect golang:<tag>".
+FROM golang:1.26.8-bookworm@sha256:9fdc884aacc3bec89b20ffc69f4bb369c78210e3e4f600387b5128b12c199f81 AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download

@@ -305,12 +305,12 @@ func TestAbuseBadInput(t *testing.T) {
 	before := rss(t, p.cmd.Process.Pid)
 	tenMB := bytes.Repeat([]byte("A"), 10<<20)
 	form := func(ct string, body []byte) []byte {
-		head := fmt.Sprintf("POST /api/v1/share HTTP/1.1\r\nHost: x\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n", ct, len(body))
+		head := fmt.Sprintf("POST /api/v1/share HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n", p.addr, ct, len(body))
 		return append([]byte(head), body...)
 	}
 	chunked := func(body []byte) []byte {
 		var b bytes.Buffer
-		b.WriteString("POST /api/v1/share HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n")
+		b.WriteString("POST /api/v1/share HTTP/1.1\r\nHost: " + p.addr + "\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n")
 		for len(body) > 0 {
 			n := min(len(body), 64<<10)
 			fmt.Fprintf(&b, "%x\r\n", n)
@@ -332,8 +332,8 @@ func TestAbuseBadInput(t *testing.T) {
 		{"TenMBJSON", form("application/json", append(append([]byte(`{"secret":"`), tenMB...), `"}`...)), "413"},
 		{"JustOverMax", form(wwwForm, append([]byte("secret="), bytes.Repeat([]byte("b"), 64<<10+1)...)), "413"},
 		// Refused before any route is chosen: the real status.
-		{"HugeHeader", []byte("GET /api/v1/status HTTP/1.1\r\nHost: x\r\nX-Big: " + strings.Repeat("h", 100<<10) + "\r\n\r\n"), "=431"},
-		{"ManyHeaders", []byte("GET /api/v1/status HTTP/1.1\r\nHost: x\r\n" + strings.Repeat("X-A: b\r\n", 5000) + "\r\n"), "=431"},
+		{"HugeHeader", []byte("GET /api/v1/status HTTP/1.1\r\nHost: " + p.addr + "\r\nX-Big: " + strings.Repeat("h", 100<<10) + "\r\n\r\n"), "=431"},
+		{"ManyHeaders", []byte("GET /api/v1/status HTTP/1.1\r\nHost: " + p.addr + "\r\n" + strings.Repeat("X-A: b\r\n", 5000) + "\r\n"), "=431"},
 		{"TextPlain", form("text/plain", []byte("secret=x")), "400"},
 		{"MultipartFile", form("multipart/form-data; boundary=zz", []byte("--zz\r\nContent-Disposition: form-data; name=\"secret\"; filename=\"x\"\r\n\r\nx\r\n--zz--\r\n")), "400"},
 		{"MultipartTruncated", form("multipart/form-data; boundary=zz", []byte("--zz\r\nContent-Disposition: form-data; name=\"secret\"\r\n\r\nx")), "400"},
@@ -343,13 +343,13 @@ func TestAbuseBadInput(t *testing.T) {
 		{"JSONArray", form("application/json", []byte(`["secret","x"]`)), "400"},
 		{"JSONRawNUL", form("application/json", []byte("{\"secret\":\"a\x00b\"}")), "400"},
 		{"InvalidUTF8", form(wwwForm, []byte("secret=%ff%fe")), "400"},
-		{"Gzipped", append([]byte("POST /api/v1/share HTTP/1.1\r\nHost: x\r\nContent-Encoding: gzip\r\nContent-Length: 8\r\n\r\n"), "secret=x"...), "400"},
-		{"PUT", []byte("PUT /api/v1/share HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n"), "405"},
-		{"DELETE", []byte("DELETE /api/v1/secret/abcdefghjkmnpqrstvwxyz0123456789 HTTP/1.1\r\nHost: x\r\n\r\n"), "405"},
-		{"UnknownMethod", []byte("BREW /api/v1/status HTTP/1.1\r\nHost: x\r\n\r\n"), "405"},
+		{"Gzipped", append([]byte("POST /api/v1/share HTTP/1.1\r\nHost: "+p.addr+"\r\nContent-Encoding: gzip\r\nContent-Length: 8\r\n\r\n"), "secret=x"...), "400"},
+		{"PUT", []byte("PUT /api/v1/share HTTP/1.1\r\nHost: " + p.addr + "\r\nContent-Length: 0\r\n\r\n"), "405"},
+		{"DELETE", []byte("DELETE /api/v1/secret/abcdefghjkmnpqrstvwxyz0123456789 HTTP/1.1\r\nHost: " + p.addr + "\r\n\r\n"), "405"},
+		{"UnknownMethod", []byte("BREW /api/v1/status HTTP/1.1\r\nHost: " + p.addr + "\r\n\r\n"), "405"},
 		{"GarbageRequestLine", []byte("\x00\x01\x02 nonsense\r\n\r\n"), ""},
-		{"NULInPath", []byte("GET /api/v1/st\x00atus HTTP/1.1\r\nHost: x\r\n\r\n"), ""},
-		{"BadContentLength", []byte("POST /api/v1/share HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n"), ""},
+		{"NULInPath", []byte("GET /api/v1/st\x00atus HTTP/1.1\r\nHost: " + p.addr + "\r\n\r\n"), ""},
+		{"BadContentLength", []byte("POST /api/v1/share HTTP/1.1\r\nHost: " + p.addr + "\r\nContent-Length: -5\r\n\r\n"), ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			resp, err := rawRequest(p.addr, c.req)

@@ -25,12 +25,12 @@ type accessSetup struct {
 
 // newAccess hashes the create tokens, reads the token file and parses the
 // hours. Errors are one line, naming the flag, never quoting a token.
-func newAccess(cfg Config) (*accessSetup, error) {
+func newAccess(cfg Config, tokenKey []byte) (*accessSetup, error) {
 	a := &accessSetup{cfg: cfg}
 	if len(cfg.CreateTokens) > 0 || cfg.TokenFile != "" {
 		// ParseConfig checked the tokens given as flags: only the file
 		// can be wrong here.
-		t, err := access.NewTokens(cfg.CreateTokens, cfg.TokenFile)
+		t, err := access.NewTokensKeyed(cfg.CreateTokens, cfg.TokenFile, tokenKey)
 		if err != nil {
 			return nil, fmt.Errorf("--token-file: %v", err)
 		}

@@ -47,13 +47,13 @@ type jailed struct {
 func needRoot(tb testing.TB, why string) {
 	tb.Helper()
 	if runtime.GOOS != "linux" {
-		tb.Skip(why + ": Linux only")
+		skip(tb, why+": Linux only")
 	}
 	if os.Geteuid() != 0 {
 		if os.Getenv("CI") != "" {
 			tb.Fatal(why + " needs root; CI runs as root")
 		}
-		tb.Skip(why + " needs root (CI runs as root)")
+		skip(tb, why+" needs root (CI runs as root)")
 	}
 }
 

@@ -1,9 +1,10 @@
 package main
 
 // A second, independent reading of the zero-knowledge format (the README's
-// "Zero-knowledge secrets", assets/ui/zk.js): from a link and its
-// passphrase, derive the proof and the key, fetch the envelope through the
-// v1 API, and decrypt it. The browser tests use it on links the UI made.
+// "Encrypted in the browser", assets/ui/zk.js), proof version 2: from a
+// link and its passphrase, derive the proof and the key, fetch the envelope
+// through the v1 API, and decrypt it. The browser tests use it on links the
+// UI made, and compare the proof with the browser's for fixed inputs.
 
 import (
 	"crypto/aes"
@@ -21,10 +22,13 @@ import (
 
 const (
 	zkTag        = "otsz1:"
+	zkProofTag   = "zk1."
 	zkIterations = 600000
-	zkProofLen   = 43 // min(max(43, passphrase_min), passphrase_max) with the defaults
 	z85Alphabet  = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#"
 )
+
+// zkProofRE is the wire form of a proof, as the server recognises it.
+var zkProofRE = regexp.MustCompile(`^zk1\.[A-Za-z0-9_-]{43}(\.[A-Za-z0-9_-]{43})?$`)
 
 var zkLinkRE = regexp.MustCompile(`/secret/([0-9a-z]+)#1([np])([A-Za-z0-9_-]{43})$`)
 
@@ -44,24 +48,7 @@ func openEnvelope(t *testing.T, srv *scanServer, link, pass string) string {
 	if (m[2] == "p") != (pass != "") {
 		t.Fatalf("link says passphrase %q, test gives %q", m[2], pass)
 	}
-	ikm := key
-	if pass != "" {
-		salt, err := hkdf.Key(sha256.New, key, nil, "otslite zk1 salt", 16)
-		if err != nil {
-			t.Fatal(err)
-		}
-		stretched, err := pbkdf2.Key(sha256.New, pass, salt, zkIterations, 32)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ikm = append(append([]byte{}, key...), stretched...)
-	}
-	proofBytes, err := hkdf.Key(sha256.New, ikm, nil, "otslite zk1 proof", (zkProofLen*3+3)/4)
-	if err != nil {
-		t.Fatal(err)
-	}
-	proof := base64.RawURLEncoding.EncodeToString(proofBytes)[:zkProofLen]
-
+	proof, ikm := zkProof(t, key, pass)
 	r := srv.call(t, http.DefaultClient, "/api/v1/secret/"+m[1], "application/x-www-form-urlencoded", url.Values{"passphrase": {proof}}.Encode())
 	envelope, _ := r["value"].(string)
 	body, ok := strings.CutPrefix(envelope, zkTag)
@@ -92,6 +79,61 @@ func openEnvelope(t *testing.T, srv *scanServer, link, pass string) string {
 		t.Fatalf("envelope does not open with the key the format derives: %v", err)
 	}
 	return string(plain)
+}
+
+// zkProof derives the proof (wire form) and ikm from a link's key and
+// passphrase ("" for none):
+//
+//	kp  = HKDF-SHA-256(K, no salt, "otslite zk1 link proof", 32)
+//	ikm = K, or K || PBKDF2-HMAC-SHA-256(P, HKDF-SHA-256(K, "otslite zk1 salt", 16), 600000, 32)
+//	pp  = HKDF-SHA-256(ikm, no salt, "otslite zk1 proof", 32), with a passphrase
+//	proof = "zk1." + b64url(kp) [+ "." + b64url(pp)]
+func zkProof(t *testing.T, key []byte, pass string) (proof string, ikm []byte) {
+	t.Helper()
+	kp, err := hkdf.Key(sha256.New, key, nil, "otslite zk1 link proof", 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proof = zkProofTag + base64.RawURLEncoding.EncodeToString(kp)
+	ikm = key
+	if pass == "" {
+		return proof, ikm
+	}
+	salt, err := hkdf.Key(sha256.New, key, nil, "otslite zk1 salt", 16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stretched, err := pbkdf2.Key(sha256.New, pass, salt, zkIterations, 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ikm = append(append([]byte{}, key...), stretched...)
+	pp, err := hkdf.Key(sha256.New, ikm, nil, "otslite zk1 proof", 32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return proof + "." + base64.RawURLEncoding.EncodeToString(pp), ikm
+}
+
+func TestZKProofForm(t *testing.T) {
+	key := make([]byte, 32)
+	for i := range key {
+		key[i] = byte(i)
+	}
+	for _, tc := range []struct {
+		pass string
+		n    int
+	}{{"", 47}, {"pässphrase", 91}} {
+		proof, _ := zkProof(t, key, tc.pass)
+		if len(proof) != tc.n || !zkProofRE.MatchString(proof) {
+			t.Errorf("passphrase %q: proof %q (%d characters), want the wire form in %d", tc.pass, proof, len(proof), tc.n)
+		}
+	}
+	a, _ := zkProof(t, key, "one")
+	b, _ := zkProof(t, key, "two")
+	if a[:47] != b[:47] || a == b {
+		t.Errorf("kp must depend on the key alone and pp on the passphrase: %q, %q", a, b)
+	}
 }
 
 // z85Decode reads the envelope's base85: Z85's alphabet, 5 characters per

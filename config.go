@@ -30,6 +30,7 @@ import (
 	"unicode/utf8"
 
 	"otslite/handler/access"
+	"otslite/store/resp"
 )
 
 // Config is everything otslite is told at startup.
@@ -39,6 +40,7 @@ type Config struct {
 	DefaultTTL     time.Duration  // lifetime of a secret that asks for none
 	MaxTTL         time.Duration  // longest lifetime a secret may ask for
 	MaxSecretSize  int            // largest secret, bytes
+	MaxFileSize    int            // files (and text) one zero-knowledge secret carries; 0 = none
 	MaxSecrets     int            // most secrets held at once
 	MaxBytes       int64          // most secret bytes held at once
 	RateLimit      int            // requests per client IP per window, per endpoint; 0 = off
@@ -48,7 +50,7 @@ type Config struct {
 	TrustedProxies []netip.Prefix // peers whose X-Forwarded-For is believed
 
 	// The session.
-	Idle            time.Duration // end after this long without requests; 0 = never
+	Idle            time.Duration // end after this long idle (see session.go); 0 = never
 	Lifetime        time.Duration // end this long after start; 0 = never
 	ExitWhenDrained bool          // end once no secret is left to read
 	Grace           time.Duration // time in-flight requests get at the end
@@ -75,8 +77,18 @@ type Config struct {
 	TLSSelfSigned bool
 	HTTPRedirect  string // host:port of a plain-HTTP listener redirecting to PublicURL
 
+	// The shared store (see redis.go): a Redis URL, whose password may
+	// come from OTSLITE_REDIS or a file but never the command line; the
+	// process key every replica shares; whether a Redis that saves to
+	// disk is accepted.
+	Redis                 string
+	KeyFile               string
+	RedisPasswordFile     string
+	RedisAllowPersistence bool
+
 	Debuggable  bool // development only: leave the process dumpable
 	Healthcheck bool // probe a running server and exit
+	Version     bool // print the version and exit
 }
 
 // Limits that no flag can move.
@@ -84,38 +96,49 @@ const (
 	day              = 24 * time.Hour
 	minTTL           = time.Minute
 	maxSecretSizeCap = 16 << 20
+	maxFileSizeCap   = 64 << 20
 	passphraseCap    = 1024
 	minLifetime      = time.Minute
 	maxGrace         = time.Minute
 	minAdminToken    = 16 // characters
 )
 
-// usage is the -h text. A line may pair related flags (--a, --b, or
-// --name-x, -y for --name-y) and then shows their defaults in that order;
-// true/false flags show none. It must fit 24 lines of 80 columns.
-const usage = `otslite: share a secret once; kept only in protected memory, gone after reading.
+// usage is the -h text, its flags grouped under headings. A line may pair
+// related flags (--a, --b, or --name-x, -y for --name-y) and then shows
+// their defaults in that order; true/false flags show none. It must fit 34
+// lines of 80 columns.
+const usage = `otslite: share a secret once, gone after reading. Commands: otslite help.
 Usage: otslite [flags]; OTSLITE_MAX_TTL sets --max-ttl, and so on (see README).
+Serving:
   --listen                  host:port to serve on (default 127.0.0.1:7143)
   --public-url              base URL of links (default http[s]://<listen>)
-  --default-ttl, --max-ttl  secret lifetime: usual, longest (default 1h, 7d)
-  --max-secret-size         largest secret, at most 16MiB (default 64KiB)
-  --max-secrets, -bytes     most secrets, bytes held (default 100000, 256MiB)
-  --rate-limit, -window     per-IP cap per endpoint, 0=off (default 1000, 20m)
-  --passphrase-min, -max    passphrase length, max 1024 (default 4, 128)
+  --tls-cert, -key          PEM files to serve HTTPS with (default none, none)
+  --tls-self-signed         serve HTTPS with a 30-day in-memory certificate
+  --http-redirect           host:port redirecting HTTP to HTTPS (default none)
   --trusted-proxy           IP/CIDRs that may set X-Forwarded-For (default none)
+Secrets:
+  --default-ttl, --max-ttl  secret lifetime: usual, longest (default 1h, 7d)
+  --max-secret-size, --max-file-size  a secret; its files (default 64KiB, 10MiB)
+  --max-secrets, -bytes     most secrets, bytes held (default 100000, 256MiB)
+  --passphrase-min, -max    passphrase length, max 1024 (default 4, 128)
+  --rate-limit, -window     per-IP cap per endpoint, 0=off (default 1000, 20m)
+Session (a waiting secret keeps it open; see README):
   --idle, --lifetime        end after idle, total time; 0=off (default 30m, 0)
   --exit-when-drained       end once a secret was made and none is left
   --grace                   shutdown grace for requests, max 1m (default 5s)
   --admin-token             operator token, 16+ characters (default random)
+Access and audit:
   --create-token, --token-file  user:token; file of them (default none, none)
   --create-allow, --reveal-allow  CIDRs that may create, open (default any, any)
   --reveal-hours            Mon-Fri 08:00-18:00 Europe/Paris (default always)
   --quiet-audit             no audit lines on stderr (admin view keeps them)
-  --tls-cert, -key          PEM files to serve HTTPS with (default none, none)
-  --tls-self-signed         serve HTTPS with a 30-day in-memory certificate
-  --http-redirect           host:port redirecting HTTP to HTTPS (default none)
+Shared store, for replicas (see README):
+  --redis, --key-file       shared store URL, 64-hex key (default none, none)
+  --redis-password-file     the Redis password, read from a file (default none)
+  --redis-allow-persistence  use a Redis that saves to disk (see README)
+Other:
   --debuggable              development only: leave the process dumpable
-  --healthcheck             probe the server these flags describe, then exit
+  --healthcheck, --version  probe the server, print the version; then exit
 Durations: 90s, 1h30m, 7d. Sizes: 65536, 64KiB, 1M (K = KB = KiB = 1024).
 `
 
@@ -125,6 +148,7 @@ func defaultConfig() Config {
 		DefaultTTL:    time.Hour,
 		MaxTTL:        7 * day,
 		MaxSecretSize: 64 << 10,
+		MaxFileSize:   10 << 20,
 		MaxSecrets:    100000,
 		MaxBytes:      256 << 20,
 		RateLimit:     1000,
@@ -167,7 +191,7 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 				return Config{}, o.err
 			}
 		}
-		return Config{}, err
+		return Config{}, flagError(err)
 	}
 	if fs.NArg() > 0 {
 		return Config{}, unexpected(args[:len(args)-fs.NArg()], fs.Arg(0), opts)
@@ -175,7 +199,7 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 
 	if getenv != nil {
 		for _, o := range opts {
-			if o.from != "" {
+			if o.from != "" || o.env == noEnv {
 				continue // the command line wins
 			}
 			if v := getenv(o.envName()); v != "" {
@@ -190,6 +214,18 @@ func ParseConfig(args []string, getenv func(string) string, out io.Writer) (Conf
 		return Config{}, err
 	}
 	return c, nil
+}
+
+// flagError rewords the flag package's own errors and points at -h.
+func flagError(err error) error {
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
+		return fmt.Errorf("unknown flag %s (otslite -h lists the flags)", "-"+name)
+	}
+	if name, ok := strings.CutPrefix(msg, "flag needs an argument: "); ok {
+		return fmt.Errorf("%s needs a value (otslite -h lists the flags)", "-"+name)
+	}
+	return fmt.Errorf("%s (otslite -h lists the flags)", msg)
 }
 
 // unexpected reports arg, left over after the flags in before. A true/false
@@ -223,24 +259,33 @@ type option struct {
 	err   error      // our error for a failed Set; the flag package rewords it
 
 	hidden bool   // never quote the value in messages
-	env    string // its variable, when not the usual OTSLITE_NAME
+	env    string // its variable, when not the usual OTSLITE_NAME; noEnv: none
 }
+
+// noEnv marks a flag that has no environment variable: --version, which
+// would make every start print the version and exit.
+const noEnv = "-"
 
 // options binds every flag to its field in c, in usage order.
 func (c *Config) options() []*option {
 	return []*option{
 		{name: "listen", value: stringValue{&c.Listen}},
 		{name: "public-url", value: stringValue{&c.PublicURL}},
+		{name: "tls-cert", value: stringValue{&c.TLSCert}},
+		{name: "tls-key", value: stringValue{&c.TLSKey}},
+		{name: "tls-self-signed", value: boolValue{&c.TLSSelfSigned}},
+		{name: "http-redirect", value: stringValue{&c.HTTPRedirect}},
+		{name: "trusted-proxy", value: prefixesValue{&c.TrustedProxies}},
 		{name: "default-ttl", value: durationValue{&c.DefaultTTL}},
 		{name: "max-ttl", value: durationValue{&c.MaxTTL}},
 		{name: "max-secret-size", value: sizeValue[int]{&c.MaxSecretSize}},
+		{name: "max-file-size", value: sizeValue[int]{&c.MaxFileSize}},
 		{name: "max-secrets", value: intValue{&c.MaxSecrets}},
 		{name: "max-bytes", value: sizeValue[int64]{&c.MaxBytes}},
-		{name: "rate-limit", value: intValue{&c.RateLimit}},
-		{name: "rate-window", value: durationValue{&c.RateWindow}},
 		{name: "passphrase-min", value: intValue{&c.PassphraseMin}},
 		{name: "passphrase-max", value: intValue{&c.PassphraseMax}},
-		{name: "trusted-proxy", value: prefixesValue{&c.TrustedProxies}},
+		{name: "rate-limit", value: intValue{&c.RateLimit}},
+		{name: "rate-window", value: durationValue{&c.RateWindow}},
 		{name: "idle", value: durationValue{&c.Idle}},
 		{name: "lifetime", value: durationValue{&c.Lifetime}},
 		{name: "exit-when-drained", value: boolValue{&c.ExitWhenDrained}},
@@ -252,12 +297,13 @@ func (c *Config) options() []*option {
 		{name: "reveal-allow", value: prefixesValue{&c.RevealAllow}},
 		{name: "reveal-hours", value: hoursValue{&c.RevealHours}},
 		{name: "quiet-audit", value: boolValue{&c.QuietAudit}},
-		{name: "tls-cert", value: stringValue{&c.TLSCert}},
-		{name: "tls-key", value: stringValue{&c.TLSKey}},
-		{name: "tls-self-signed", value: boolValue{&c.TLSSelfSigned}},
-		{name: "http-redirect", value: stringValue{&c.HTTPRedirect}},
+		{name: "redis", value: redisValue{&c.Redis}, hidden: true},
+		{name: "key-file", value: stringValue{&c.KeyFile}},
+		{name: "redis-password-file", value: stringValue{&c.RedisPasswordFile}},
+		{name: "redis-allow-persistence", value: boolValue{&c.RedisAllowPersistence}},
 		{name: "debuggable", value: boolValue{&c.Debuggable}},
 		{name: "healthcheck", value: boolValue{&c.Healthcheck}},
+		{name: "version", value: boolValue{&c.Version}, env: noEnv},
 	}
 }
 
@@ -375,6 +421,13 @@ func (c *Config) check(opts []*option) error {
 		return bad("max-secrets", "must be at least 1")
 	case c.MaxBytes < int64(c.MaxSecretSize):
 		return outOfOrder("max-secret-size", "max-bytes")
+	case c.MaxFileSize < 0 || c.MaxFileSize > maxFileSizeCap:
+		return bad("max-file-size", "must be between 0 B (no files) and %s", formatSize(maxFileSizeCap))
+	case c.MaxBytes < int64(c.MaxFileSize) && byName["max-file-size"].from != "":
+		return outOfOrder("max-file-size", "max-bytes")
+	case c.MaxBytes < int64(c.MaxFileSize):
+		// Not given: the default follows --max-bytes down.
+		c.MaxFileSize = int(c.MaxBytes)
 	case c.RateLimit < 0:
 		return bad("rate-limit", "must not be negative (0 turns it off)")
 	case c.RateWindow <= 0:
@@ -394,6 +447,12 @@ func (c *Config) check(opts []*option) error {
 		return outOfOrder("default-ttl", "lifetime")
 	case c.Grace < 0 || c.Grace > maxGrace:
 		return bad("grace", "must be between 0s and %s", formatDuration(maxGrace))
+	case c.ExitWhenDrained && len(c.CreateTokens) == 0 && c.TokenFile == "" && len(c.CreateAllow) == 0:
+		// Drained means a secret was made and none is left: if anyone
+		// may create, anyone can make and read one of their own.
+		return bad("exit-when-drained", "needs creating limited, by %s (e.g. 127.0.0.1) or create tokens; "+
+			"otherwise anyone who can reach otslite can end the session by creating and reading a secret of their own",
+			byName["create-allow"].label())
 	}
 
 	if c.AdminToken != "" {
@@ -417,6 +476,10 @@ func (c *Config) check(opts []*option) error {
 			byName["tls-cert"].label(), byName["tls-key"].label())
 	}
 
+	if err := c.checkRedis(byName); err != nil {
+		return err
+	}
+
 	if c.HTTPRedirect != "" {
 		rhost, rport, err := net.SplitHostPort(c.HTTPRedirect)
 		switch {
@@ -431,6 +494,42 @@ func (c *Config) check(opts []*option) error {
 		}
 	}
 	return nil
+}
+
+// checkRedis checks the shared store's flags. The URL is quoted without
+// its password; a password on the command line is refused, since every
+// user of the machine can read a process's arguments.
+func (c *Config) checkRedis(byName map[string]*option) error {
+	o := byName["redis"]
+	if c.Redis == "" {
+		for _, name := range []string{"key-file", "redis-password-file", "redis-allow-persistence"} {
+			if f := byName[name]; f.from != "" {
+				return fmt.Errorf("%s: needs --redis: only replicas sharing a Redis store use it", f.label())
+			}
+		}
+		return nil
+	}
+	shown := redactURL(c.Redis)
+	u, err := resp.ParseURL(c.Redis)
+	if err != nil {
+		return fmt.Errorf("%s: %q: %v (example: redis://127.0.0.1:6379/0, rediss:// for TLS)", o.label(), shown, err)
+	}
+	switch {
+	case u.Password != "" && o.from == "--redis":
+		return fmt.Errorf("%s: %q: a password must not be on the command line, where every user of the machine can read it; put the URL in OTSLITE_REDIS or the password in --redis-password-file", o.label(), shown)
+	case u.Password != "" && c.RedisPasswordFile != "":
+		return fmt.Errorf("%s: the URL in %s has a password already", byName["redis-password-file"].label(), o.label())
+	}
+	return nil
+}
+
+// redactURL is a Redis URL as messages may show it: without its password.
+func redactURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "<not a URL>"
+	}
+	return u.Redacted()
 }
 
 // ServesTLS reports whether otslite serves HTTPS itself.
@@ -519,9 +618,9 @@ func (c Config) Summary() []string {
 		"trusted proxies: " + proxies,
 	}
 
-	idle, lifetime, drained := "never ends for lack of requests", "no fixed lifetime", "keeps running when drained"
+	idle, lifetime, drained := "never ends for being idle", "no fixed lifetime", "keeps running when drained"
 	if c.Idle > 0 {
-		idle = "ends after " + formatDuration(c.Idle) + " without requests"
+		idle = "ends after " + formatDuration(c.Idle) + " idle (no secret waiting, none created or opened)"
 	}
 	if c.Lifetime > 0 {
 		lifetime = "ends " + formatDuration(c.Lifetime) + " after start"
@@ -545,10 +644,46 @@ func (c Config) Summary() []string {
 	}
 	lines = append(lines, idle+"; "+lifetime+"; "+drained, grace, tls)
 	lines = append(lines, c.accessSummary()...)
+	if w := c.loopbackLinksWarning(); w != "" {
+		lines = append(lines, w)
+	}
+	if c.Redis != "" {
+		store := "shared store: Redis at " + redactURL(c.Redis)
+		if c.KeyFile != "" {
+			store += ", process key from " + c.KeyFile
+		} else {
+			store += ", a process key of its own (replicas need one --key-file)"
+		}
+		if c.RedisPasswordFile != "" {
+			store += ", password from " + c.RedisPasswordFile
+		}
+		lines = append(lines, store)
+	}
 	if c.Debuggable {
 		lines = append(lines, "WARNING: --debuggable: the process can be dumped or traced; for development only")
 	}
 	return lines
+}
+
+// loopbackLinksWarning warns when otslite listens on every interface, so
+// that others can reach it, while its links point at loopback, where they
+// open only on this machine.
+func (c Config) loopbackLinksWarning() string {
+	host, port, err := net.SplitHostPort(c.Listen)
+	if err != nil || !unspecified(host) {
+		return ""
+	}
+	u, err := url.Parse(c.PublicURL)
+	if err != nil {
+		return ""
+	}
+	name := u.Hostname()
+	if a, err := netip.ParseAddr(name); !(err == nil && a.IsLoopback()) && !strings.EqualFold(name, "localhost") {
+		return ""
+	}
+	return "WARNING: listening on every interface, but links start with " + c.PublicURL +
+		", which opens only on this machine: set --public-url to an address recipients can reach (e.g. " +
+		strings.SplitN(c.PublicURL, "://", 2)[0] + "://<this machine's LAN address>:" + port + ")"
 }
 
 // accessSummary describes tokens, policy and audit; never a token.
@@ -763,6 +898,18 @@ func tokenUsers(entries []string) []string {
 		users[i] = user + ":<hidden>"
 	}
 	return users
+}
+
+// redisValue holds the Redis URL; its String hides the password.
+type redisValue struct{ p *string }
+
+func (v redisValue) Set(s string) error { *v.p = strings.TrimSpace(s); return nil }
+
+func (v redisValue) String() string {
+	if v.p == nil || *v.p == "" {
+		return ""
+	}
+	return redactURL(*v.p)
 }
 
 // hoursValue holds a --reveal-hours schedule in its canonical form;

@@ -108,6 +108,9 @@ func TestParseConfig(t *testing.T) {
 		})},
 		{"OKMaxSecretSizeOneByte", []string{"--max-secret-size", "1"}, nil, want(func(c *Config) { c.MaxSecretSize = 1 })},
 		{"OKMaxSecrets", []string{"--max-secrets", "10"}, nil, want(func(c *Config) { c.MaxSecrets = 10 })},
+		{"OKMaxFileSize", []string{"--max-file-size", "64MiB"}, nil, want(func(c *Config) { c.MaxFileSize = 64 << 20 })},
+		{"OKMaxFileSizeOff", []string{"--max-file-size", "0"}, nil, want(func(c *Config) { c.MaxFileSize = 0 })},
+		{"OKMaxFileSizeFollowsMaxBytes", []string{"--max-bytes", "2MiB"}, nil, want(func(c *Config) { c.MaxBytes, c.MaxFileSize = 2<<20, 2<<20 })},
 		{"OKMaxBytes", []string{"--max-bytes", "2GiB"}, nil, want(func(c *Config) { c.MaxBytes = 2 << 30 })},
 		{"OKRateLimit", []string{"--rate-limit", "5"}, nil, want(func(c *Config) { c.RateLimit = 5 })},
 		{"OKRateLimitOff", []string{"--rate-limit", "0"}, nil, want(func(c *Config) { c.RateLimit = 0 })},
@@ -134,7 +137,12 @@ func TestParseConfig(t *testing.T) {
 			c.Lifetime, c.MaxTTL = 2*time.Hour, 30*day
 		})},
 		{"OKLifetimeOff", []string{"--lifetime", "0s"}, nil, want(nil)},
-		{"OKExitWhenDrained", []string{"--exit-when-drained"}, nil, want(func(c *Config) { c.ExitWhenDrained = true })},
+		{"OKExitWhenDrained", []string{"--exit-when-drained", "--create-allow", "127.0.0.1"}, nil, want(func(c *Config) {
+			c.ExitWhenDrained, c.CreateAllow = true, prefixes("127.0.0.1/32")
+		})},
+		{"OKExitWhenDrainedTokens", []string{"--exit-when-drained", "--token-file", "/run/tokens"}, nil, want(func(c *Config) {
+			c.ExitWhenDrained, c.TokenFile = true, "/run/tokens"
+		})},
 		{"OKGrace", []string{"--grace", "1m"}, nil, want(func(c *Config) { c.Grace = time.Minute })},
 		{"OKGraceZero", []string{"--grace", "0s"}, nil, want(func(c *Config) { c.Grace = 0 })},
 		{"OKAdminToken", []string{"--admin-token", "0123456789abcdef"}, nil, want(func(c *Config) { c.AdminToken = "0123456789abcdef" })},
@@ -171,11 +179,11 @@ func TestParseConfig(t *testing.T) {
 		// True/false flags.
 		{"OKBoolEqualsTrue", []string{"--debuggable=true"}, nil, want(func(c *Config) { c.Debuggable = true })},
 		{"OKBoolEqualsFalse", []string{"--debuggable=false"}, nil, want(nil)},
-		{"OKBoolEqualsYes", []string{"--exit-when-drained=YES"}, nil, want(func(c *Config) { c.ExitWhenDrained = true })},
+		{"OKBoolEqualsYes", []string{"--quiet-audit=YES"}, nil, want(func(c *Config) { c.QuietAudit = true })},
 		{"OKBoolSingleDash", []string{"-healthcheck"}, nil, want(func(c *Config) { c.Healthcheck = true })},
 		{"OKBoolLastWins", []string{"--debuggable", "--debuggable=0"}, nil, want(nil)},
-		{"OKBoolThenFlag", []string{"--exit-when-drained", "--idle", "1h"}, nil, want(func(c *Config) {
-			c.ExitWhenDrained, c.Idle = true, time.Hour
+		{"OKBoolThenFlag", []string{"--quiet-audit", "--idle", "1h"}, nil, want(func(c *Config) {
+			c.QuietAudit, c.Idle = true, time.Hour
 		})},
 
 		// Trusted proxies.
@@ -211,6 +219,7 @@ func TestParseConfig(t *testing.T) {
 			"OTSLITE_DEFAULT_TTL":       "2h",
 			"OTSLITE_MAX_TTL":           "14d",
 			"OTSLITE_MAX_SECRET_SIZE":   "1MiB",
+			"OTSLITE_MAX_FILE_SIZE":     "20MiB",
 			"OTSLITE_MAX_SECRETS":       "50",
 			"OTSLITE_MAX_BYTES":         "1GB",
 			"OTSLITE_RATE_LIMIT":        "0",
@@ -221,6 +230,7 @@ func TestParseConfig(t *testing.T) {
 			"OTSLITE_IDLE":              "0",
 			"OTSLITE_LIFETIME":          "1d",
 			"OTSLITE_EXIT_WHEN_DRAINED": "yes",
+			"OTSLITE_CREATE_ALLOW":      "10.0.0.0/8",
 			"OTSLITE_GRACE":             "10s",
 			"OTSLITE_ADMIN_TOKEN":       "0123456789abcdef",
 			"OTSLITE_TLS_SELF_SIGNED":   "on",
@@ -233,6 +243,7 @@ func TestParseConfig(t *testing.T) {
 			Idle:            0,
 			Lifetime:        day,
 			ExitWhenDrained: true,
+			CreateAllow:     prefixes("10.0.0.0/8"),
 			Grace:           10 * time.Second,
 			AdminToken:      "0123456789abcdef",
 			TLSSelfSigned:   true,
@@ -242,6 +253,7 @@ func TestParseConfig(t *testing.T) {
 			DefaultTTL:      2 * time.Hour,
 			MaxTTL:          14 * day,
 			MaxSecretSize:   1 << 20,
+			MaxFileSize:     20 << 20,
 			MaxSecrets:      50,
 			MaxBytes:        1 << 30,
 			RateLimit:       0,
@@ -311,8 +323,9 @@ func TestParseConfigErrors(t *testing.T) {
 	}{
 		{"ErrPositional", []string{"extra"}, nil, `unexpected argument "extra": otslite takes only flags`},
 		{"ErrPositionalAfterFlags", []string{"--max-ttl", "2h", "extra"}, nil, `unexpected argument "extra": otslite takes only flags`},
-		{"ErrUnknownFlag", []string{"--nope"}, nil, `flag provided but not defined: -nope`},
-		{"ErrMissingValue", []string{"--max-ttl"}, nil, `flag needs an argument: -max-ttl`},
+		{"ErrUnknownFlag", []string{"--nope"}, nil, `unknown flag --nope (otslite -h lists the flags)`},
+		{"ErrUnknownFlagSingleDash", []string{"-public_url", "x"}, nil, `unknown flag --public_url (otslite -h lists the flags)`},
+		{"ErrMissingValue", []string{"--max-ttl"}, nil, `--max-ttl needs a value (otslite -h lists the flags)`},
 
 		{"ErrListenNoPort", []string{"--listen", "127.0.0.1"}, nil, `--listen: "127.0.0.1": want host:port, e.g. 127.0.0.1:7143`},
 		{"ErrListenNamedPort", []string{"--listen", "127.0.0.1:http"}, nil, `--listen: "127.0.0.1:http": want host:port, e.g. 127.0.0.1:7143`},
@@ -346,6 +359,8 @@ func TestParseConfigErrors(t *testing.T) {
 		{"ErrMaxSecretsNotNumber", []string{"--max-secrets", "1e5"}, nil, `--max-secrets: "1e5": not a whole number`},
 		{"ErrMaxBytesBelowSecretSize", []string{"--max-bytes", "1KiB"}, nil, `--max-bytes: "1KiB": must not be below --max-secret-size (64 KiB)`},
 		{"ErrSecretSizeAboveMaxBytes", []string{"--max-secret-size", "2MiB", "--max-bytes", "1MiB"}, nil, `--max-secret-size: "2MiB": must not exceed --max-bytes (1MiB)`},
+		{"ErrMaxFileSizeTooLarge", []string{"--max-file-size", "65MiB"}, nil, `--max-file-size: "65MiB": must be between 0 B (no files) and 64 MiB`},
+		{"ErrMaxFileSizeAboveMaxBytes", []string{"--max-file-size", "8MiB", "--max-bytes", "4MiB"}, nil, `--max-file-size: "8MiB": must not exceed --max-bytes (4MiB)`},
 		{"ErrMaxBytesTooLarge", []string{"--max-bytes", "9999999999G"}, nil, `--max-bytes: "9999999999G": too large`},
 
 		{"ErrRateLimitNegative", []string{"--rate-limit", "-1"}, nil, `--rate-limit: "-1": must not be negative (0 turns it off)`},
@@ -368,6 +383,8 @@ func TestParseConfigErrors(t *testing.T) {
 		{"ErrTrustedProxyBadInList", []string{"--trusted-proxy", "10.0.0.1,proxy.local"}, nil, `--trusted-proxy: "10.0.0.1,proxy.local": "proxy.local" is not an IP or CIDR prefix (examples: 10.0.0.1, 10.0.0.0/8, fd00::/8)`},
 		{"ErrTrustedProxyBadBits", []string{"--trusted-proxy", "10.0.0.0/33"}, nil, `--trusted-proxy: "10.0.0.0/33": "10.0.0.0/33" is not an IP or CIDR prefix (examples: 10.0.0.1, 10.0.0.0/8, fd00::/8)`},
 		{"ErrIdleNegative", []string{"--idle", "-1m"}, nil, `--idle: "-1m": must not be negative`},
+		{"ErrExitWhenDrainedOpen", []string{"--exit-when-drained"}, nil, `--exit-when-drained: "true": needs creating limited, by --create-allow (e.g. 127.0.0.1) or create tokens; otherwise anyone who can reach otslite can end the session by creating and reading a secret of their own`},
+		{"ErrExitWhenDrainedOpenEnv", nil, map[string]string{"OTSLITE_EXIT_WHEN_DRAINED": "on"}, `OTSLITE_EXIT_WHEN_DRAINED: "on": needs creating limited, by --create-allow (e.g. 127.0.0.1) or create tokens; otherwise anyone who can reach otslite can end the session by creating and reading a secret of their own`},
 		{"ErrIdleNotDuration", []string{"--idle", "soon"}, nil, `--idle: "soon": not a duration (examples: 90s, 1h, 7d)`},
 		{"ErrLifetimeTooShort", []string{"--lifetime", "59s", "--default-ttl", "1m"}, nil, `--lifetime: "59s": must be at least 1m (0 turns it off)`},
 		{"ErrLifetimeNegative", []string{"--lifetime", "-1h"}, nil, `--lifetime: "-1h": must not be negative`},
@@ -452,8 +469,10 @@ func TestParseConfigHelp(t *testing.T) {
 
 func TestUsageFitsOneScreen(t *testing.T) {
 	lines := strings.Split(strings.TrimSuffix(usage, "\n"), "\n")
-	if len(lines) > 24 {
-		t.Errorf("usage has %d lines; want at most 24", len(lines))
+	// Grouped under headings, the flags of the server, its sessions, access
+	// and shared store take one screen of a 34-line terminal.
+	if len(lines) > 34 {
+		t.Errorf("usage has %d lines; want at most 34", len(lines))
 	}
 	for i, l := range lines {
 		if n := utf8.RuneCountInString(l); n > 80 {
@@ -579,13 +598,14 @@ func TestEnvNames(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{
-		"OTSLITE_LISTEN", "OTSLITE_PUBLIC_URL", "OTSLITE_DEFAULT_TTL", "OTSLITE_MAX_TTL",
-		"OTSLITE_MAX_SECRET_SIZE", "OTSLITE_MAX_SECRETS", "OTSLITE_MAX_BYTES", "OTSLITE_RATE_LIMIT",
-		"OTSLITE_RATE_WINDOW", "OTSLITE_PASSPHRASE_MIN", "OTSLITE_PASSPHRASE_MAX", "OTSLITE_TRUSTED_PROXY",
+		"OTSLITE_LISTEN", "OTSLITE_PUBLIC_URL", "OTSLITE_TLS_CERT", "OTSLITE_TLS_KEY", "OTSLITE_TLS_SELF_SIGNED",
+		"OTSLITE_HTTP_REDIRECT", "OTSLITE_TRUSTED_PROXY", "OTSLITE_DEFAULT_TTL", "OTSLITE_MAX_TTL",
+		"OTSLITE_MAX_SECRET_SIZE", "OTSLITE_MAX_FILE_SIZE", "OTSLITE_MAX_SECRETS", "OTSLITE_MAX_BYTES", "OTSLITE_PASSPHRASE_MIN",
+		"OTSLITE_PASSPHRASE_MAX", "OTSLITE_RATE_LIMIT", "OTSLITE_RATE_WINDOW",
 		"OTSLITE_IDLE", "OTSLITE_LIFETIME", "OTSLITE_EXIT_WHEN_DRAINED", "OTSLITE_GRACE",
 		"OTSLITE_ADMIN_TOKEN", "OTSLITE_CREATE_TOKENS", "OTSLITE_TOKEN_FILE", "OTSLITE_CREATE_ALLOW",
-		"OTSLITE_REVEAL_ALLOW", "OTSLITE_REVEAL_HOURS", "OTSLITE_QUIET_AUDIT", "OTSLITE_TLS_CERT", "OTSLITE_TLS_KEY", "OTSLITE_TLS_SELF_SIGNED",
-		"OTSLITE_HTTP_REDIRECT", "OTSLITE_DEBUGGABLE", "OTSLITE_HEALTHCHECK",
+		"OTSLITE_REVEAL_ALLOW", "OTSLITE_REVEAL_HOURS", "OTSLITE_QUIET_AUDIT", "OTSLITE_REDIS", "OTSLITE_KEY_FILE",
+		"OTSLITE_REDIS_PASSWORD_FILE", "OTSLITE_REDIS_ALLOW_PERSISTENCE", "OTSLITE_DEBUGGABLE", "OTSLITE_HEALTHCHECK",
 	}
 	if !slices.Equal(asked, want) {
 		t.Errorf("ParseConfig read %q; want %q", asked, want)
@@ -726,7 +746,7 @@ func TestSummary(t *testing.T) {
 		"rate limit: 1000 requests per client IP per 20m, for each of create, reveal, receipt, burn",
 		"passphrases of 4 to 128 characters",
 		"trusted proxies: none",
-		"ends after 30m without requests; no fixed lifetime; keeps running when drained",
+		"ends after 30m idle (no secret waiting, none created or opened); no fixed lifetime; keeps running when drained",
 		"in-flight requests get 5s to finish at the end",
 		"TLS: off",
 		"creating needs no token",
@@ -735,6 +755,12 @@ func TestSummary(t *testing.T) {
 	}
 	if !slices.Equal(got, wantLines) {
 		t.Errorf("Summary() =\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(wantLines, "\n"))
+	}
+
+	for _, args := range [][]string{{"--listen", "0.0.0.0:7143", "--public-url", "http://192.168.1.20:7143"}, {"--listen", "127.0.0.1:7143"}, {"--listen", "192.168.1.20:7143"}} {
+		if s := strings.Join(MustParse(t, args, nil).Summary(), "\n"); strings.Contains(s, "WARNING") {
+			t.Errorf("%q: a warning where links work:\n%s", args, s)
+		}
 	}
 
 	c := MustParse(t, []string{"--rate-limit", "0", "--trusted-proxy", "10.0.0.0/8,::1"}, nil)
@@ -750,8 +776,8 @@ func TestSummary(t *testing.T) {
 		args []string
 		want []string
 	}{
-		{"Session", []string{"--idle", "0", "--lifetime", "2h", "--exit-when-drained", "--grace", "0s"}, []string{
-			"never ends for lack of requests; ends 2h after start; ends when drained (a secret was made and none is left to read)",
+		{"Session", []string{"--idle", "0", "--lifetime", "2h", "--exit-when-drained", "--create-allow", "::1", "--grace", "0s"}, []string{
+			"never ends for being idle; ends 2h after start; ends when drained (a secret was made and none is left to read)",
 			"in-flight requests are cut off at the end",
 		}},
 		{"TLSFiles", []string{"--tls-cert", "/etc/ots/cert.pem", "--tls-key", "/etc/ots/key.pem"}, []string{
@@ -770,6 +796,12 @@ func TestSummary(t *testing.T) {
 		{"TokenFile", []string{"--token-file", "/run/tokens"}, []string{"creating needs a token from /run/tokens"}},
 		{"Debuggable", []string{"--debuggable"}, []string{
 			"WARNING: --debuggable: the process can be dumped or traced; for development only",
+		}},
+		{"LoopbackLinksIPv6", []string{"--listen", "[::]:7143"}, []string{
+			"WARNING: listening on every interface, but links start with http://127.0.0.1:7143, which opens only on this machine: set --public-url to an address recipients can reach (e.g. http://<this machine's LAN address>:7143)",
+		}},
+		{"LoopbackLinksLocalhostTLS", []string{"--listen", "0.0.0.0:8443", "--public-url", "https://localhost:8443", "--tls-self-signed"}, []string{
+			"WARNING: listening on every interface, but links start with https://localhost:8443, which opens only on this machine: set --public-url to an address recipients can reach (e.g. https://<this machine's LAN address>:8443)",
 		}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -878,17 +910,18 @@ func ExampleConfig_Summary() {
 	// rate limit: 1000 requests per client IP per 20m, for each of create, reveal, receipt, burn
 	// passphrases of 4 to 128 characters
 	// trusted proxies: none
-	// ends after 30m without requests; no fixed lifetime; keeps running when drained
+	// ends after 30m idle (no secret waiting, none created or opened); no fixed lifetime; keeps running when drained
 	// in-flight requests get 5s to finish at the end
 	// TLS: off
 	// creating needs no token
 	// secrets may be created from any address, opened from any address, at any time
 	// audit: JSON lines on stderr
+	// WARNING: listening on every interface, but links start with http://127.0.0.1:8080, which opens only on this machine: set --public-url to an address recipients can reach (e.g. http://<this machine's LAN address>:8080)
 }
 
 func ExampleConfig_Summary_tls() {
 	c, err := ParseConfig([]string{"--tls-self-signed", "--listen", "0.0.0.0:443", "--http-redirect", "0.0.0.0:80",
-		"--lifetime", "8h", "--idle", "0", "--exit-when-drained"}, nil, io.Discard)
+		"--lifetime", "8h", "--idle", "0", "--exit-when-drained", "--create-allow", "192.168.1.0/24"}, nil, io.Discard)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -897,7 +930,7 @@ func ExampleConfig_Summary_tls() {
 		fmt.Println(l)
 	}
 	// Output:
-	// never ends for lack of requests; ends 8h after start; ends when drained (a secret was made and none is left to read)
+	// never ends for being idle; ends 8h after start; ends when drained (a secret was made and none is left to read)
 	// in-flight requests get 5s to finish at the end
 	// TLS: self-signed; plain HTTP on 0.0.0.0:80 redirects to https://127.0.0.1:443
 }

@@ -23,7 +23,7 @@ func TestThirdPartyClient(t *testing.T) {
 		if os.Getenv("CI") != "" {
 			t.Fatal("node and npm are needed; .ci/run installs them")
 		}
-		t.Skip("node and npm are not installed; CI runs this test")
+		skip(t, "node and npm are not installed; CI runs this test")
 	}
 	dir := t.TempDir()
 	// The library asks for node-fetch >= 2; version 3 is ESM-only, which

@@ -2,10 +2,13 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"crypto/sha256"
 	"crypto/tls"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -14,6 +17,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -167,7 +171,8 @@ func TestLifecycleIdle(t *testing.T) {
 	t.Parallel()
 	const idle = 2 * time.Second
 	p := MustStartBinary(t, nil, "--idle", "2s")
-	// Health probes do not keep the session alive; a real request does.
+	// Health probes do not keep the session alive; working with a secret
+	// does.
 	stop := make(chan struct{})
 	go func() {
 		for {
@@ -183,7 +188,10 @@ func TestLifecycleIdle(t *testing.T) {
 	}()
 	defer close(stop)
 	time.Sleep(time.Second)
-	p.mustShare(t, url.Values{"secret": {"idle test"}})
+	r := p.mustShare(t, url.Values{"secret": {"idle test"}})
+	if status, _, _ := p.do(t, "POST", "/api/v1/secret/"+r["secret_key"].(string), url.Values{}, nil); status != 200 {
+		t.Fatalf("reveal: %d", status)
+	}
 	last := time.Now()
 	code := p.MustExit(t, 15*time.Second)
 	if code != exitOK {
@@ -194,7 +202,91 @@ func TestLifecycleIdle(t *testing.T) {
 	if after < idle {
 		t.Errorf("exited %s after the last request, before the %s idle window passed", after, idle)
 	}
-	mustSummary(t, p, "idle", "1 created, 0 revealed, 0 burned, 0 expired, 1 wiped unread")
+	mustSummary(t, p, "idle", "1 created, 1 revealed, 0 burned, 0 expired, 0 wiped unread")
+}
+
+// TestLifecycleIdleIgnoresStrangers keeps a server busy with requests that
+// work with no secret: unknown links, wrong methods, other pages and
+// files, the UI's config, refused credentials, a foreign Host. None of
+// them restarts the idle window.
+func TestLifecycleIdleIgnoresStrangers(t *testing.T) {
+	t.Parallel()
+	const idle = 2 * time.Second
+	p := MustStartBinary(t, nil, "--idle", "2s")
+	// Sent from another goroutine: failures are not the test's concern
+	// (the server may be gone), only whether it ends.
+	send := func(method, path, auth, host string) {
+		req, _ := http.NewRequest(method, p.base+path, nil)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		if host != "" {
+			req.Host = host
+		}
+		if resp, err := insecureClient.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}
+	noise := []func(){
+		func() { send("POST", "/api/v1/secret/"+strings.Repeat("a", 32), "", "") },
+		func() { send("GET", "/api/otslite/secret/"+strings.Repeat("b", 32), "", "") },
+		func() { send("GET", "/api/v1/receipt/"+strings.Repeat("c", 32), "", "") },
+		func() { send("GET", "/no/such/page", "", "") },
+		func() { send("GET", "/api/v1/share", "", "") },
+		func() { send("GET", "/api/otslite/config", "", "") },
+		func() { send("GET", "/security", "", "") },
+		func() { send("GET", "/api/otslite/audit", "Bearer wrong-token-0000000000", "") },
+		func() { send("GET", "/", "", "rebound.example") },
+	}
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			case <-p.exited:
+				return
+			case <-time.After(100 * time.Millisecond):
+				noise[i%len(noise)]()
+			}
+		}
+	}()
+	if code := p.MustExit(t, 20*time.Second); code != exitOK {
+		t.Errorf("exit code %d, want 0", code)
+	}
+	ran := p.at.Sub(p.started)
+	t.Logf("idle window %s: exited %s after start under a request every 100 ms", idle, ran.Round(time.Millisecond))
+	if ran < idle {
+		t.Errorf("exited %s after start, before the %s idle window", ran, idle)
+	}
+	mustSummary(t, p, "idle", "0 created")
+}
+
+// TestLifecycleIdleWaitsForSecret: a waiting secret holds the session open
+// past the idle window until it is read; then the window starts afresh.
+func TestLifecycleIdleWaitsForSecret(t *testing.T) {
+	t.Parallel()
+	const idle = 2 * time.Second
+	p := MustStartBinary(t, nil, "--idle", "2s")
+	r := p.mustShare(t, url.Values{"secret": {"kept for its recipient"}, "ttl": {"600"}})
+	time.Sleep(3 * idle)
+	if !p.running() {
+		t.Fatalf("the session ended with a secret waiting:\n%s", p.stderr)
+	}
+	if status, _, m := p.do(t, "POST", "/api/v1/secret/"+r["secret_key"].(string), url.Values{}, nil); status != 200 || m["value"] != "kept for its recipient" {
+		t.Fatalf("reveal after %s: %d %v", 3*idle, status, m)
+	}
+	read := time.Now()
+	if code := p.MustExit(t, 15*time.Second); code != exitOK {
+		t.Errorf("exit code %d, want 0", code)
+	}
+	after := p.at.Sub(read)
+	t.Logf("exited %s after the secret was read (idle window %s)", after.Round(time.Millisecond), idle)
+	if after < idle {
+		t.Errorf("exited %s after the secret was read, before the %s idle window", after, idle)
+	}
+	mustSummary(t, p, "idle", "1 created, 1 revealed, 0 burned, 0 expired, 0 wiped unread")
 }
 
 func TestLifecycleLifetime(t *testing.T) {
@@ -223,7 +315,7 @@ func TestLifecycleLifetime(t *testing.T) {
 
 func TestLifecycleDrained(t *testing.T) {
 	t.Parallel()
-	p := MustStartBinary(t, nil, "--exit-when-drained")
+	p := MustStartBinary(t, nil, "--exit-when-drained", "--create-allow", "127.0.0.1")
 	a := p.mustShare(t, url.Values{"secret": {"first"}})
 	b := p.mustShare(t, url.Values{"secret": {"second"}})
 	if status, _, m := p.do(t, "POST", "/api/v1/secret/"+a["secret_key"].(string), url.Values{}, nil); status != 200 || m["value"] != "first" {
@@ -245,6 +337,68 @@ func TestLifecycleDrained(t *testing.T) {
 	mustSummary(t, p, "drained", "2 created, 1 revealed, 1 burned, 0 expired, 0 wiped unread")
 }
 
+// TestLifecycleDrainedNotByOutsiders: with --exit-when-drained, creating
+// must be limited; then someone outside the limit cannot make a secret of
+// their own and read it to end the session before the operator shares.
+func TestLifecycleDrainedNotByOutsiders(t *testing.T) {
+	t.Parallel()
+	t.Run("ErrOpenCreating", func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		out, err := exec.CommandContext(ctx, scanBinary(t), "--listen", "127.0.0.1:0", "--exit-when-drained").CombinedOutput()
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || exit.ExitCode() != exitConfig || strings.Count(string(out), "\n") != 1 || !strings.Contains(string(out), "--exit-when-drained") {
+			t.Errorf("--exit-when-drained with creating open to all: %v, %q; want exit 2 and one line", err, out)
+		}
+	})
+	t.Run("CreateAllow", func(t *testing.T) {
+		t.Parallel()
+		p := MustStartBinary(t, nil, "--exit-when-drained", "--create-allow", "127.0.0.4")
+		operator, outsider := clientFrom("127.0.0.4", false), clientFrom("127.0.0.2", false)
+		if status, intended, _, body := send(t, outsider, "POST", p.base+"/api/v1/share", url.Values{"secret": {"mine"}}); intended != "403" {
+			t.Fatalf("outsider's share: %d, intended %s: %s; want intended 403", status, intended, body)
+		}
+		if _, intended, _, _ := send(t, outsider, "POST", p.base+"/api/v1/generate", url.Values{}); intended != "403" {
+			t.Fatalf("outsider's generate: intended %s; want 403", intended)
+		}
+		time.Sleep(time.Second)
+		if !p.running() {
+			t.Fatalf("an outsider ended the session:\n%s", p.stderr)
+		}
+		sk, _ := shareFrom(t, operator, p.base, url.Values{"secret": {"for the recipient"}})
+		if status, _, _, body := send(t, outsider, "POST", p.base+"/api/v1/secret/"+sk, url.Values{}); status != 200 || !strings.Contains(body, "for the recipient") {
+			t.Fatalf("the recipient's reveal: %d %s", status, body)
+		}
+		if code := p.MustExit(t, 15*time.Second); code != exitOK {
+			t.Errorf("exit code %d, want 0", code)
+		}
+		mustSummary(t, p, "drained", "1 created, 1 revealed, 0 burned, 0 expired, 0 wiped unread")
+	})
+	t.Run("Tokens", func(t *testing.T) {
+		t.Parallel()
+		const token = "operator-token-0123456789"
+		p := MustStartBinary(t, nil, "--exit-when-drained", "--create-token", "op:"+token)
+		if status, intended, _ := p.do(t, "POST", "/api/v1/share", url.Values{"secret": {"mine"}}, nil); intended != "401" {
+			t.Fatalf("share without a token: %d, intended %s; want intended 401", status, intended)
+		}
+		time.Sleep(time.Second)
+		if !p.running() {
+			t.Fatalf("an outsider ended the session:\n%s", p.stderr)
+		}
+		status, _, m := p.do(t, "POST", "/api/v1/share", url.Values{"secret": {"shared"}}, map[string]string{"Authorization": "Basic " + base64.StdEncoding.EncodeToString([]byte("op:"+token))})
+		if status != 200 {
+			t.Fatalf("operator's share: %d %v", status, m)
+		}
+		if status, _, _ := p.do(t, "POST", "/api/v1/secret/"+m["secret_key"].(string), url.Values{}, nil); status != 200 {
+			t.Fatalf("reveal: %d", status)
+		}
+		if code := p.MustExit(t, 15*time.Second); code != exitOK {
+			t.Errorf("exit code %d, want 0", code)
+		}
+		mustSummary(t, p, "drained", "1 created, 1 revealed")
+	})
+}
+
 var adminTokenLine = regexp.MustCompile(`admin token \(shown once;[^)]*\): ([a-z2-7]+)\n`)
 
 func TestLifecycleOperator(t *testing.T) {
@@ -262,10 +416,16 @@ func TestLifecycleOperator(t *testing.T) {
 		"ErrNoToken":    nil,
 		"ErrWrongToken": {"Authorization": "Bearer " + strings.Repeat("a", len(token))},
 		"ErrBasic":      {"Authorization": "Basic " + token},
+		"ErrBasicLogin": {"Authorization": "Basic " + base64.StdEncoding.EncodeToString([]byte("operator:"+token))},
+		"ErrCrossSite":  {"Authorization": "Bearer " + token, "Sec-Fetch-Site": "cross-site", "Origin": "http://evil.example"},
 	} {
+		want := "401"
+		if name == "ErrCrossSite" {
+			want = "403"
+		}
 		status, intended, _ := p.do(t, "POST", "/api/otslite/end", url.Values{}, header)
-		if status != 404 || intended != "401" {
-			t.Errorf("%s: %d, intended %q; want 404, intended 401", name, status, intended)
+		if status != 404 || intended != want {
+			t.Errorf("%s: %d, intended %q; want 404, intended %s", name, status, intended, want)
 		}
 	}
 	if status, intended, _ := p.do(t, "GET", "/api/otslite/end", nil, map[string]string{"Authorization": "Bearer " + token}); intended != "405" {
@@ -326,7 +486,7 @@ func TestLifecycleSignal(t *testing.T) {
 		// A new connection is no longer accepted.
 		if c, err := net.DialTimeout("tcp", p.addr, time.Second); err == nil {
 			c.SetReadDeadline(time.Now().Add(2 * time.Second))
-			fmt.Fprintf(c, "GET /api/v1/status HTTP/1.1\r\nHost: x\r\n\r\n")
+			fmt.Fprintf(c, "GET /api/v1/status HTTP/1.1\r\nHost: %s\r\n\r\n", p.addr)
 			if resp, err := http.ReadResponse(bufio.NewReader(c), nil); err == nil {
 				t.Errorf("a new request was served after SIGTERM: %s", resp.Status)
 			}
@@ -381,43 +541,152 @@ func TestLifecycleSignal(t *testing.T) {
 	})
 }
 
+// TestLifecycleEverySignal sends each signal whose default action ends a
+// process (SIGHUP has its own test) to a binary with a secret waiting: each
+// must wipe and end the session with its summary line and exit 0, without
+// a goroutine dump. The few the Go runtime never delivers to a program
+// (SIGPROF while not profiling, 32, 33, 34) must leave it running, never end
+// it without the wipe. The list is the system's (signal(7)), written out
+// here rather than taken from the code.
+func TestLifecycleEverySignal(t *testing.T) {
+	t.Parallel()
+	ends := []syscall.Signal{
+		syscall.SIGINT, syscall.SIGQUIT, syscall.SIGILL, syscall.SIGTRAP, syscall.SIGABRT, syscall.SIGBUS,
+		syscall.SIGFPE, syscall.SIGUSR1, syscall.SIGSEGV, syscall.SIGUSR2, syscall.SIGPIPE, syscall.SIGALRM,
+		syscall.SIGTERM, syscall.SIGSTKFLT, syscall.SIGXCPU, syscall.SIGXFSZ, syscall.SIGVTALRM, syscall.SIGIO,
+		syscall.SIGPWR, syscall.SIGSYS,
+	}
+	for s := syscall.Signal(35); s <= 64; s++ {
+		ends = append(ends, s)
+	}
+	ignored := []syscall.Signal{syscall.SIGPROF, 32, 33, 34}
+	slots := make(chan struct{}, 4) // the machine is shared: a few at a time
+	for _, sig := range append(ends, ignored...) {
+		end := !slices.Contains(ignored, sig)
+		t.Run(fmt.Sprintf("%d", int(sig)), func(t *testing.T) {
+			t.Parallel()
+			slots <- struct{}{}
+			defer func() { <-slots }()
+			p := MustStartBinary(t, nil, "--grace", "1s")
+			p.mustShare(t, url.Values{"secret": {"waiting"}})
+			p.cmd.Process.Signal(sig)
+			if !end {
+				time.Sleep(500 * time.Millisecond)
+				if !p.running() {
+					t.Fatalf("signal %d (%s) ended the process (exit %d):\n%s", sig, sig, p.code, p.stderr)
+				}
+				p.cmd.Process.Signal(syscall.SIGTERM)
+			}
+			if code := p.MustExit(t, 15*time.Second); code != exitOK {
+				t.Errorf("signal %d (%s): exit code %d, want 0:\n%s", sig, sig, code, p.stderr)
+			}
+			mustSummary(t, p, "signal", "1 created, 0 revealed, 0 burned, 0 expired, 1 wiped unread")
+			if strings.Contains(p.stderr.String(), "goroutine ") {
+				t.Errorf("signal %d (%s): a goroutine dump:\n%s", sig, sig, p.stderr)
+			}
+		})
+	}
+	t.Run("QuitDebuggableDumps", func(t *testing.T) {
+		t.Parallel()
+		p := MustStartBinary(t, nil, "--debuggable")
+		p.mustShare(t, url.Values{"secret": {"waiting"}})
+		p.cmd.Process.Signal(syscall.SIGQUIT)
+		if code := p.MustExit(t, 15*time.Second); code != exitOK {
+			t.Errorf("exit code %d, want 0", code)
+		}
+		if !strings.Contains(p.stderr.String(), "SIGQUIT received") || !strings.Contains(p.stderr.String(), "goroutine 1 [") {
+			t.Errorf("--debuggable: no goroutine dump on SIGQUIT:\n%s", p.stderr)
+		}
+		mustSummary(t, p, "signal", "1 wiped unread")
+	})
+}
+
 func TestLifecycleHostPinning(t *testing.T) {
 	t.Parallel()
-	addr := freePort(t)
-	_, port, _ := net.SplitHostPort(addr)
-	public := "http://secrets.example:" + port
-	p := MustStartBinary(t, nil, "--listen", addr, "--public-url", public)
-	for _, c := range []struct {
-		host string
-		want int
-	}{
-		{"secrets.example:" + port, 200},
-		{"SECRETS.example:" + port, 200},
-		{"127.0.0.1:" + port, 421},
-		{"secrets.example.evil:" + port, 421},
-		{"secrets.example", 421}, // the port is part of the name
-	} {
-		status, _, m := p.do(t, "POST", "/api/v1/share", url.Values{"secret": {"pinned"}}, map[string]string{"Host": c.host})
-		if status != c.want {
-			t.Errorf("Host %q: %d, want %d", c.host, status, c.want)
-		}
-		if status == 421 {
-			resp, err := insecureClient.Do(&http.Request{Method: "GET", URL: mustURL(t, p.base+"/"), Host: c.host})
-			if err != nil {
-				t.Fatal(err)
+	t.Run("PublicURL", func(t *testing.T) {
+		t.Parallel()
+		addr := freePort(t)
+		_, port, _ := net.SplitHostPort(addr)
+		public := "http://secrets.example:" + port
+		p := MustStartBinary(t, nil, "--listen", addr, "--public-url", public)
+		for _, c := range []struct {
+			host string
+			want int
+		}{
+			{"secrets.example:" + port, 200},
+			{"SECRETS.example:" + port, 200},
+			{"127.0.0.1:" + port, 200}, // the listen address
+			{"localhost:" + port, 200},
+			{"secrets.example.evil:" + port, 421},
+			{"secrets.example", 421}, // the port is part of the name
+			{"127.0.0.2:" + port, 421},
+		} {
+			status, _, m := p.do(t, "POST", "/api/v1/share", url.Values{"secret": {"pinned"}}, map[string]string{"Host": c.host})
+			if status != c.want {
+				t.Errorf("Host %q: %d, want %d", c.host, status, c.want)
 			}
-			resp.Body.Close()
-			if resp.StatusCode != 421 || resp.Header.Get("Content-Security-Policy") == "" || resp.Header.Get("X-Content-Type-Options") != "nosniff" {
-				t.Errorf("Host %q: %d without the security headers: %v", c.host, resp.StatusCode, resp.Header)
+			if status == 200 && !strings.HasPrefix(m["metadata_url"].(string), public+"/receipt/") {
+				t.Errorf("Host %q: metadata_url %q not built from the public URL", c.host, m["metadata_url"])
 			}
 		}
-		if status == 200 && !strings.HasPrefix(m["metadata_url"].(string), public+"/receipt/") {
-			t.Errorf("Host %q: metadata_url %q not built from the public URL", c.host, m["metadata_url"])
+		mustMisdirect(t, p, "secrets.example.evil:"+port)
+	})
+	t.Run("Default", func(t *testing.T) {
+		t.Parallel()
+		p := MustStartBinary(t, nil)
+		_, port, _ := net.SplitHostPort(p.addr)
+		for _, c := range []struct {
+			host string
+			want int
+		}{
+			{p.addr, 200},
+			{"localhost:" + port, 200},
+			{"rebound.example:" + port, 421}, // DNS rebinding: a name that now points here
+			{"192.0.2.1:" + port, 421},
+		} {
+			status, _, _ := p.do(t, "POST", "/api/v1/share", url.Values{"secret": {"pinned"}}, map[string]string{"Host": c.host})
+			if status != c.want {
+				t.Errorf("Host %q: %d, want %d", c.host, status, c.want)
+			}
 		}
+		mustMisdirect(t, p, "rebound.example:"+port)
+		// Health probes: by address whatever the Host names, never by a
+		// foreign name, and the binary's own health check works.
+		if status, _, _ := p.do(t, "GET", "/api/v1/status", nil, map[string]string{"Host": "192.0.2.1:" + port}); status != 200 {
+			t.Errorf("status probe by address: %d", status)
+		}
+		if status, _, _ := p.do(t, "GET", "/api/v1/status", nil, map[string]string{"Host": "rebound.example"}); status != 421 {
+			t.Errorf("status probe naming another host: %d, want 421", status)
+		}
+		if out, err := exec.Command(scanBinary(t), "--healthcheck", "--listen", p.addr).CombinedOutput(); err != nil {
+			t.Errorf("--healthcheck: %v: %s", err, out)
+		}
+		// An absolute-form target names the host that counts.
+		resp, err := rawRequest(p.addr, []byte("GET http://rebound.example/api/v1/status HTTP/1.1\r\nHost: "+p.addr+"\r\nConnection: close\r\n\r\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 421 {
+			t.Errorf("absolute-form target naming another host: %s, want 421", resp.Status)
+		}
+	})
+}
+
+// mustMisdirect checks that a request for host gets 421 with the security
+// headers, and that the log names the Host it saw.
+func mustMisdirect(tb testing.TB, p *binProc, host string) {
+	tb.Helper()
+	resp, err := insecureClient.Do(&http.Request{Method: "GET", URL: mustURL(tb, p.base+"/"), Host: host})
+	if err != nil {
+		tb.Fatal(err)
 	}
-	// Health probes answer whatever the Host, so a container check works.
-	if status, _, _ := p.do(t, "GET", "/api/v1/status", nil, map[string]string{"Host": "127.0.0.1:" + port}); status != 200 {
-		t.Errorf("status probe with another Host: %d", status)
+	resp.Body.Close()
+	if resp.StatusCode != 421 || resp.Header.Get("Content-Security-Policy") == "" || resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+		tb.Errorf("Host %q: %d without the security headers: %v", host, resp.StatusCode, resp.Header)
+	}
+	if want := "421 Misdirected Request for Host " + strconv.Quote(host); !strings.Contains(p.stderr.String(), want) {
+		tb.Errorf("no log line %q:\n%s", want, p.stderr)
 	}
 }
 

@@ -52,7 +52,9 @@ func MustRun(tb testing.TB, args ...string) *program {
 	case p.addr = <-ready:
 	case code := <-p.code:
 		tb.Fatalf("otslite exited with %d: %s", code, p.stderr)
-	case <-time.After(10 * time.Second):
+	case <-time.After(60 * time.Second):
+		// Generous: under the race detector on a busy machine, loading
+		// the UI alone can take seconds.
 		tb.Fatal("otslite did not start")
 	}
 	tb.Cleanup(func() { p.stop() })

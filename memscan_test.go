@@ -100,13 +100,23 @@ func mustJSON(s string) []byte {
 // scanMemory counts every needle in every readable mapping of pid.
 func scanMemory(tb testing.TB, pid int, needles map[string][]byte) map[string]int {
 	tb.Helper()
-	maps, err := os.ReadFile(fmt.Sprintf("/proc/%d/maps", pid))
+	counts, err := scanMemoryOf(pid, needles)
 	if err != nil {
 		tb.Fatal(err)
 	}
+	return counts
+}
+
+// scanMemoryOf is scanMemory for a process that may be gone (its error
+// then says so, with os.ErrNotExist).
+func scanMemoryOf(pid int, needles map[string][]byte) (map[string]int, error) {
+	maps, err := os.ReadFile(fmt.Sprintf("/proc/%d/maps", pid))
+	if err != nil {
+		return nil, err
+	}
 	mem, err := os.Open(fmt.Sprintf("/proc/%d/mem", pid))
 	if err != nil {
-		tb.Fatal(err)
+		return nil, err
 	}
 	defer mem.Close()
 	counts := make(map[string]int, len(needles))
@@ -126,7 +136,7 @@ func scanMemory(tb testing.TB, pid int, needles map[string][]byte) map[string]in
 		n, _ := mem.ReadAt(buf, int64(start))
 		countIn(buf[:n], needles, counts)
 	}
-	return counts
+	return counts, nil
 }
 
 // countIn adds to counts the occurrences of each needle in buf, scanning
@@ -163,7 +173,12 @@ type scanServer struct {
 
 func startScanServer(tb testing.TB, args ...string) *scanServer {
 	tb.Helper()
-	addr := freePort(tb)
+	return startScanServerOn(tb, freePort(tb), args...)
+}
+
+// startScanServerOn starts the release binary listening on addr.
+func startScanServerOn(tb testing.TB, addr string, args ...string) *scanServer {
+	tb.Helper()
 	cmd := exec.Command(scanBinary(tb), append([]string{"--listen", addr, "--rate-limit", "0"}, args...)...)
 	cmd.Stderr = io.Discard
 	if err := cmd.Start(); err != nil {
@@ -264,6 +279,7 @@ func TestMemoryResidue(t *testing.T) {
 	t.Run("Complete", func(t *testing.T) { t.Parallel(); testResidueComplete(t) })
 	t.Run("Interrupted", func(t *testing.T) { t.Parallel(); testResidueInterrupted(t) })
 	t.Run("TLS", func(t *testing.T) { t.Parallel(); testResidueTLS(t) })
+	t.Run("Beyond", func(t *testing.T) { t.Parallel(); testResidueBeyond(t) })
 }
 
 // testResidueComplete covers the requests that complete.

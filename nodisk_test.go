@@ -46,7 +46,7 @@ func needStrace(tb testing.TB) string {
 		if os.Getenv("CI") != "" {
 			tb.Fatal("strace is not installed; .ci/run installs it")
 		}
-		tb.Skip("strace is not installed (apt-get install strace); CI runs this test")
+		skip(tb, "strace is not installed (apt-get install strace); CI runs this test")
 	}
 	return path
 }

@@ -12,17 +12,27 @@ import (
 // copies or hashes a secret (a garbage collection preempts every running
 // one) would leave up to a few dozen bytes of it there. With
 // GODEBUG=asyncpreemptoff=1 goroutines stop only at function calls, where
-// the Go calling convention keeps nothing live in registers. The runtime
-// reads that setting once, at start, so otslite re-executes itself with it
-// unless GODEBUG already says otherwise.
+// the Go calling convention keeps nothing live in registers.
+//
+// A garbage collection also shrinks the stack of a goroutine that uses
+// little of it: the stack is copied into a smaller one and the old one
+// goes back to the allocator unwiped, with whatever the goroutine's live
+// frames held (a Receipt's link keys in the middle of a request, say).
+// Request handlers grow their stacks first (store.GrowStack) and scrub
+// them last, so a shrink is the one way a stack's secrets could be left
+// behind: GODEBUG=gcshrinkstackoff=1 turns it off.
+//
+// The runtime reads these settings once, at start, so otslite
+// re-executes itself with them unless GODEBUG already says otherwise.
 
-const noAsyncPreempt = "asyncpreemptoff=1"
+// runtimeSettings are the GODEBUG settings otslite runs with.
+var runtimeSettings = []string{"asyncpreemptoff=1", "gcshrinkstackoff=1"}
 
 // withoutAsyncPreemption returns the environment to re-execute with, or
-// nil when env already settles asyncpreemptoff either way.
+// nil when env already settles each of runtimeSettings either way.
 func withoutAsyncPreemption(env []string) []string {
 	out := make([]string, 0, len(env)+1)
-	set := false
+	set, added := false, false
 	for _, kv := range env {
 		v, ok := strings.CutPrefix(kv, "GODEBUG=")
 		if !ok {
@@ -33,16 +43,24 @@ func withoutAsyncPreemption(env []string) []string {
 			continue // the runtime reads the first GODEBUG only
 		}
 		set = true
-		if strings.Contains(v, "asyncpreemptoff=") {
-			return nil
+		for _, s := range runtimeSettings {
+			name, _, _ := strings.Cut(s, "=")
+			if !strings.Contains(","+v, ","+name+"=") {
+				if v != "" {
+					v += ","
+				}
+				v += s
+				added = true
+			}
 		}
-		if v != "" {
-			v += ","
-		}
-		out = append(out, "GODEBUG="+v+noAsyncPreempt)
+		out = append(out, "GODEBUG="+v)
 	}
 	if !set {
-		out = append(out, "GODEBUG="+noAsyncPreempt)
+		out = append(out, "GODEBUG="+strings.Join(runtimeSettings, ","))
+		added = true
+	}
+	if !added {
+		return nil
 	}
 	return out
 }

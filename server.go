@@ -12,11 +12,15 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"math"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"slices"
+	"sort"
 	"strings"
 	"syscall"
 	"time"
@@ -27,19 +31,28 @@ import (
 	"otslite/handler"
 	"otslite/handler/audit"
 	"otslite/store"
+	"otslite/store/resp"
 )
 
-// serverMain runs the server from the command line: the first SIGINT or
-// SIGTERM ends the session gracefully; a second one wipes and exits at once.
+// serverMain runs the server from the command line: the first signal that
+// ends a process (see signals.go) ends the session gracefully; a second one
+// wipes and exits at once.
 func serverMain(args []string) int {
+	if cfg, err := ParseConfig(args, os.Getenv, io.Discard); err == nil && cfg.Version {
+		fmt.Println(versionLine())
+		return exitOK
+	}
+	if err := ignoreUndeliverable(); err != nil {
+		fmt.Fprintf(os.Stderr, "otslite: cannot set up signals: %v\n", err)
+		return exitFail
+	}
 	signals := make(chan os.Signal, 2)
-	signal.Notify(signals, os.Interrupt, syscall.SIGTERM)
-	ctx, cancel := context.WithCancel(context.Background())
+	signal.Notify(signals, endSignals()...)
+	ctx, cancel := context.WithCancelCause(context.Background())
 	go func() {
-		<-signals
-		cancel()
-		<-signals
-		fmt.Fprintln(os.Stderr, "otslite: second signal: wiping and exiting now")
+		cancel(caughtSignal{<-signals})
+		sig := <-signals
+		fmt.Fprintf(os.Stderr, "otslite: second signal (%s): wiping and exiting now\n", signalName(sig))
 		store.Purge()
 		os.Exit(exitFail)
 	}()
@@ -53,6 +66,26 @@ func serverMain(args []string) int {
 // served on once requests are accepted (tests start the program in-process
 // on port 0).
 func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer, ready chan<- string) int {
+	return runServer(ctx, args, getenv, stderr, serverHooks{ready: ready})
+}
+
+// serverHooks let a caller that runs the server in-process follow it
+// (tests, and otslite send). Each is optional.
+type serverHooks struct {
+	ready   chan<- string       // receives the address served on, once requests are accepted
+	serving func(serving)       // told the same, with the public URL and certificate
+	ended   func(s store.Stats) // told what the store did, once the session is over
+}
+
+// serving describes a server that accepts requests.
+type serving struct {
+	Addr        string // the listener's address
+	PublicURL   string // the base of links
+	Fingerprint string // of the TLS certificate, "" without TLS
+}
+
+// runServer is run with hooks.
+func runServer(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer, hooks serverHooks) int {
 	logger := log.New(stderr, "otslite: ", 0)
 	cfg, err := ParseConfig(args, getenv, stderr)
 	if errors.Is(err, flag.ErrHelp) {
@@ -62,6 +95,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		logger.Print(err)
 		return exitConfig
 	}
+	if cfg.Version {
+		// serverMain prints it on stdout; run has only stderr.
+		fmt.Fprintln(stderr, versionLine())
+		return exitOK
+	}
 	if cfg.Healthcheck {
 		return healthcheck(cfg, logger)
 	}
@@ -69,6 +107,13 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if err := harden(cfg.Debuggable); err != nil {
 		logger.Print(err)
 		return exitFail
+	}
+	// Before anything locks memory: memguard panics when it cannot.
+	files := planFiles(cfg.MaxFileSize, cfg.MaxSecretSize)
+	budget := store.LockedBudget(store.DefaultLockedBytes + files.lockedWant())
+	if err := lockedEnough(budget, cfg.MaxSecretSize); err != nil {
+		logger.Print(err)
+		return exitConfig
 	}
 
 	tlsSetup, err := newTLS(cfg, lanAddrs(), start)
@@ -90,8 +135,23 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		}
 	}
 
-	acc, err := newAccess(cfg)
+	// Replicas of a shared store share the process key, and key their
+	// create tokens with it too, so that they name credentials alike.
+	key, err := readKey(cfg)
 	if err != nil {
+		ln.Close()
+		logger.Print(err)
+		return exitConfig
+	}
+	var tokenKey []byte
+	if key != nil {
+		tokenKey = make([]byte, 32)
+		store.DeriveKey(key, "otslite create tokens", tokenKey)
+	}
+	acc, err := newAccess(cfg, tokenKey)
+	clear(tokenKey)
+	if err != nil {
+		destroyKey(key)
 		ln.Close()
 		logger.Print(err)
 		return exitConfig
@@ -99,26 +159,50 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	defer acc.close()
 	trail := acc.trail(stderr)
 	defer trail.Close()
+	var shared *resp.Client
+	if cfg.Redis != "" {
+		if shared, err = openRedis(cfg, logger, trail); err != nil {
+			destroyKey(key)
+			ln.Close()
+			logger.Print(err)
+			return exitConfig
+		}
+		trail.Share(shared, store.DefaultPrefix+"audit")
+		// The trail's last events go to Redis before the client closes.
+		defer func() { trail.Close(); shared.Close() }()
+	}
 
 	var deadline time.Time
 	if cfg.Lifetime > 0 {
 		deadline = start.Add(cfg.Lifetime)
 	}
-	budget := store.LockedBudget(store.DefaultLockedBytes)
+	base := min(budget.Bytes, store.DefaultLockedBytes)
+	files.fit(budget.Bytes-base, cfg.MaxSecretSize)
 	st, err := store.New(store.Config{
-		MaxSecretSize: cfg.MaxSecretSize,
-		MaxSecrets:    cfg.MaxSecrets,
-		MaxBytes:      cfg.MaxBytes,
-		LockedBytes:   budget.Bytes,
-		Deadline:      deadline,
-		Expired:       handler.AuditExpiry(trail),
+		MaxSecretSize:   cfg.MaxSecretSize,
+		MaxSecrets:      cfg.MaxSecrets,
+		MaxBytes:        cfg.MaxBytes,
+		LockedBytes:     base,
+		MaxEnvelopeSize: files.Envelope,
+		FileSlots:       files.Slots,
+		FileSlotSize:    files.SlotSize,
+		Deadline:        deadline,
+		Expired:         handler.AuditExpiry(trail),
+		Key:             key,
+		Remote:          shared,
 	})
 	if err != nil {
+		destroyKey(key)
 		ln.Close()
 		logger.Printf("cannot start: %v; %s", err, lockedMemoryFix)
 		return exitFail
 	}
 	defer st.Close(cfg.Grace)
+	if err := st.CheckKey(); err != nil {
+		ln.Close()
+		logger.Printf("--key-file: %v", err)
+		return exitConfig
+	}
 
 	ui, err := assets.Load()
 	if err != nil {
@@ -137,8 +221,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		ExitWhenDrained: cfg.ExitWhenDrained,
 		Drained: func() bool {
 			s := st.Stats()
-			return s.Created > 0 && s.Secrets == 0
+			return s.Created > 0 && s.Secrets == 0 && s.Requests == 0
 		},
+		Waiting: func() bool { return st.Stats().Secrets > 0 },
 	})
 	hcfg := handler.Config{
 		PublicURL:      cfg.PublicURL,
@@ -146,6 +231,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		MaxTTL:         cfg.MaxTTL,
 		PassphraseMin:  cfg.PassphraseMin,
 		PassphraseMax:  cfg.PassphraseMax,
+		MaxFileSize:    files.MaxFile,
 		RateLimit:      cfg.RateLimit,
 		RateWindow:     cfg.RateWindow,
 		TrustedProxies: cfg.TrustedProxies,
@@ -160,12 +246,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		RevealAllow:    cfg.RevealAllow,
 		RevealHours:    acc.hours,
 		Audit:          trail,
+		Shared:         shared,
 	}
-	if explicitURL {
-		if u, err := url.Parse(cfg.PublicURL); err == nil {
-			hcfg.PinHost = u.Host
-		}
-	}
+	hostname, _ := os.Hostname()
+	hcfg.PinHosts = serverNames(cfg.PublicURL, cfg.Listen, lanAddrs(), hostname)
 	h := handler.New(st, ui, hcfg)
 	srv := h.NewServer()
 	// SIGHUP is caught before anything is served (its default would kill
@@ -180,6 +264,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		logger.Print(line)
 	}
 	logger.Print(budgetLine(budget, st.Layout()))
+	logger.Print(files.line())
 	if tlsSetup != nil {
 		logger.Printf("TLS certificate SHA-256 fingerprint: %s", tlsSetup.Fingerprint)
 	}
@@ -208,8 +293,15 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		go func() { served <- redirect.Serve(rln) }()
 	}
 	trail.Record(audit.Event{Event: audit.SessionStart, Outcome: audit.OK})
-	if ready != nil {
-		ready <- ln.Addr().String()
+	if hooks.ready != nil {
+		hooks.ready <- ln.Addr().String()
+	}
+	if hooks.serving != nil {
+		info := serving{Addr: ln.Addr().String(), PublicURL: cfg.PublicURL}
+		if tlsSetup != nil {
+			info.Fingerprint = tlsSetup.Fingerprint
+		}
+		hooks.serving(info)
 	}
 	// Collect what starting left behind and give the freed memory back to
 	// the system now: an idle server should be small. (It also matters to
@@ -230,6 +322,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		sess.End()
 		<-why
 	}
+	var sig caughtSignal
+	if reason == endSignal && errors.As(context.Cause(ctx), &sig) {
+		logger.Printf("%s received", signalName(sig.sig))
+		if cfg.Debuggable && sig.sig == syscall.SIGQUIT {
+			// What Go prints on SIGQUIT, for development; the wipe follows.
+			stderr.Write(goroutines()) //nolint:errcheck // best effort
+		}
+	}
 	logger.Printf("ending the session (%s)", reason)
 	h.Stopping()
 	shutdown, cancel := context.WithTimeout(context.Background(), cfg.Grace)
@@ -241,13 +341,38 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		logger.Printf("requests still in flight after %s were cut off", cfg.Grace)
 	}
 	s := st.Stats()
-	logger.Printf("session over (%s): %d created, %d revealed, %d burned, %d expired, %d wiped unread",
-		reason, s.Created, s.Revealed, s.Burned, s.Expired, s.Secrets)
+	if st.Shared() {
+		// Ending a replica ends this process, never the shared data.
+		logger.Printf("session over (%s): %d created, %d revealed, %d burned, %d expired here; %s",
+			reason, s.Created, s.Revealed, s.Burned, s.Expired, sharedLeft(s.Secrets))
+	} else {
+		logger.Printf("session over (%s): %d created, %d revealed, %d burned, %d expired, %d wiped unread",
+			reason, s.Created, s.Revealed, s.Burned, s.Expired, s.Secrets)
+	}
+	if hooks.ended != nil {
+		hooks.ended(s)
+	}
 	trail.Record(audit.Event{Event: audit.SessionEnd, Outcome: reason})
 	return code
 }
 
-const lockedMemoryFix = "raise the locked-memory limit (ulimit -l, or docker run --cap-add IPC_LOCK --ulimit memlock=-1)"
+const lockedMemoryFix = "raise the locked-memory limit (ulimit -l, or docker run --ulimit memlock=-1)"
+
+// lockedEnough says, in one line, why otslite cannot start under the
+// locked-memory limit b describes: the arena must hold at least a few
+// slots of the largest secret. (LockedBudget already set aside what
+// memguard's own keys and the process keys lock beside it.)
+func lockedEnough(b store.Budget, maxSecret int) error {
+	if _, err := store.PlanArena(b.Bytes, maxSecret); err == nil {
+		return nil
+	}
+	need := sort.Search(math.MaxInt32, func(n int) bool {
+		_, err := store.PlanArena(n, maxSecret)
+		return err == nil
+	})
+	return fmt.Errorf("cannot start: the locked-memory limit (RLIMIT_MEMLOCK) of %s leaves %s for secrets; secrets of up to %s need %s; %s",
+		formatSize(b.Limit), formatSize(int64(b.Bytes)), formatSize(int64(maxSecret)), formatSize(int64(need)), lockedMemoryFix)
+}
 
 // budgetLine tells the operator how much locked memory plaintext may use.
 func budgetLine(b store.Budget, l store.ArenaLayout) string {
@@ -307,4 +432,39 @@ func hasFlag(args []string, name string) bool {
 		}
 	}
 	return false
+}
+
+// serverNames lists the Host names requests may use (see handler/host.go):
+// the public URL's host and the listen address; for a loopback listen
+// address also localhost; for every interface, the names this machine
+// answers to: localhost, loopback, its LAN addresses and its host name.
+func serverNames(publicURL, listen string, lan []net.IP, hostname string) []string {
+	var names []string
+	if u, err := url.Parse(publicURL); err == nil && u.Host != "" {
+		names = append(names, u.Host)
+	}
+	host, port, err := net.SplitHostPort(listen)
+	if err != nil {
+		return names
+	}
+	local := []string{"localhost", "127.0.0.1", "::1"}
+	switch ip, err := netip.ParseAddr(host); {
+	case unspecified(host):
+		for _, a := range lan {
+			local = append(local, a.String())
+		}
+		if hostname != "" {
+			local = append(local, hostname)
+		}
+	case err == nil && ip.IsLoopback(), strings.EqualFold(host, "localhost"):
+		local = append(local, host)
+	default:
+		local = []string{host}
+	}
+	for _, h := range local {
+		if n := net.JoinHostPort(h, port); !slices.Contains(names, n) {
+			names = append(names, n)
+		}
+	}
+	return names
 }

@@ -7,10 +7,16 @@ import (
 	"time"
 )
 
-// A session ends on the first of: the idle window passing without a request
-// (health probes do not count), the lifetime running out, every secret
-// created having been consumed (when asked for), the operator ending it, or
-// the context ending (a signal). Run reports which.
+// A session ends on the first of: the idle window passing with no secret
+// waiting and no activity (what counts is the handler's to say, see
+// handler/activity.go), the lifetime running out, every secret created
+// having been consumed (when asked for), the operator ending it, or the
+// context ending (a signal). Run reports which.
+//
+// A waiting secret is a promise to its recipient: while one waits, the
+// idle window does not run, and it starts afresh when the last one is
+// read, burned or expired. Only the lifetime (which caps every ttl), the
+// operator and signals end a session with secrets waiting.
 
 // Why a session ended.
 const (
@@ -31,6 +37,7 @@ type sessionConfig struct {
 	End             time.Time     // zero: no lifetime
 	ExitWhenDrained bool
 	Drained         func() bool // true once a secret was created and none waits
+	Waiting         func() bool // true while a secret waits; nil: never
 	Now             func() time.Time
 	Tick            time.Duration // how often conditions are checked
 }
@@ -55,7 +62,7 @@ func newSession(cfg sessionConfig) *session {
 	return s
 }
 
-// Touch records activity: a request that is not a health probe. Only the
+// Touch records activity (see the handler's Config.Activity). Only the
 // first Touch after each tick reads the clock, so a busy server reads it
 // once a tick rather than once a request; the idle window then counts
 // from at most one tick before the last activity.
@@ -84,6 +91,9 @@ func (s *session) Run(ctx context.Context) string {
 		case <-t.C:
 		}
 		s.touched.Store(false)
+		if s.cfg.Waiting != nil && s.cfg.Waiting() {
+			s.Touch()
+		}
 		now := s.cfg.Now()
 		switch {
 		case s.cfg.Idle > 0 && now.Sub(time.Unix(0, s.lastActive.Load())) >= s.cfg.Idle:

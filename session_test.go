@@ -142,3 +142,33 @@ func TestSessionTouchReadsClockOncePerTick(t *testing.T) {
 		t.Errorf("after a tick, last activity at %d, want %d", got, want)
 	}
 }
+
+// TestSessionIdleWaits: the idle window does not run while a secret waits,
+// and starts afresh when the last one goes.
+func TestSessionIdleWaits(t *testing.T) {
+	clock := &testClock{t: time.Unix(1_700_000_000, 0)}
+	var waiting atomic.Bool
+	waiting.Store(true)
+	s := newSession(sessionConfig{Idle: time.Minute, Waiting: waiting.Load, Now: clock.Now, Tick: time.Millisecond})
+	why := runSession(context.Background(), s)
+	clock.Add(time.Hour)
+	mustNotEnd(t, why)
+	waiting.Store(false) // read, burned or expired
+	mustNotEnd(t, why)
+	clock.Add(59 * time.Second)
+	mustNotEnd(t, why)
+	clock.Add(time.Second)
+	mustEnd(t, why, endIdle)
+}
+
+// TestSessionLifetimeWithSecretWaiting: the lifetime is the hard end, a
+// waiting secret or not.
+func TestSessionLifetimeWithSecretWaiting(t *testing.T) {
+	clock := &testClock{t: time.Unix(1_700_000_000, 0)}
+	s := newSession(sessionConfig{Idle: time.Minute, End: clock.Now().Add(time.Hour), Waiting: func() bool { return true }, Now: clock.Now, Tick: time.Millisecond})
+	why := runSession(context.Background(), s)
+	clock.Add(59 * time.Minute)
+	mustNotEnd(t, why)
+	clock.Add(time.Minute)
+	mustEnd(t, why, endLifetime)
+}

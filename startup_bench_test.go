@@ -57,7 +57,7 @@ func statusAnswers(addr string) bool {
 	}
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(time.Second))
-	if _, err := c.Write([]byte("GET /api/v1/status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")); err != nil {
+	if _, err := c.Write([]byte("GET /api/v1/status HTTP/1.1\r\nHost: " + addr + "\r\nConnection: close\r\n\r\n")); err != nil {
 		return false
 	}
 	buf := make([]byte, 12)

@@ -6,12 +6,14 @@
 //     process and dies with it.
 //   - Errors are one line, name the flag and quote the path, and never hold
 //     key or certificate material.
-//   - The private key is kept sealed in a memguard Enclave (encrypted, in
-//     locked memory) and opened only to sign a handshake (sealedKey). While
-//     it signs, crypto/ecdsa and crypto/rsa make copies of the key's
-//     numbers on the ordinary heap that nothing outside the standard
-//     library can reach; what otslite can reach (the parsed key's big.Ints,
-//     the PEM and DER bytes) it wipes.
+//   - An ECDSA P-256 key (the self-signed one, and most key files) lives
+//     only in locked memory: store/tlskey reads it from PEM, keeps it in a
+//     memguard Enclave and signs with it there. Any other key is parsed by
+//     crypto/tls and then sealed (sealedKey), but crypto/x509, crypto/ecdsa
+//     and crypto/rsa copy its numbers to the ordinary heap while they parse
+//     and sign, where nothing outside the standard library can reach them;
+//     what otslite can reach (the parsed key's big.Ints, the PEM bytes) it
+//     wipes.
 package main
 
 import (
@@ -19,7 +21,6 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -39,6 +40,8 @@ import (
 	"time"
 
 	"github.com/awnumar/memguard"
+
+	"otslite/store/tlskey"
 )
 
 // selfSignedValidity is how long a self-signed certificate is valid. It
@@ -159,7 +162,7 @@ func selfSigned(publicURL string, lan []net.IP, now time.Time) (tls.Certificate,
 		addIP(ip)
 	}
 
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	key, err := tlskey.Generate()
 	if err != nil {
 		return tls.Certificate{}, fmt.Errorf("--tls-self-signed: cannot make a key: %v", err)
 	}
@@ -178,8 +181,7 @@ func selfSigned(publicURL string, lan []net.IP, now time.Time) (tls.Certificate,
 		DNSNames:              dnsNames,
 		IPAddresses:           ips,
 	}
-	defer wipeKey(key)
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
 	if err != nil {
 		return tls.Certificate{}, fmt.Errorf("--tls-self-signed: cannot make the certificate: %v", err)
 	}
@@ -187,11 +189,7 @@ func selfSigned(publicURL string, lan []net.IP, now time.Time) (tls.Certificate,
 	if err != nil {
 		return tls.Certificate{}, fmt.Errorf("--tls-self-signed: cannot read back the certificate: %v", err)
 	}
-	sealed, err := sealKey(key)
-	if err != nil {
-		return tls.Certificate{}, fmt.Errorf("--tls-self-signed: %v", err)
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: sealed, Leaf: leaf}, nil
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, nil
 }
 
 // sealedKey is a private key kept in a memguard Enclave, opened only to
@@ -298,6 +296,28 @@ func keyPairFromPEM(certPEM, keyPEM []byte, certPath, keyPath string, now time.T
 
 	if !bytes.Contains(keyPEM, []byte("-----BEGIN ")) {
 		return tls.Certificate{}, fmt.Errorf("--tls-key: %q: no PEM private key in it", keyPath)
+	}
+	// A P-256 key is read and kept in locked memory only (store/tlskey);
+	// another kind goes through crypto/tls, then is sealed.
+	key, err := tlskey.ParsePEM(keyPEM)
+	switch {
+	case err == nil:
+		if !key.Public().(*ecdsa.PublicKey).Equal(leaf.PublicKey) {
+			return tls.Certificate{}, fmt.Errorf("--tls-key: %q: private key does not match public key", keyPath)
+		}
+		cert := tls.Certificate{PrivateKey: key, Leaf: leaf}
+		for rest := skipToCertificate(certPEM); ; {
+			var b *pem.Block
+			if b, rest = pem.Decode(rest); b == nil {
+				break
+			}
+			if b.Type == "CERTIFICATE" {
+				cert.Certificate = append(cert.Certificate, b.Bytes)
+			}
+		}
+		return cert, nil
+	case !errors.Is(err, tlskey.ErrUnsupported):
+		return tls.Certificate{}, fmt.Errorf("--tls-key: %q: %s", keyPath, strings.TrimPrefix(oneLine(err), "tlskey: "))
 	}
 	cert, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {

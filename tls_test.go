@@ -10,8 +10,11 @@ import (
 	"crypto/x509"
 	"encoding/hex"
 	"encoding/pem"
+	"io"
 	"net"
+	"net/http"
 	"os"
+	"otslite/store/tlskey"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -97,8 +100,8 @@ func TestTLSSelfSigned(t *testing.T) {
 			if !ok || pub.Curve != elliptic.P256() {
 				t.Errorf("public key %T; want ECDSA P-256", leaf.PublicKey)
 			}
-			if k, ok := s.Config.Certificates[0].PrivateKey.(*sealedKey); !ok {
-				t.Errorf("private key %T; want it sealed, *sealedKey", s.Config.Certificates[0].PrivateKey)
+			if k, ok := s.Config.Certificates[0].PrivateKey.(*tlskey.Key); !ok {
+				t.Errorf("private key %T; want it in locked memory, *tlskey.Key", s.Config.Certificates[0].PrivateKey)
 			} else if _, ok := k.Public().(*ecdsa.PublicKey); !ok {
 				t.Errorf("sealed key's public key %T; want *ecdsa.PublicKey", k.Public())
 			}
@@ -260,7 +263,7 @@ func MustMakeKeyPair(tb testing.TB, now time.Time) keyPEMs {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	buf, err := c.PrivateKey.(*sealedKey).der.Open()
+	buf, err := c.PrivateKey.(*tlskey.Key).MarshalPKCS8()
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -407,5 +410,49 @@ func TestTLSFilesErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestTLSKeySealed runs the release binary with a P-256 key file and makes
+// handshakes, then reads its memory: the key, as PEM, as DER and as its raw
+// scalar, is nowhere but sealed (store/tlskey reads it and signs with it in
+// locked memory and on a wiped stack).
+func TestTLSKeySealed(t *testing.T) {
+	t.Parallel()
+	needRoot(t, "reading another process's memory")
+	dir := t.TempDir()
+	pair := MustMakeKeyPair(t, time.Now())
+	certPath := MustWrite(t, dir, "cert.pem", pair.cert)
+	keyPath := MustWrite(t, dir, "key.pem", pair.key)
+	block, _ := pem.Decode(pair.key)
+	key, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	scalar := key.(*ecdsa.PrivateKey).D.FillBytes(make([]byte, 32))
+	pemBody := strings.Split(string(pair.key), "\n")[1] // the first line of base64
+	s := startScanServer(t, "--tls-cert", certPath, "--tls-key", keyPath)
+	for range 5 {
+		c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}} //nolint:gosec // its own certificate
+		resp, err := c.Get(s.base + "/api/v1/status")
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		c.CloseIdleConnections()
+	}
+	time.Sleep(500 * time.Millisecond)
+	counts := scanMemory(t, s.cmd.Process.Pid, map[string][]byte{
+		"scalar": scalar, "der": block.Bytes[len(block.Bytes)-48:], "pem": []byte(pemBody),
+		"control": []byte("otslite (self-signed)"),
+	})
+	if counts["control"] == 0 {
+		t.Fatal("the scan found no copy of the certificate's name, which the process holds: it does not work")
+	}
+	for _, name := range []string{"scalar", "der", "pem"} {
+		if counts[name] > 0 {
+			t.Errorf("the private key as %s: %d copies in memory", name, counts[name])
+		}
 	}
 }

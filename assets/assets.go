@@ -22,10 +22,19 @@ package assets
 import (
 	_ "embed"
 	"fmt"
+	"strings"
 	"unsafe"
 )
 
 //go:generate go run ./build/gen
+
+// staticPrefix is the URL prefix of static files.
+const staticPrefix = "/static/"
+
+// ErrorPages are the HTTP statuses that have a page of their own, named
+// "error-<status>": unknown paths, a Host the server does not answer to,
+// and refusals for load.
+var ErrorPages = []int{404, 421, 429, 503}
 
 // File is one servable asset, ready in every encoding.
 //
@@ -34,7 +43,7 @@ import (
 type File struct {
 	// Name is the URL path the file is served at: a hashed static path such
 	// as "/static/app.3f9a1c2b.js", or a page's route ("/", "/secret/:key",
-	// "/receipt/:key", "/security").
+	// "/receipt/:key", "/security"), or an error page's name ("error-404").
 	Name string
 	// ContentType is the value for the Content-Type header.
 	ContentType string
@@ -60,6 +69,7 @@ type File struct {
 type Set struct {
 	static map[string]*File
 	pages  map[pageKey]*File
+	names  map[string]string // ui/ file name -> its hashed path
 }
 
 type pageKey struct{ name, locale string }
@@ -84,7 +94,7 @@ var uiBlob string
 func Load() (*Set, error) { return newSet(generatedFiles, uiBlob) }
 
 func newSet(files []generatedFile, blob string) (*Set, error) {
-	s := &Set{static: make(map[string]*File), pages: make(map[pageKey]*File)}
+	s := &Set{static: make(map[string]*File), pages: make(map[pageKey]*File), names: make(map[string]string)}
 	body := func(sp span) ([]byte, error) {
 		if sp.n == 0 {
 			return nil, nil
@@ -109,6 +119,7 @@ func newSet(files []generatedFile, blob string) (*Set, error) {
 		}
 		if g.page == "" {
 			s.static[g.name] = f
+			s.names[sourceName(g.name)] = g.name
 		} else {
 			s.pages[pageKey{g.page, g.locale}] = f
 		}
@@ -126,10 +137,35 @@ func (s *Set) Static(path []byte) (*File, bool) {
 	return f, ok
 }
 
+// sourceName is the ui/ file a hashed static path was built from
+// ("/static/app.3f9a1c2b.css" -> "app.css").
+func sourceName(hashed string) string {
+	name := strings.TrimPrefix(hashed, staticPrefix)
+	dot := strings.IndexByte(name, '.')
+	if dot < 0 {
+		return name
+	}
+	rest := name[dot+1:]
+	if ext := strings.IndexByte(rest, '.'); ext >= 0 {
+		return name[:dot] + rest[ext:]
+	}
+	return name
+}
+
+// StaticPath returns the hashed path a file of ui/ is served at ("app.css"
+// -> "/static/app.3f9a1c2b.css"), or "" when there is none. Pages made
+// outside this package (the operator's) link the UI's files with it.
+func (s *Set) StaticPath(name string) string { return s.names[name] }
+
 // Page returns an HTML page by name and locale (one of Locales): "create"
 // (served at /), "secret" (/secret/:key), "receipt" (/receipt/:key and
-// /private/:key) or "security" (/security). An unknown name or locale gives
-// nil.
+// /private/:key), "security" (/security), "group" (/group/:key, the
+// receipt of several links or a split's parts), "combine" (/combine),
+// "ask" (/ask, making a request for a secret), "request" (/request/:key,
+// answering one), "inbox" (/inbox/:key, the requester's), or one of the
+// error pages
+// "error-404", "error-421", "error-429" and "error-503". An unknown name or
+// locale gives nil.
 func (s *Set) Page(name, locale string) *File {
 	return s.pages[pageKey{name, locale}]
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 )
 
-var pageNames = []string{"create", "secret", "receipt", "security"}
+var pageNames = []string{"create", "secret", "receipt", "security", "group", "combine", "ask", "request", "inbox", "error-404", "error-421", "error-429", "error-503"}
 
 // loadOnce shares one Load among the tests; a Set is read-only.
 var loadOnce = sync.OnceValues(Load)
@@ -69,7 +69,9 @@ func allPages(tb testing.TB, s *Set) []*File {
 
 func TestLoad(t *testing.T) {
 	s := MustLoad(t)
-	routes := map[string]string{"create": "/", "secret": "/secret/:key", "receipt": "/receipt/:key", "security": "/security"}
+	routes := map[string]string{"create": "/", "secret": "/secret/:key", "receipt": "/receipt/:key", "security": "/security",
+		"group": "/group/:key", "combine": "/combine", "ask": "/ask", "request": "/request/:key", "inbox": "/inbox/:key",
+		"error-404": "error-404", "error-421": "error-421", "error-429": "error-429", "error-503": "error-503"}
 	for _, loc := range Locales {
 		for _, name := range pageNames {
 			p := s.Page(name, loc)
@@ -344,19 +346,27 @@ func TestPagesObeyCSP(t *testing.T) {
 // TestPagesBasics checks what every page must carry.
 func TestPagesBasics(t *testing.T) {
 	s := MustLoad(t)
+	rtl := map[string]bool{"ar": true, "fa": true, "he": true}
 	for _, p := range allPages(t, s) {
 		name, page := p.Name+" ("+p.Language+")", string(p.Raw)
-		for _, want := range []string{
-			`<html lang="` + p.Language + `" dir="ltr">`,
+		dir := "ltr"
+		if rtl[p.Language] {
+			dir = "rtl"
+		}
+		want := []string{
+			`<html lang="` + p.Language + `" dir="` + dir + `">`,
 			`<a class="skip" href="#main">`,
 			`<main id="main"`,
 			`<meta name="viewport" content="width=device-width, initial-scale=1">`,
 			`<meta name="referrer" content="no-referrer">`,
 			`<meta charset="utf-8">`,
-			`<noscript>`,
 			`href="/security"`,
 			`rel="stylesheet"`,
-		} {
+		}
+		if !strings.HasPrefix(p.Name, "error-") {
+			want = append(want, `<noscript>`) // error pages need no script
+		}
+		for _, want := range want {
 			if !strings.Contains(page, want) {
 				t.Errorf("%s: missing %s", name, want)
 			}
@@ -373,7 +383,8 @@ func TestPagesBasics(t *testing.T) {
 // TestScriptsKeepSecretsOut checks the scripts never reach for storage,
 // cookies or the console, and never build HTML from strings. Only the two
 // scripts that keep the tab's theme and language choice may touch
-// sessionStorage, and only under those two names.
+// sessionStorage, under those two names, and common.js also under the one
+// that keeps a create token the sender typed.
 func TestScriptsKeepSecretsOut(t *testing.T) {
 	s := MustLoad(t)
 	storageUse := regexp.MustCompile(`sessionStorage\.\w+\(([^,)]*)`)
@@ -385,6 +396,10 @@ func TestScriptsKeepSecretsOut(t *testing.T) {
 			for _, m := range storageUse.FindAllSubmatch(f.Raw, -1) {
 				switch string(m[1]) {
 				case `"otslite.theme"`, `"otslite.locale"`, "STORE_THEME", "STORE_LOCALE", "name":
+				case "STORE_TOKEN":
+					if !strings.HasPrefix(name, "/static/common.") {
+						t.Errorf("%s: sessionStorage used with %s", name, m[1])
+					}
 				default:
 					t.Errorf("%s: sessionStorage used with %s", name, m[1])
 				}

@@ -14,12 +14,23 @@ import (
 //
 // A tag matches a locale exactly (ignoring case, and "_" read as "-"), or
 // failing that by its primary language: "pt", "pt-PT" and "pt-AO" all get
-// Brazilian Portuguese, "zh-TW" gets Simplified Chinese, "fr-CA" French.
-// Both inputs come from the network; neither is ever echoed.
+// Brazilian Portuguese, "fr-CA" French, "no" and "nn" Norwegian Bokmål,
+// and the old codes "iw" and "in" Hebrew and Indonesian. Chinese goes by
+// script: "zh-Hant", "zh-TW", "zh-HK" and "zh-MO" get Traditional Chinese,
+// every other "zh" Simplified. Both inputs come from the network; neither
+// is ever echoed.
 
 // Locales are the languages of the UI, English first (the fallback). Each
 // has a catalog in locales/<tag>.json.
-var Locales = []string{"en", "fr", "ko", "de", "es", "ja", "zh-CN", "pt-BR", "it"}
+var Locales = []string{
+	"en", "ar", "bn", "cs", "da", "de", "el", "es", "fa", "fi", "fr", "he",
+	"hi", "hu", "id", "it", "ja", "ko", "nb", "nl", "pl", "pt-BR", "ro", "ru",
+	"sv", "sw", "th", "tr", "uk", "vi", "zh-CN", "zh-TW",
+}
+
+// primaryAliases maps primary language subtags without a catalog of their
+// own to the locale that serves them.
+var primaryAliases = map[string]string{"no": "nb", "nn": "nb", "iw": "he", "in": "id"}
 
 // DefaultLocale is the language of last resort.
 const DefaultLocale = "en"
@@ -61,9 +72,12 @@ func match(tag []byte) (string, bool) {
 			return loc, true
 		}
 	}
-	primary := tag
+	primary, rest := tag, []byte(nil)
 	if i := bytes.IndexAny(tag, "-_"); i >= 0 {
-		primary = tag[:i]
+		primary, rest = tag[:i], tag[i+1:]
+	}
+	if equalFoldASCII(primary, "zh") {
+		return chinese(rest), true
 	}
 	for _, loc := range Locales {
 		p, _, _ := strings.Cut(loc, "-")
@@ -71,7 +85,34 @@ func match(tag []byte) (string, bool) {
 			return loc, true
 		}
 	}
+	for alias, loc := range primaryAliases {
+		if equalFoldASCII(primary, alias) {
+			return loc, true
+		}
+	}
 	return "", false
+}
+
+// chinese picks the Chinese locale for the subtags after "zh": Traditional
+// for the Hant script or the regions that write it, else Simplified.
+func chinese(subtags []byte) string {
+	for len(subtags) > 0 {
+		var s []byte
+		if i := bytes.IndexAny(subtags, "-_"); i >= 0 {
+			s, subtags = subtags[:i], subtags[i+1:]
+		} else {
+			s, subtags = subtags, nil
+		}
+		for _, t := range []string{"hant", "tw", "hk", "mo"} {
+			if equalFoldASCII(s, t) {
+				return "zh-TW"
+			}
+		}
+		if equalFoldASCII(s, "hans") {
+			return "zh-CN"
+		}
+	}
+	return "zh-CN"
 }
 
 // equalTag compares a tag with a locale name, ignoring ASCII case and

@@ -53,6 +53,9 @@ func (h *Handler) limit(c *caller, k kind, action string) *Error {
 	if ok {
 		return nil
 	}
+	if wait < 0 {
+		return errUnavailable
+	}
 	if first {
 		h.record(action, "", c, audit.RateLimited)
 	}
@@ -161,7 +164,9 @@ func (h *Handler) maxTTL() time.Duration {
 	return max(time.Second, min(h.cfg.MaxTTL, left))
 }
 
-// config tells the UI the limits in force now.
+// config tells the UI the limits in force now, whether creating needs a
+// create token, and when the session ends (unix seconds; 0 when it has no
+// lifetime).
 func (h *Handler) config(ctx *fasthttp.RequestCtx) {
 	b := newBody()
 	b.head = append(b.head, `{"default_ttl":`...)
@@ -174,6 +179,20 @@ func (h *Handler) config(ctx *fasthttp.RequestCtx) {
 	b.head = strconv.AppendInt(b.head, int64(h.cfg.PassphraseMin), 10)
 	b.head = append(b.head, `,"passphrase_max":`...)
 	b.head = strconv.AppendInt(b.head, int64(h.cfg.PassphraseMax), 10)
+	b.head = append(b.head, `,"tokens_required":`...)
+	b.head = strconv.AppendBool(b.head, h.cfg.Tokens.Required())
+	b.head = append(b.head, `,"session_end":`...)
+	var end int64
+	if !h.cfg.Deadline.IsZero() {
+		end = h.cfg.Deadline.Unix()
+	}
+	b.head = strconv.AppendInt(b.head, end, 10)
+	b.head = append(b.head, `,"max_file_size":`...)
+	b.head = strconv.AppendInt(b.head, int64(h.cfg.MaxFileSize), 10)
+	b.head = append(b.head, `,"max_envelope_size":`...)
+	b.head = strconv.AppendInt(b.head, int64(h.store.MaxEnvelopeSize()), 10)
+	b.head = append(b.head, `,"max_links":`...)
+	b.head = strconv.AppendInt(b.head, store.MaxGroup, 10)
 	b.head = append(b.head, '}')
 	h.writeBody(ctx, b)
 }
@@ -265,7 +284,7 @@ func (h *Handler) conceal(c *caller, f *fields) (store.Receipt, error) {
 	if err != nil {
 		return store.Receipt{}, err
 	}
-	secret, err := h.decode(f.secret, h.store.MaxSecretSize(), h.errTooLarge)
+	secret, err := h.decodeSecret(f.body, f.secret, store.IsProof(o.Passphrase))
 	if err != nil {
 		return store.Receipt{}, err
 	}
@@ -400,11 +419,11 @@ func (h *Handler) generate(ctx *fasthttp.RequestCtx) {
 	now := h.now()
 	h.v1ReceiptHead(&w, &r, v1Created, now)
 	w.key("value")
-	b.head = append(w.b, '"')
+	b.head = w.with('"')
 	m := jw{b: append(b.mid[:0], '"'), comma: true}
 	h.v1ReceiptAliases(&m, &r, v1Created, now)
 	m.key("secret_value")
-	b.mid = append(m.b, '"')
+	b.mid = m.with('"')
 	r.Wipe()
 	b.plain, b.twice = value, true // released by b.Close
 	b.tail = append(b.tail, `"}`...)
@@ -465,6 +484,9 @@ func (h *Handler) open(c *caller, key []byte, f *fields) (*store.Plain, error) {
 	}
 	if h.cfg.Audit != nil {
 		h.record(audit.Reveal, h.cfg.Audit.Ref(ref), c, outcome(err, pass))
+		if errors.Is(err, store.ErrLate) {
+			h.recordLate(h.cfg.Audit.Ref(ref), c, store.LateReveal)
+		}
 	}
 	return value, err
 }
@@ -494,6 +516,8 @@ func outcome(err error, pass *store.Plain) string {
 		return audit.WrongPassphrase
 	case lockedOut(err):
 		return audit.LockedOut
+	case unavailable(err):
+		return audit.Unavailable
 	}
 	return audit.Failed
 }
@@ -605,6 +629,9 @@ func (h *Handler) peek(ctx *fasthttp.RequestCtx, key []byte) {
 	}
 	w, err := h.store.Peek(key, c.addr)
 	if err != nil {
+		if errors.Is(err, store.ErrLate) {
+			h.recordLate(h.secretRef(key), &c, store.LatePage)
+		}
 		h.writeError(ctx, h.errorFor(opReveal, err), nil)
 		return
 	}
@@ -654,7 +681,9 @@ func (h *Handler) lockout(ctx *fasthttp.RequestCtx, key []byte) {
 	b.head = appendUnix(b.head, r.LastFailed)
 	b.head = append(b.head, `,"locked_until":`...)
 	b.head = appendUnix(b.head, r.LockedUntil)
-	b.head = append(b.head, '}')
+	w := jw{b: b.head, comma: true}
+	appendLate(&w, &r)
+	b.head = append(w.b, '}')
 	h.writeBody(ctx, b)
 }
 

@@ -41,6 +41,9 @@ func (h *Handler) authBlocked(action string, c *caller) *Error {
 	if ok {
 		return nil
 	}
+	if wait < 0 {
+		return errUnavailable
+	}
 	if first {
 		h.record(action, "", c, audit.RateLimited)
 	}

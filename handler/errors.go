@@ -98,6 +98,8 @@ func (h *Handler) errorFor(o op, err error) *Error {
 		return errClosed
 	case errors.Is(err, params.ErrFile):
 		return errFile
+	case errors.Is(err, store.ErrUnavailable):
+		return errUnavailable
 	case errors.Is(err, params.ErrInvalidUTF8):
 		return errInvalidUTF8
 	case errors.Is(err, params.ErrMalformed),

@@ -39,6 +39,15 @@ func FuzzServe(f *testing.F) {
 		{"POST", "/api/v2/secret/status", "application/json", `{"identifiers":["0123456789abcdefghjkmnpqrstvwxyz",1,{}]}`, ""},
 		{"POST", "/api/v2/guest/secret/0123456789abcdefghjkmnpqrstvwxyz/reveal", "", "continue=true", ""},
 		{"GET", "/api/v2/receipt/0123456789abcdefghjkmnpqrstvwxyz", "", "", ""},
+		{"POST", "/api/otslite/group", "application/json", `{"receipts":["0123456789abcdefghjkmnpqrstvwxyz","zyxwvtsrqpnmkjhgfedcba9876543210"]}`, ""},
+		{"POST", "/api/otslite/group", "", "receipts=0123456789abcdefghjkmnpqrstvwxyz&receipts[]=x", ""},
+		{"GET", "/api/otslite/group/0123456789abcdefghjkmnpqrstvwxyz", "", "", ""},
+		{"POST", "/api/otslite/group/0123456789abcdefghjkmnpqrstvwxyz/burn/2", "", "", ""},
+		{"POST", "/api/otslite/request", "", "ttl=60", ""},
+		{"GET", "/api/otslite/request/0123456789abcdefghjkmnpqrstvwxyz", "", "", ""},
+		{"POST", "/api/otslite/request/0123456789abcdefghjkmnpqrstvwxyz/answer", "application/json", `{"secret":"otsz1:abc","passphrase":"zk1.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA","public":"BA"}`, ""},
+		{"GET", "/api/otslite/inbox/0123456789abcdefghjkmnpqrstvwxyz", "", "", ""},
+		{"POST", "/api/otslite/inbox/0123456789abcdefghjkmnpqrstvwxyz/reveal", "", "passphrase=zk1.x", ""},
 	} {
 		f.Add(seed.method, seed.path, seed.ct, []byte(seed.body), seed.xff)
 	}
@@ -116,18 +125,22 @@ func FuzzServe(f *testing.F) {
 	})
 }
 
-// FuzzClientAddr feeds arbitrary X-Forwarded-For values from a trusted and
-// an untrusted peer: an untrusted peer is always the client, and a trusted
-// one yields either itself or an address that appears in the header.
+// FuzzClientAddr feeds arbitrary X-Forwarded-For values, one header line
+// per line of input, from a trusted and an untrusted peer: an untrusted peer
+// is always the client, and a trusted one yields either itself or an
+// address that appears in one of the lines.
 func FuzzClientAddr(f *testing.F) {
-	for _, seed := range []string{"", "203.0.113.9", "203.0.113.9, 192.0.2.1", "::ffff:1.2.3.4", "bogus, 192.0.2.1", ",,,", "2001:db8::1,192.0.2.5 , 192.0.2.6"} {
+	for _, seed := range []string{"", "203.0.113.9", "203.0.113.9, 192.0.2.1", "::ffff:1.2.3.4", "bogus, 192.0.2.1", ",,,", "2001:db8::1,192.0.2.5 , 192.0.2.6",
+		"10.9.9.9\n198.51.100.7", "10.9.9.9\n\n192.0.2.4", "198.51.100.7:4711, [2001:db8::7]:80", "unknown\n192.0.2.9"} {
 		f.Add(seed)
 	}
 	h, _, _ := MustOpenHandler(f, withTrustedProxies("192.0.2.0/24"))
 	f.Fuzz(func(t *testing.T, xff string) {
 		for _, peer := range []string{"192.0.2.7", "198.51.100.1"} {
 			var req fasthttp.Request
-			req.Header.Set("X-Forwarded-For", xff)
+			for _, line := range strings.Split(xff, "\n") {
+				req.Header.Add("X-Forwarded-For", line)
+			}
 			var ctx fasthttp.RequestCtx
 			ctx.Init(&req, &net.TCPAddr{IP: net.ParseIP(peer), Port: 1}, nil)
 			got := h.clientAddr(&ctx)
@@ -141,12 +154,14 @@ func FuzzClientAddr(f *testing.F) {
 			if got == want {
 				continue
 			}
-			// fasthttp may rewrite the value (a line break becomes a
+			// fasthttp may rewrite a value (a line break becomes a
 			// space): compare with what the handler was given.
 			found := false
-			for _, hop := range strings.Split(string(ctx.Request.Header.Peek("X-Forwarded-For")), ",") {
-				if a, err := netip.ParseAddr(strings.TrimSpace(hop)); err == nil && a.Unmap() == got {
-					found = true
+			for _, line := range req.Header.PeekAll("X-Forwarded-For") {
+				for _, hop := range strings.Split(string(line), ",") {
+					if a, ok := parseHop([]byte(strings.TrimSpace(hop))); ok && a == got {
+						found = true
+					}
 				}
 			}
 			if !found {

@@ -35,6 +35,7 @@ import (
 	"otslite/handler/access"
 	"otslite/handler/audit"
 	"otslite/store"
+	"otslite/store/resp"
 )
 
 // Config is what the handler needs beyond the store.
@@ -44,6 +45,7 @@ type Config struct {
 	MaxTTL         time.Duration // longest ttl; longer requests are clamped
 	PassphraseMin  int           // characters
 	PassphraseMax  int           // characters
+	MaxFileSize    int           // files (with any text) one secret may carry, as the UI is told
 	RateLimit      int           // requests per kind per address per window; 0: off
 	RateWindow     time.Duration
 	TrustedProxies []netip.Prefix
@@ -51,11 +53,11 @@ type Config struct {
 	Now            func() time.Time // nil: time.Now
 
 	// Session hooks, all optional.
-	Activity   func()    // called for every request but health probes
+	Activity   func()    // called for each request that keeps a session alive (activity.go)
 	EndSession func()    // POST /api/otslite/end with AdminToken calls it
 	AdminToken string    // bearer token of the operator endpoints; "": they are off
 	Deadline   time.Time // the session's end: no ttl reaches past it
-	PinHost    string    // when set, requests naming another Host get 421
+	PinHosts   []string  // the names requests may use (see host.go); empty: any
 	HSTS       bool      // send Strict-Transport-Security (serving TLS)
 
 	// Connection timeouts; zero values take the defaults.
@@ -68,6 +70,12 @@ type Config struct {
 	RevealAllow []netip.Prefix // who may open secrets; empty: any address
 	RevealHours *access.Hours  // when secrets may be opened; nil: always
 	Audit       *audit.Trail   // where events go; nil: nowhere
+
+	// Shared, when set, keeps the rate limits and recent lists in Redis
+	// under SharedPrefix (default store.DefaultPrefix), for replicas that
+	// share a store (see shared.go).
+	Shared       *resp.Client
+	SharedPrefix string
 }
 
 // minTTL is the shortest ttl; shorter requests are raised to it.
@@ -90,7 +98,9 @@ type Handler struct {
 	// publicHostname is publicHost without the port.
 	publicHostname string
 	adminHash      [sha256.Size]byte
-	pinHost        []byte      // lower case, default port dropped
+	pinHosts       [][]byte // PinHosts in every form a client may send
+	misdirects     misdirectLog
+	bodyLimits     bodyLimits
 	stopping       atomic.Bool // see Stopping
 }
 
@@ -136,8 +146,13 @@ func New(st *store.Store, ui *assets.Set, cfg Config) *Handler {
 	if cfg.AdminToken != "" {
 		h.adminHash = sha256.Sum256([]byte(cfg.AdminToken))
 	}
-	if cfg.PinHost != "" {
-		h.pinHost = normalHost([]byte(cfg.PinHost), cfg.HSTS)
+	h.pinHosts = hostNames(cfg.PinHosts)
+	h.bodyLimits = bodyLimits{heap: 6*st.MaxSecretSize() + 16<<10, slot: st.Plain}
+	if st.MaxEnvelopeSize() > st.MaxSecretSize() {
+		h.bodyLimits.locked = LockedBodySize(st.MaxEnvelopeSize())
+	}
+	if cfg.Shared != nil {
+		h.useShared(cfg.Shared, cfg.SharedPrefix)
 	}
 	return h
 }
@@ -152,8 +167,10 @@ func (h *Handler) logf(format string, args ...any) {
 
 // MaxBodySize is the largest request body read: room for a maximum-size
 // secret in its longest encoding (JSON writes a control character as six
-// bytes, \u00XX; form encoding takes three), plus the other fields.
-func (h *Handler) MaxBodySize() int { return 6*h.store.MaxSecretSize() + 16<<10 }
+// bytes, \u00XX; form encoding takes three), plus the other fields; and
+// for an envelope of files as JSON or multipart send it (its characters
+// need no escape there), plus the other fields (see beyond.go).
+func (h *Handler) MaxBodySize() int { return h.bodyLimits.most() }
 
 // NewRedirectServer returns a plain-HTTP server that only redirects to the
 // public URL. It never serves the API in the clear.
@@ -295,7 +312,7 @@ func (h *Handler) Guard(ctx *fasthttp.RequestCtx, next fasthttp.RequestHandler) 
 			ctx.SetConnectionClose() // RFC 9112, section 6.1
 		}
 	}
-	if err := readBody(ctx, h.MaxBodySize()); err != nil {
+	if err := readBody(ctx, h.bodyLimits); err != nil {
 		securityHeaders(ctx)
 		h.bodyFailure(ctx, err)
 		return
@@ -308,10 +325,9 @@ func (h *Handler) Guard(ctx *fasthttp.RequestCtx, next fasthttp.RequestHandler) 
 func (h *Handler) route(ctx *fasthttp.RequestCtx) {
 	path := ctx.Path()
 	probe := string(path) == "/api/v1/status" && (ctx.IsGet() || ctx.IsHead())
-	if h.cfg.Activity != nil && !probe {
-		h.cfg.Activity()
-	}
-	if h.pinHost != nil && !probe && !bytes.Equal(normalHost(ctx.Host(), h.cfg.HSTS), h.pinHost) {
+	// Static files hold nothing and mint no link: under any Host they
+	// let the 421 page be drawn.
+	if !bytes.HasPrefix(path, prefixStatic) && h.misdirected(ctx, probe) {
 		// Links are built from the public URL, never from Host; refusing
 		// other names also keeps look-alike domains from fronting us.
 		// (Error resets the headers, so they are set again after it.)
@@ -319,6 +335,9 @@ func (h *Handler) route(ctx *fasthttp.RequestCtx) {
 		securityHeaders(ctx)
 		if h.cfg.HSTS {
 			ctx.Response.Header.SetCanonical(hdrHSTS, valHSTS)
+		}
+		if !bytes.HasPrefix(path, prefixAPI) {
+			h.ErrorPage(ctx, fasthttp.StatusMisdirectedRequest) // a person's browser: say it in their words
 		}
 		return
 	}
@@ -335,9 +354,13 @@ func (h *Handler) route(ctx *fasthttp.RequestCtx) {
 	default:
 		h.servePage(ctx, path)
 	}
+	if h.cfg.Activity != nil && h.isActivity(ctx, path) {
+		h.cfg.Activity()
+	}
 }
 
 var (
+	prefixAPI = []byte("/api/")
 	prefixV1  = []byte("/api/v1/")
 	prefixV2  = []byte("/api/v2/")
 	prefixOwn = []byte("/api/otslite/")
@@ -430,10 +453,20 @@ func (h *Handler) serveOwn(ctx *fasthttp.RequestCtx, path []byte) {
 		h.only(ctx, get && rest == nil, h.auditJSON)
 	case "audit.html":
 		h.only(ctx, get && rest == nil, h.auditPage)
+	case "operator.css":
+		h.only(ctx, get && rest == nil, func(ctx *fasthttp.RequestCtx) { h.operatorFile(ctx, "text/css; charset=utf-8", operatorCSS) })
+	case "operator.js":
+		h.only(ctx, get && rest == nil, func(ctx *fasthttp.RequestCtx) { h.operatorFile(ctx, "text/javascript; charset=utf-8", operatorJS) })
 	case "secret":
 		h.only(ctx, get && len(rest) > 0, func(ctx *fasthttp.RequestCtx) { h.peek(ctx, rest) })
 	case "receipt":
 		h.only(ctx, get && len(rest) > 0, func(ctx *fasthttp.RequestCtx) { h.lockout(ctx, rest) })
+	case "group":
+		h.serveGroup(ctx, rest)
+	case "request":
+		h.serveRequest(ctx, rest)
+	case "inbox":
+		h.serveInbox(ctx, rest)
 	default:
 		h.writeError(ctx, errNoRoute, nil)
 	}
@@ -454,7 +487,6 @@ func (h *Handler) only(ctx *fasthttp.RequestCtx, ok bool, fn fasthttp.RequestHan
 var (
 	hdrIntendedStatus = []byte("X-OTS-Intended-Status")
 	hdrRetryAfter     = []byte("Retry-After")
-	hdrXForwardedFor  = []byte("X-Forwarded-For")
 	hdrCSP            = []byte("Content-Security-Policy")
 	hdrReferrer       = []byte("Referrer-Policy")
 	hdrNoSniff        = []byte("X-Content-Type-Options")
@@ -477,16 +509,6 @@ var (
 	valJSON     = []byte("application/json; charset=utf-8")
 	valHSTS     = []byte("max-age=31536000")
 )
-
-// normalHost lower-cases a Host value and drops the scheme's default port.
-func normalHost(host []byte, tls bool) []byte {
-	host = bytes.ToLower(host)
-	port := []byte(":80")
-	if tls {
-		port = []byte(":443")
-	}
-	return bytes.TrimSuffix(host, port)
-}
 
 // canonicalHeaders are the names set with SetCanonical.
 var canonicalHeaders = [][]byte{hdrCSP, hdrReferrer, hdrNoSniff, hdrFrame, hdrRobots, hdrCacheControl, hdrHSTS}
@@ -511,7 +533,7 @@ func securityHeaders(ctx *fasthttp.RequestCtx) {
 // stack below the caller. Guard and serveError call it last.
 func wipeRequest(ctx *fasthttp.RequestCtx) {
 	if b, ok := ctx.UserValue(bodyKey{}).(*bodyBuf); ok {
-		clear(b.b[:cap(b.b)])
+		b.wipe()
 	}
 	scrubRequest(&ctx.Request)
 	store.ScrubStack()

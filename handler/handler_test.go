@@ -108,6 +108,7 @@ func MustOpenHandler(tb testing.TB, opts ...option) (*Handler, *store.Store, *fa
 	for _, o := range opts {
 		o(&c)
 	}
+	useSharedStore(tb, &c) // under TestSharedStore, the same tests run on Redis
 	st, err := store.New(c.store)
 	if err != nil {
 		tb.Fatalf("store.New: %v", err)
@@ -135,6 +136,7 @@ func MustOpenServer(tb testing.TB, opts ...option) *testServer {
 	h, st, clock := MustOpenHandler(tb, opts...)
 	ln := fasthttputil.NewInmemoryListener()
 	srv := h.NewServer()
+	roundRobin(tb, srv, h, clock, opts...) // under TestSharedStore/RoundRobin: two replicas
 	served := make(chan struct{})
 	go func() {
 		defer close(served)

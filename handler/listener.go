@@ -215,8 +215,13 @@ type conn struct {
 	placeholder bool   // failNow has handed on its byte
 	served      int    // requests Serve has run for
 
-	tls *tls.Conn  // Conn, when it is TLS
-	mu  sync.Mutex // held by Read throughout, and by Close to wipe rbuf, held and tls
+	tls *tls.Conn // Conn, when it is TLS
+
+	// mu is held by Read, and by Close while it wipes what Read uses:
+	// Close may come from another goroutine (shutdown closing idle
+	// connections), and closes the socket first, so that a Read waiting
+	// on it returns and lets go.
+	mu sync.Mutex
 }
 
 // Deadlines are recorded when set and passed on when the next Read or

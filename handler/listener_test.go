@@ -128,6 +128,7 @@ func TestListenerEvictsIdleFirst(t *testing.T) {
 		case <-accepted:
 		case <-time.After(5 * time.Second):
 		}
+		clients = append(clients, c)
 		return c
 	}
 	// 127.0.0.2 holds three idle connections, 127.0.0.3 one.

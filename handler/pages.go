@@ -2,6 +2,7 @@ package handler
 
 import (
 	"bytes"
+	"strconv"
 
 	"github.com/valyala/fasthttp"
 
@@ -25,6 +26,9 @@ var (
 	prefixSecret  = []byte("/secret/")
 	prefixReceipt = []byte("/receipt/")
 	prefixPrivate = []byte("/private/")
+	prefixGroup   = []byte("/group/")
+	prefixRequest = []byte("/request/")
+	prefixInbox   = []byte("/inbox/")
 )
 
 func (h *Handler) servePage(ctx *fasthttp.RequestCtx, path []byte) {
@@ -46,16 +50,58 @@ func (h *Handler) servePage(ctx *fasthttp.RequestCtx, path []byte) {
 		page = "secret"
 	case pageKey(path, prefixReceipt), pageKey(path, prefixPrivate):
 		page = "receipt"
+	case pageKey(path, prefixGroup):
+		page = "group"
+	case string(path) == "/combine":
+		page = "combine"
+	case string(path) == "/ask":
+		page = "ask"
+	case pageKey(path, prefixRequest):
+		page = "request"
+	case pageKey(path, prefixInbox):
+		page = "inbox"
 	}
 	if page != "" {
-		locale := assets.Negotiate(ctx.QueryArgs().Peek("locale"), ctx.Request.Header.Peek(fasthttp.HeaderAcceptLanguage))
-		f = h.assets.Page(page, locale)
+		f = h.assets.Page(page, pageLocale(ctx))
 	}
 	if f == nil {
-		pageError(ctx, "Not found", fasthttp.StatusNotFound)
+		h.ErrorPage(ctx, fasthttp.StatusNotFound)
 		return
 	}
 	h.serveFile(ctx, f)
+}
+
+// pageLocale is the language a page request asks for.
+func pageLocale(ctx *fasthttp.RequestCtx) string {
+	return assets.Negotiate(ctx.QueryArgs().Peek("locale"), ctx.Request.Header.Peek(fasthttp.HeaderAcceptLanguage))
+}
+
+// ErrorPage answers a request for a page with the styled page for status
+// (404, 421, 429 or 503; see assets.ErrorPages) in the visitor's language,
+// with the page headers and the security headers. Any other status gets
+// plain text. The page is static and holds nothing of the request.
+func (h *Handler) ErrorPage(ctx *fasthttp.RequestCtx, status int) {
+	f := h.assets.Page("error-"+strconv.Itoa(status), pageLocale(ctx))
+	if f == nil {
+		pageError(ctx, fasthttp.StatusMessage(status), status)
+		return
+	}
+	ctx.Response.Reset()
+	securityHeaders(ctx)
+	if h.cfg.HSTS {
+		ctx.Response.Header.SetCanonical(hdrHSTS, valHSTS)
+	}
+	hdr := &ctx.Response.Header
+	hdr.SetBytesKV(hdrCSP, valCSPPage)
+	hdr.SetBytesKV(hdrVary, valAcceptEnLang)
+	hdr.Set(fasthttp.HeaderContentLanguage, f.Language)
+	hdr.SetContentType(f.ContentType)
+	ctx.SetStatusCode(status)
+	body, enc := f.Encode(ctx.Request.Header.Peek(fasthttp.HeaderAcceptEncoding))
+	if enc != "" {
+		hdr.Set(fasthttp.HeaderContentEncoding, enc)
+	}
+	ctx.Response.SetBodyRaw(body)
 }
 
 // pageError answers a page request with a plain-text error. ctx.Error

@@ -12,6 +12,9 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/zstd"
+	"github.com/valyala/fasthttp"
+
+	"otslite/assets"
 )
 
 // checkPage checks a 200 HTML page answer.
@@ -43,6 +46,11 @@ func TestPages(t *testing.T) {
 		"/secret/anything",
 		"/receipt/" + ref.receiptKey,
 		"/private/" + ref.receiptKey,
+		"/group/" + ref.receiptKey,
+		"/combine",
+		"/ask",
+		"/request/" + ref.secretKey,
+		"/inbox/" + ref.receiptKey,
 	} {
 		t.Run("OK"+path, func(t *testing.T) {
 			r := s.do(t, "GET", path, "", "", "Accept-Encoding", "gzip, br, zstd")
@@ -73,13 +81,20 @@ func TestPages(t *testing.T) {
 			}
 		})
 	}
-	for _, path := range []string{"/nope", "/secret/", "/secret/a/b", "/receipt/", "/receipt/a/burn", "/index.html", "/api", "/api/v3/status"} {
+	for _, path := range []string{"/nope", "/secret/", "/secret/a/b", "/receipt/", "/receipt/a/burn", "/index.html", "/api", "/api/v3/status",
+		"/group/", "/combine/x", "/ask/x", "/request/", "/request/a/answer", "/inbox/", "/inbox/a/reveal"} {
 		t.Run("ErrNotFound"+path, func(t *testing.T) {
-			r := s.do(t, "GET", path, "", "")
+			r := s.do(t, "GET", path, "", "", "Accept-Language", "fr")
 			if r.status != 404 {
 				t.Fatalf("want 404, got %v", r)
 			}
 			checkSecurityHeaders(t, r)
+			// A styled page, in the visitor's language.
+			if r.get("Content-Type") != "text/html; charset=utf-8" || r.get("Content-Language") != "fr" ||
+				!bytes.Contains(r.body, []byte(`<html lang="fr"`)) || !strings.Contains(r.get("Content-Security-Policy"), "style-src 'self'") {
+				t.Errorf("404 page: Content-Type %q, Content-Language %q, CSP %q, body %.200q",
+					r.get("Content-Type"), r.get("Content-Language"), r.get("Content-Security-Policy"), r.body)
+			}
 		})
 	}
 	t.Run("ErrMethod", func(t *testing.T) {
@@ -90,6 +105,53 @@ func TestPages(t *testing.T) {
 		checkSecurityHeaders(t, r)
 	})
 	s.MustBeWaiting(t, ref)
+}
+
+// TestErrorPages: the styled pages for 404, 421, 429 and 503 are served in
+// the visitor's language (right to left where it writes so), with the
+// security headers and no-store, and name their status.
+func TestErrorPages(t *testing.T) {
+	h, _, _ := MustOpenHandler(t)
+	titles := map[int]string{404: "Page not found", 421: "Wrong address for this server", 429: "Too many requests", 503: "Server busy"}
+	for _, status := range assets.ErrorPages {
+		for _, lang := range []string{"", "ar", "he", "ko"} {
+			var ctx fasthttp.RequestCtx
+			ctx.Request.Header.SetMethod("GET")
+			ctx.Request.SetRequestURI("/x")
+			ctx.Request.Header.Set("Accept-Language", lang)
+			ctx.Response.Header.Set("X-Leftover", "from before") // reset by the page
+			h.ErrorPage(&ctx, status)
+			r := &response{status: ctx.Response.StatusCode(), body: ctx.Response.Body()}
+			ctx.Response.Header.CopyTo(&r.header)
+			if r.status != status || r.get("Content-Type") != "text/html; charset=utf-8" || r.get("Cache-Control") != "no-store" || r.get("X-Leftover") != "" {
+				t.Errorf("%d %q: status %d, Content-Type %q, Cache-Control %q, X-Leftover %q", status, lang, r.status, r.get("Content-Type"), r.get("Cache-Control"), r.get("X-Leftover"))
+			}
+			checkSecurityHeaders(t, r)
+			want := lang
+			if want == "" {
+				want = "en"
+			}
+			dir := "ltr"
+			if lang == "ar" || lang == "he" {
+				dir = "rtl"
+			}
+			if r.get("Content-Language") != want || !bytes.Contains(r.body, []byte(`<html lang="`+want+`" dir="`+dir+`">`)) {
+				t.Errorf("%d %q: Content-Language %q, body %.120q", status, lang, r.get("Content-Language"), r.body)
+			}
+			if lang == "" && !bytes.Contains(r.body, []byte("<h1>"+titles[status]+"</h1>")) {
+				t.Errorf("%d: page lacks <h1>%s</h1>", status, titles[status])
+			}
+		}
+	}
+	// A status without a page of its own gets plain text, with the headers.
+	var ctx fasthttp.RequestCtx
+	h.ErrorPage(&ctx, 418)
+	r := &response{status: ctx.Response.StatusCode(), body: ctx.Response.Body()}
+	ctx.Response.Header.CopyTo(&r.header)
+	if r.status != 418 || bytes.Contains(r.body, []byte("<html")) {
+		t.Errorf("418: %v", r)
+	}
+	checkSecurityHeaders(t, r)
 }
 
 func TestPagesDoNotConsume(t *testing.T) {
@@ -257,16 +319,32 @@ func TestOwnAPI(t *testing.T) {
 	t.Run("Config", func(t *testing.T) {
 		s := MustOpenServer(t)
 		m := MustOK(t, s.do(t, "GET", "/api/otslite/config", "", ""))
-		want := map[string]int64{"default_ttl": 3600, "max_ttl": 604800, "max_secret_size": 1024, "passphrase_min": 4, "passphrase_max": 128}
-		if len(m) != len(want) {
-			t.Errorf("config = %v, want exactly %v", m, want)
+		want := map[string]int64{"default_ttl": 3600, "max_ttl": 604800, "max_secret_size": 1024, "passphrase_min": 4, "passphrase_max": 128, "session_end": 0,
+			"max_file_size": 0, "max_envelope_size": 1024, "max_links": 20}
+		if len(m) != len(want)+1 {
+			t.Errorf("config = %v, want exactly %v and tokens_required", m, want)
 		}
 		for k, v := range want {
 			if got := num(t, m, k); got != v {
 				t.Errorf("%s = %d, want %d", k, got, v)
 			}
 		}
+		if m["tokens_required"] != false {
+			t.Errorf("tokens_required = %v without tokens", m["tokens_required"])
+		}
 		MustFail(t, s.do(t, "POST", "/api/otslite/config", ctForm, ""), 405, "")
+	})
+
+	t.Run("ConfigTokensAndSession", func(t *testing.T) {
+		// Creating needs a token, and the session ends in 30 minutes:
+		// the UI asks for a token first, and says when the session ends.
+		end := time.Unix(1_700_000_000, 0).Add(30 * time.Minute)
+		s := MustOpenServer(t, withTokens(t, []string{"alice:" + strings.Repeat("t", 20)}, ""),
+			func(c *testConfig) { c.handler.Deadline = end })
+		m := MustOK(t, s.do(t, "GET", "/api/otslite/config", "", ""))
+		if m["tokens_required"] != true || num(t, m, "session_end") != end.Unix() || num(t, m, "max_ttl") != 1800 {
+			t.Errorf("config = %v, want tokens_required, session_end %d and max_ttl 1800", m, end.Unix())
+		}
 	})
 
 	t.Run("Peek", func(t *testing.T) {
@@ -322,7 +400,9 @@ func TestPagesLanguage(t *testing.T) {
 		{"/?locale=ko", "fr", "ko", "비밀 공유하기"},
 		{"/?locale=xx", "de", "de", "Ein Geheimnis teilen"},
 		{"/secret/abc?locale=ja", "", "ja", "あなたへの秘密"},
-		{"/private/abc", "zh-TW", "zh-CN", "你的回执"},
+		{"/private/abc", "zh-TW", "zh-TW", "你的收據"},
+		{"/private/abc", "zh-Hans", "zh-CN", "你的回执"},
+		{"/?locale=ar", "", "ar", "شارك سرًا"},
 		{"/security?locale=it", "", "it", "Consigli di sicurezza"},
 	} {
 		t.Run(tc.target+"/"+tc.acceptLanguage, func(t *testing.T) {
@@ -335,7 +415,11 @@ func TestPagesLanguage(t *testing.T) {
 				t.Errorf("Vary = %q", got)
 			}
 			body := string(r.body)
-			if !strings.Contains(body, `<html lang="`+tc.want+`" dir="ltr">`) || !strings.Contains(body, "<h1>"+tc.h1+"</h1>") {
+			dir := "ltr"
+			if tc.want == "ar" {
+				dir = "rtl"
+			}
+			if !strings.Contains(body, `<html lang="`+tc.want+`" dir="`+dir+`">`) || !strings.Contains(body, "<h1>"+tc.h1+"</h1>") {
 				t.Errorf("page is not in %s: %.300s", tc.want, body)
 			}
 		})

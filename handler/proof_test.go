@@ -148,9 +148,12 @@ func TestReceiptLockout(t *testing.T) {
 		MustFail(t, s.doWith(t, a, "POST", "/api/v1/secret/"+ref.secretKey, ctForm, form("passphrase", "wrong")), 404, msgUnknownSecret)
 	}
 	m := MustOK(t, s.do(t, "GET", "/api/otslite/receipt/"+ref.receiptKey, "", ""))
-	want := map[string]any{"state": "new", "failed_attempts": int64(3), "last_failed": s.clock.Now().Unix(), "locked_until": int64(0)}
-	if len(m) != len(want) {
-		t.Errorf("lockout = %v, want exactly the fields of %v", m, want)
+	want := map[string]any{"state": "new", "failed_attempts": int64(3), "last_failed": s.clock.Now().Unix(), "locked_until": int64(0), "late_total": int64(0)}
+	if late, ok := m["late_attempts"].([]any); !ok || len(late) != 0 {
+		t.Errorf("late_attempts = %v, want []", m["late_attempts"])
+	}
+	if len(m) != len(want)+1 {
+		t.Errorf("lockout = %v, want exactly the fields of %v and late_attempts", m, want)
 	}
 	for k, v := range want {
 		if s, ok := v.(string); ok {

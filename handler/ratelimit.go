@@ -34,6 +34,8 @@ type limiter struct {
 	epoch  int64 // window number the counts belong to
 	counts map[netip.Addr]*[kinds]uint32
 	spill  [kinds]uint32 // shared by addresses beyond maxTracked
+
+	shared *sharedCounts // the counts live in Redis (shared.go); nil: here
 }
 
 func newLimiter(limit int, window time.Duration) *limiter {
@@ -54,10 +56,14 @@ func (l *limiter) allow(addr netip.Addr, k kind, now time.Time) (bool, time.Dura
 // take is allow that counts only when count is set (so it can also ask
 // whether addr is over its limit), and that reports the first refusal of
 // addr for k in a window, so a refusal is logged once, not for every
-// request that follows it.
+// request that follows it. A negative wait means the shared store could
+// not be asked (see shared.go).
 func (l *limiter) take(addr netip.Addr, k kind, now time.Time, count bool) (ok bool, wait time.Duration, first bool) {
 	if l == nil {
 		return true, 0, false
+	}
+	if l.shared != nil {
+		return l.shared.take(l, addr, k, now, count)
 	}
 	addr = bucket(addr)
 	epoch := now.UnixNano() / int64(l.window)

@@ -25,6 +25,8 @@ import (
 const recentKeep = 1000
 
 type recentIndex struct {
+	shared *sharedRecents // the lists live in Redis (shared.go); nil: here
+
 	mu    sync.Mutex
 	nonce uint64                    // the last one used; never reused
 	lists map[[32]byte][]recentItem // by credential ID, oldest first
@@ -37,6 +39,10 @@ type recentItem struct {
 
 // add remembers a receipt key made with credential c.
 func (r *recentIndex) add(c *access.Credential, key *store.Key) {
+	if r.shared != nil {
+		r.shared.add(c, key) //nolint:errcheck // the secret is made; only its listing is lost
+		return
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.lists == nil {
@@ -52,9 +58,17 @@ func (r *recentIndex) add(c *access.Credential, key *store.Key) {
 	r.lists[c.ID] = list
 }
 
-// unmasked returns c's receipt keys in clear, newest first. The caller
-// wipes them.
-func (r *recentIndex) unmasked(c *access.Credential) []recentItem {
+// unmasked returns c's receipt keys in clear, newest first, from wherever
+// the lists live. The caller wipes them.
+func (r *recentIndex) unmasked(c *access.Credential) ([]recentItem, error) {
+	if r.shared != nil {
+		return r.shared.unmasked(c)
+	}
+	return r.local(c), nil
+}
+
+// local is unmasked for lists kept here.
+func (r *recentIndex) local(c *access.Credential) []recentItem {
 	r.mu.Lock()
 	list := r.lists[c.ID]
 	out := make([]recentItem, len(list))
@@ -71,6 +85,10 @@ func (r *recentIndex) unmasked(c *access.Credential) []recentItem {
 // drop forgets the listed items of credential id whose receipts are gone.
 func (r *recentIndex) drop(id [32]byte, gone map[uint64]bool) {
 	if len(gone) == 0 {
+		return
+	}
+	if r.shared != nil {
+		r.shared.drop(id, gone)
 		return
 	}
 	r.mu.Lock()
@@ -91,6 +109,10 @@ func (r *recentIndex) drop(id [32]byte, gone map[uint64]bool) {
 
 // prune forgets the lists of credentials no longer in force.
 func (r *recentIndex) prune(holds func([32]byte) bool) {
+	if r.shared != nil {
+		r.shared.prune(holds)
+		return
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for id, list := range r.lists {
@@ -108,7 +130,11 @@ func (h *Handler) recent(ctx *fasthttp.RequestCtx) {
 		h.writeError(ctx, e, nil)
 		return
 	}
-	items := h.recents.unmasked(&c.cred)
+	items, err := h.recents.unmasked(&c.cred)
+	if err != nil {
+		h.writeError(ctx, errUnavailable, nil)
+		return
+	}
 	gone := make(map[uint64]bool)
 	b := newBody()
 	w := jw{b: append(b.head, '[')}
@@ -116,6 +142,14 @@ func (h *Handler) recent(ctx *fasthttp.RequestCtx) {
 	for i := len(items) - 1; i >= 0; i-- {
 		r, err := h.store.Receipt(items[i].key[:])
 		items[i].key.Wipe()
+		if unavailable(err) {
+			for j := range items[i:] {
+				items[i+j].key.Wipe()
+			}
+			b.Close()
+			h.writeError(ctx, errUnavailable, nil)
+			return
+		}
 		if err != nil {
 			if errors.Is(err, store.ErrNotFound) {
 				gone[items[i].nonce] = true
@@ -125,7 +159,7 @@ func (h *Handler) recent(ctx *fasthttp.RequestCtx) {
 		h.v1Receipt(&w, &r, v1Listed)
 		r.Wipe()
 	}
-	b.head = append(w.b, ']')
+	b.head = w.with(']')
 	h.recents.drop(c.cred.ID, gone)
 	h.writeBody(ctx, b)
 }

@@ -11,21 +11,40 @@ package handler
 // fasthttp still reads the first byte of a body into its own pooled buffer
 // before the handler runs (the server's body limit is set to one byte so
 // that it reads no more); scrubRequest wipes that one too.
+//
+// Bodies longer than the plain API needs (those that carry an envelope of
+// files) are read into locked memory instead: a file slot of the store's
+// arena (store.Plain), never the heap. A chunked body that outgrows the
+// heap's limit moves there, its heap buffer wiped.
 
 import (
 	"errors"
 	"io"
 	"net"
 	"sync"
+	"unsafe"
 
 	"github.com/valyala/fasthttp"
+
+	"otslite/store"
 )
 
+// bodyLimits say where bodies go: up to heap bytes in a pooled buffer,
+// up to locked bytes (when more than heap) in a locked slot from slot.
+type bodyLimits struct {
+	heap, locked int
+	slot         func(n int) (*store.Plain, error)
+}
+
+// most is the longest body taken.
+func (l bodyLimits) most() int { return max(l.heap, l.locked) }
+
 // readBody reads the request's body into a buffer of otslite's, which
-// requestBody then returns. limit is the longest body taken; a longer one
-// fails with errBodyTooLarge, and the connection must close (its body was
-// not read to its end).
-func readBody(ctx *fasthttp.RequestCtx, limit int) error {
+// requestBody then returns. A body longer than lim.most() fails with
+// errBodyTooLarge, and the connection must close (its body was not read
+// to its end); one for which no locked slot is free, with store.ErrBusy.
+func readBody(ctx *fasthttp.RequestCtx, lim bodyLimits) error {
+	limit := lim.most()
 	n := ctx.Request.Header.ContentLength()
 	if n == 0 || n == -2 {
 		return nil
@@ -37,14 +56,32 @@ func readBody(ctx *fasthttp.RequestCtx, limit int) error {
 	if stream == nil {
 		return nil
 	}
-	b := getBodyBuf(max(n, 0), limit)
+	var b *bodyBuf
+	if n > lim.heap {
+		p, err := lim.slot(n + 1)
+		if err != nil {
+			return err
+		}
+		b = &bodyBuf{b: p.Buf()[:0], plain: p}
+	} else {
+		b = getBodyBuf(max(n, 0), lim.heap)
+	}
 	ctx.SetUserValue(bodyKey{}, b)
 	for {
 		if len(b.b) == cap(b.b) {
-			if cap(b.b) > limit {
+			switch {
+			case cap(b.b) > limit, b.plain != nil:
 				return errBodyTooLarge
+			case cap(b.b) > lim.heap:
+				if lim.locked <= lim.heap {
+					return errBodyTooLarge
+				}
+				if err := b.lock(lim); err != nil {
+					return err
+				}
+			default:
+				b.grow(lim.heap)
 			}
-			b.grow(limit)
 		}
 		k, err := stream.Read(b.b[len(b.b):cap(b.b)])
 		b.b = b.b[:len(b.b)+k]
@@ -83,8 +120,41 @@ var errBodyTooLarge = errors.New("request body too large")
 type bodyKey struct{}
 
 // bodyBuf is a request body. fasthttp closes it when the request is reset,
-// which wipes it: the request ends, however it ends.
-type bodyBuf struct{ b []byte }
+// which wipes it: the request ends, however it ends. A body in locked
+// memory has its slot in plain.
+type bodyBuf struct {
+	b     []byte
+	plain *store.Plain
+}
+
+// lock moves a chunked body that outgrew the heap's limit into a locked
+// slot as large as a body may be, wiping its heap buffer.
+func (b *bodyBuf) lock(lim bodyLimits) error {
+	p, err := lim.slot(lim.locked + 1)
+	if err != nil {
+		return err
+	}
+	old := b.b
+	b.b = append(p.Buf()[:0], old...)
+	b.plain = p
+	clear(old[:cap(old)])
+	putBodyBuf(&bodyBuf{b: old[:0]})
+	return nil
+}
+
+// plainWindow returns raw, a slice of a body in locked memory, as a Plain
+// of its own (see store.Plain.Window); nil when the body is not locked or
+// raw is not in it.
+func (b *bodyBuf) plainWindow(raw []byte) *store.Plain {
+	if b == nil || b.plain == nil || len(raw) == 0 || len(b.b) == 0 {
+		return nil
+	}
+	off := int(uintptr(unsafe.Pointer(&raw[0])) - uintptr(unsafe.Pointer(&b.b[0])))
+	if off < 0 || off > len(b.b)-len(raw) {
+		return nil
+	}
+	return b.plain.Window(off, off+len(raw))
+}
 
 // Body buffers are pooled by size: powers of two from bodyMin up.
 const bodyMin = 4 << 10
@@ -126,10 +196,25 @@ func (b *bodyBuf) grow(limit int) {
 	putBodyBuf(bigger)
 }
 
+// wipe zeroes the body when the request is done. A locked slot goes back
+// to the store now: the connection may wait long for its next request.
+func (b *bodyBuf) wipe() {
+	clear(b.b[:cap(b.b)])
+	if b.plain != nil {
+		b.plain.Release()
+		b.plain, b.b = nil, nil
+	}
+}
+
 // Close wipes the buffer and gives it back.
 func (b *bodyBuf) Close() error {
 	clear(b.b[:cap(b.b)])
 	b.b = b.b[:0]
+	if b.plain != nil {
+		b.plain.Release()
+		b.plain, b.b = nil, nil
+		return nil
+	}
 	putBodyBuf(b)
 	return nil
 }
@@ -151,6 +236,8 @@ func (h *Handler) bodyFailure(ctx *fasthttp.RequestCtx, err error) {
 	switch {
 	case errors.Is(err, errBodyTooLarge):
 		h.writeError(ctx, h.errTooLarge, nil)
+	case errors.Is(err, store.ErrBusy), errors.Is(err, store.ErrClosed), errors.Is(err, store.ErrTooLarge):
+		h.writeError(ctx, h.errorFor(opCreate, err), nil)
 	case errors.As(err, &fe):
 		writeProtocolError(ctx, fe.status, fe.msg)
 	case errors.As(err, &ne) && ne.Timeout():

@@ -104,6 +104,9 @@ type fields struct {
 	// payload is set (v2) when the nested "secret" parameter is not an
 	// object of fields.
 	payload bool
+	// body is the request body the values point into (a locked one lets
+	// an envelope be used where it lies; see decodeSecret).
+	body *bodyBuf
 }
 
 const (
@@ -194,6 +197,7 @@ func (h *Handler) readFields(ctx *fasthttp.RequestCtx, sc scope) (fields, error)
 		}
 	}
 	body := h.requestBody(ctx)
+	f.body, _ = ctx.UserValue(bodyKey{}).(*bodyBuf)
 	if ce := ctx.Request.Header.ContentEncoding(); len(ce) > 0 && !bytes.EqualFold(ce, []byte("identity")) {
 		return f, errEncoding
 	}

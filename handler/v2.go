@@ -273,6 +273,7 @@ func (r *v2) version() {
 	w := jw{b: append(b.head, '{')}
 	w.bool("success", true)
 	w.key("version")
+	w.grow(16 + roomString(len(v)+len(rev)))
 	w.b = appendString(append(w.b, `["otslite",`...), []byte(v))
 	if rev != "" {
 		w.b = appendString(append(w.b, ','), []byte(rev))
@@ -382,6 +383,16 @@ func (r *v2) opening(c *caller, action string, key []byte) bool {
 	return true
 }
 
+// peek is the store's Peek, writing a look at a link whose secret is
+// gone (kept on its receipt) to the audit trail, as the page's look does.
+func (r *v2) peek(c *caller, key []byte) (store.Waiting, error) {
+	wt, err := r.h.store.Peek(key, c.addr)
+	if errorIs(err, store.ErrLate) {
+		r.h.recordLate(r.h.secretRef(key), c, store.LatePage)
+	}
+	return wt, err
+}
+
 // show is GET /secret/:id: what the recipient's page needs to know. It
 // never consumes the secret, whatever the request says.
 func (r *v2) show(key []byte) {
@@ -390,7 +401,7 @@ func (r *v2) show(key []byte) {
 	if !r.opening(&c, audit.Peek, key) {
 		return
 	}
-	wt, err := r.h.store.Peek(key, c.addr)
+	wt, err := r.peek(&c, key)
 	if err != nil {
 		r.failWith(opReveal, err)
 		return
@@ -425,7 +436,7 @@ func (r *v2) reveal(key []byte) {
 	f, err := r.h.readFields(r.ctx, flat)
 	var wt store.Waiting
 	if err == nil {
-		wt, err = r.h.store.Peek(key, c.addr)
+		wt, err = r.peek(&c, key)
 	}
 	if err != nil {
 		if r.h.cfg.Audit != nil {
@@ -458,7 +469,7 @@ func (r *v2) reveal(key []byte) {
 	w.open("record")
 	r.secretFields(&w, key, wt, "revealed")
 	w.key("secret_value")
-	b.head = append(w.b, '"')
+	b.head = w.with('"')
 	t := jw{b: append(b.tail, '"', '}'), comma: true}
 	r.details(&t, true, owner, true, true, value.Bytes())
 	t.close()
@@ -507,7 +518,7 @@ func (r *v2) secretStatus(key []byte) {
 	if !r.opening(&c, audit.Peek, key) {
 		return
 	}
-	wt, err := r.h.store.Peek(key, c.addr)
+	wt, err := r.peek(&c, key)
 	b := newBody()
 	w := jw{b: append(b.head, '{')}
 	w.open("record")
@@ -559,7 +570,7 @@ func (r *v2) statuses() {
 		}
 		for _, id := range bytes.Split(buf[:n], []byte(",")) {
 			id = bytes.TrimSpace(id)
-			if wt, err := r.h.store.Peek(id, c.addr); err == nil {
+			if wt, err := r.peek(&c, id); err == nil {
 				w.open("")
 				r.secretFields(&w, id, wt, "new")
 				w.close()
@@ -807,7 +818,7 @@ func (r *v2) receipt(key []byte) {
 		b.head = w.b
 	} else {
 		w.key("secret_value")
-		b.head = append(w.b, '"')
+		b.head = w.with('"')
 		t := jw{b: append(b.tail, '"'), comma: true}
 		rest(&t)
 		b.tail = t.b
@@ -880,13 +891,27 @@ func (r *v2) recent() {
 		r.failWith(opReceipt, e)
 		return
 	}
-	items := r.h.recents.unmasked(&c.cred)
+	items, err := r.h.recents.unmasked(&c.cred)
+	if err != nil {
+		r.failWith(opReceipt, errUnavailable)
+		return
+	}
 	gone := make(map[uint64]bool)
 	now := r.h.now()
 	var list []store.Receipt
 	for i := range items {
 		rc, err := r.h.store.Receipt(items[i].key[:])
 		items[i].key.Wipe()
+		if unavailable(err) {
+			for j := range items[i:] {
+				items[i+j].key.Wipe()
+			}
+			for k := range list {
+				list[k].Wipe()
+			}
+			r.failWith(opReceipt, errUnavailable)
+			return
+		}
 		if err != nil {
 			if errorIs(err, store.ErrNotFound) {
 				gone[items[i].nonce] = true

@@ -8,12 +8,16 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net"
+	"net/netip"
 	"net/url"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"otslite/handler/audit"
 )
 
 // v2OK fails unless r is a 200 JSON answer, and returns its object.
@@ -264,6 +268,10 @@ func TestV2Reveal(t *testing.T) {
 		if keysOf(rec) != v2SecretKeys || rec["state"] != "new" || rec["has_passphrase"] != true {
 			t.Errorf("record = %v", rec)
 		}
+		// What the secret was given, not what is left of it.
+		if !is(rec["lifespan"], 3600) || !is(rec["secret_ttl"], 3600) || !is(rec["created"], s.clock.Now().Unix()) || d["is_owner"] != false {
+			t.Errorf("record = %v, is_owner %v", rec, d["is_owner"])
+		}
 		if d["show_secret"] != false || d["correct_passphrase"] != false || !is(d["display_lines"], 4) || d["one_liner"] != nil {
 			t.Errorf("details = %v", d)
 		}
@@ -430,6 +438,14 @@ func TestV2Auth(t *testing.T) {
 	if receipt["owner_id"] != "alice" {
 		t.Errorf("owner_id = %v", receipt["owner_id"])
 	}
+	// The secret's page knows its owner, and only its owner.
+	sk := str(t, obj(t, made, "record", "secret"), "identifier")
+	if d := obj(t, v2OK(t, s.do(t, "GET", "/api/v2/secret/"+sk, "", "", alice...)), "details"); d["is_owner"] != true {
+		t.Errorf("the owner's look: %v", d)
+	}
+	if d := obj(t, v2OK(t, s.do(t, "GET", "/api/v2/secret/"+sk, "", "")), "details"); d["is_owner"] != false {
+		t.Errorf("a guest's look: %v", d)
+	}
 	v2OK(t, s.do(t, "GET", "/api/v2/version", "", "", alice...))
 	v2Fail(t, s.do(t, "GET", "/api/v2/receipt/recent", "", ""), 401, "Unauthorized", "")
 	recent := v2OK(t, s.do(t, "GET", "/api/v2/receipt/recent", "", "", alice...))
@@ -475,5 +491,53 @@ func TestV2BodyWiped(t *testing.T) {
 		if b := ctx.Request.Body(); len(bytes.Trim(b, "\x00")) != 0 {
 			t.Errorf("request body not wiped: %q", b)
 		}
+	}
+}
+
+// TestV2LateOpen: every v2 look at a link whose secret is gone (the page's
+// look, its status, the status of several, a reveal, which looks first)
+// is answered as for an unknown secret, kept on the receipt, and written
+// to the audit trail as late_open, one event for each attempt kept.
+func TestV2LateOpen(t *testing.T) {
+	var out syncBuffer
+	withTrail, trail := withAudit(t, &out)
+	s := MustOpenServer(t, withTrail)
+	ref := s.MustShare(t, "read once")
+	s.MustReveal(t, ref.secretKey)
+	from := s.clientFrom(net.ParseIP("198.51.100.23"))
+	v2Fail(t, s.doWith(t, from, "GET", "/api/v2/secret/"+ref.secretKey, "", ""), 404, "RecordNotFound", "")
+	if m := v2OK(t, s.doWith(t, from, "GET", "/api/v2/secret/"+ref.secretKey+"/status", "", "")); fmt.Sprint(m) != "map[record:map[state:unknown]]" {
+		t.Errorf("status: %v", m)
+	}
+	if m := v2OK(t, s.doWith(t, from, "POST", "/api/v2/secret/status", ctJSON, `{"identifiers":["`+ref.secretKey+`"]}`)); !is(m["count"], 0) {
+		t.Errorf("statuses: %v", m)
+	}
+	v2Fail(t, s.doWith(t, from, "POST", "/api/v2/secret/"+ref.secretKey+"/reveal", ctJSON, `{"continue":true}`), 404, "RecordNotFound", "")
+
+	m := MustOK(t, s.do(t, "GET", "/api/otslite/receipt/"+ref.receiptKey, "", ""))
+	late, _ := m["late_attempts"].([]any)
+	if num(t, m, "late_total") != 4 || len(late) != 4 {
+		t.Fatalf("receipt %v", m)
+	}
+	for i, a := range late {
+		if a := a.(map[string]any); a["kind"] != "page" || a["net"] != "198.51.100.0/24" {
+			t.Errorf("attempt %d: %v", i+1, a)
+		}
+	}
+	want := ""
+	if ref, ok := s.st.SecretRef([]byte(ref.secretKey)); ok {
+		want = s.h.cfg.Audit.Ref(ref)
+	}
+	n := 0
+	for _, e := range trail.Events() {
+		if e.Event == audit.LateOpen {
+			n++
+			if e.Ref != want || e.Outcome != "page" || e.IP != netip.MustParseAddr("198.51.100.23") {
+				t.Errorf("event %+v, want ref %s", e, want)
+			}
+		}
+	}
+	if n != 4 {
+		t.Errorf("%d late_open events for 4 attempts", n)
 	}
 }

@@ -59,6 +59,14 @@ func (p *Plain) Bytes() []byte {
 // SetLen sets how many bytes of Buf hold plaintext.
 func (p *Plain) SetLen(n int) { p.n = n }
 
+// Window returns bytes [from, to) of p's slot as a Plain of their own:
+// a value that lies, as it is, inside a locked request body. It shares
+// p's memory: its Release does nothing, and p's Release wipes it. It is
+// valid until p is released.
+func (p *Plain) Window(from, to int) *Plain {
+	return &Plain{buf: p.buf[from:to:to], n: to - from}
+}
+
 // Release wipes the slot and returns it to the arena. It is safe to call on
 // nil and more than once.
 func (p *Plain) Release() {
@@ -134,6 +142,7 @@ func (s *slab) takeAll() bool {
 type arena struct {
 	mem                   *lockedRegion
 	scratch, small, large *slab
+	file                  *slab // nil without file slots
 }
 
 // ArenaLayout says how a locked-memory budget is split into slots.
@@ -143,6 +152,10 @@ type ArenaLayout struct {
 	SmallSlots, SmallSize       int
 	LargeSlots, LargeSize       int
 	MaxConcurrentLargePlaintext int // same as LargeSlots; named for the startup log
+	// File slots hold envelopes larger than a large slot (files), and the
+	// request bodies that carry them; mapped beside the others, beyond
+	// the budget PlanArena splits (Config.FileSlots).
+	FileSlots, FileSize int
 }
 
 // PlanArena splits budget bytes of locked memory into slots for secrets of
@@ -184,6 +197,10 @@ func newArena(l ArenaLayout) (*arena, error) {
 	a.small = newSlab(b[off:off+l.SmallSlots*smallSlot], smallSlot, l.SmallSlots)
 	off += l.SmallSlots * smallSlot
 	a.large = newSlab(b[off:off+l.LargeSlots*l.LargeSize], l.LargeSize, l.LargeSlots)
+	off += l.LargeSlots * l.LargeSize
+	if l.FileSlots > 0 {
+		a.file = newSlab(b[off:off+l.FileSlots*l.FileSize], l.FileSize, l.FileSlots)
+	}
 	return a, nil
 }
 
@@ -198,12 +215,26 @@ func (a *arena) plain(n int) (*Plain, error) {
 		}
 	}
 	if n > a.large.size {
-		return nil, fmt.Errorf("store: %d-byte plaintext exceeds the largest slot", n)
+		if a.file == nil || n > a.file.size {
+			return nil, fmt.Errorf("store: %d-byte plaintext exceeds the largest slot", n)
+		}
+		if p := a.file.take(n); p != nil {
+			return p, nil
+		}
+		return nil, ErrBusy
 	}
 	if p := a.large.take(n); p != nil {
 		return p, nil
 	}
 	return nil, ErrBusy
+}
+
+// largest is the most bytes one slot holds.
+func (a *arena) largest() int {
+	if a.file != nil {
+		return max(a.file.size, a.large.size)
+	}
+	return a.large.size
 }
 
 func (a *arena) scratchSlot() (*Plain, error) {
@@ -217,7 +248,10 @@ func (a *arena) scratchSlot() (*Plain, error) {
 // reports whether all came back, after which nobody can touch the memory.
 func (a *arena) drain(wait time.Duration) bool {
 	deadline := time.Now().Add(wait)
-	for _, sl := range []*slab{a.scratch, a.small, a.large} {
+	for _, sl := range []*slab{a.scratch, a.small, a.large, a.file} {
+		if sl == nil {
+			continue
+		}
 		for !sl.takeAll() {
 			if time.Now().After(deadline) {
 				return false

@@ -10,7 +10,8 @@ import "math/bits"
 // per secret; and a freed cell (wiped) is reused by the next secret of its
 // class instead of becoming garbage. A chunk that empties is given back to
 // the heap, unless it is its class's only chunk with room, so a class used
-// by one secret at a time keeps its chunk rather than churning it.
+// by one secret at a time keeps its chunk rather than churning it (but
+// cells over keepMax, which have a chunk each, are always given back).
 //
 // cells are not safe for concurrent use; the store's mutex guards it.
 // A cell's bytes stay where they are until it is freed, so they may be
@@ -26,6 +27,7 @@ const (
 	smallStep  = 64
 	smallMax   = 2048
 	stepsPerX2 = 8 // size classes per doubling above smallMax
+	keepMax    = 1 << 20
 )
 
 type chunk struct {
@@ -105,8 +107,9 @@ func (s *cells) free(x cell) {
 		s.link(num)
 	}
 	c.used--
-	if c.used == 0 && (c.prev != 0 || c.next != 0) {
-		// Another chunk of the class has room: give this one back.
+	if c.used == 0 && (c.prev != 0 || c.next != 0 || c.size > keepMax) {
+		// Another chunk of the class has room, or this one held a single
+		// cell too large to keep (an envelope of files): give it back.
 		s.unlink(num)
 		s.held -= int64(len(c.mem))
 		*c = chunk{}

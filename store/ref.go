@@ -27,6 +27,9 @@ func (s *Store) ReceiptRef(key []byte) (Ref, bool) {
 	}
 	rid := derivedIn(scr).id()
 	scr.Release()
+	if s.remote != nil {
+		return s.receiptRefRemote(key)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r := s.receipts[rid]

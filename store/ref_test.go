@@ -1,6 +1,7 @@
 package store
 
 import (
+	"errors"
 	"slices"
 	"sync"
 	"testing"
@@ -38,7 +39,7 @@ func TestRef(t *testing.T) {
 		t.Fatalf("Reveal: ref %x, %v; want %x", r, err, a.Ref)
 	}
 	p.Release()
-	if _, r, err := s.Reveal(a.SecretKey[:], nil, alice); err != ErrNotFound || r != a.Ref {
+	if _, r, err := s.Reveal(a.SecretKey[:], nil, alice); !errors.Is(err, ErrNotFound) || r != a.Ref {
 		t.Errorf("Reveal of a revealed secret: ref %x, %v; want %x, ErrNotFound", r, err, a.Ref)
 	}
 	// The secret key still names it once it is gone; the receipt too while kept.

@@ -22,6 +22,8 @@ import (
 	"time"
 
 	"github.com/awnumar/memguard"
+
+	"otslite/store/resp"
 )
 
 // State is where a secret is in its life.
@@ -65,6 +67,15 @@ type Config struct {
 	MaxBytes      int64 // plaintext bytes waiting at once; default 256 MiB
 	LockedBytes   int   // the arena's locked-memory budget; default DefaultLockedBytes
 
+	// MaxEnvelopeSize is the largest secret created with a proof (an
+	// otsz1 envelope, which may carry files); secrets without one keep
+	// MaxSecretSize. 0: MaxSecretSize.
+	MaxEnvelopeSize int
+	// FileSlots locked slots of FileSlotSize bytes are mapped beside the
+	// arena's others (and beyond LockedBytes): they hold envelopes larger
+	// than MaxSecretSize, and the request bodies that carry them. 0: none.
+	FileSlots, FileSlotSize int
+
 	Hash        HashParams    // argon2id cost; default DefaultHashParams
 	HashWorkers int           // argon2id hashes at once; default GOMAXPROCS
 	HashWait    time.Duration // how long a passphrase check may queue; default 10s
@@ -83,6 +94,15 @@ type Config struct {
 	// the store locked: it must return quickly and must not call the
 	// store.
 	Expired func(ref Ref, custID string)
+
+	// Key is the process key (32 bytes, see ReadKeyFile), which the store
+	// takes over and destroys at Close; nil: drawn from Rand.
+	Key *memguard.LockedBuffer
+	// Remote, when set, keeps sealed secrets and receipts in Redis under
+	// RemotePrefix (default DefaultPrefix), shared with every replica of
+	// the same Key (see remote.go). The caller closes it after the store.
+	Remote       *resp.Client
+	RemotePrefix string
 }
 
 // DefaultLockedBytes is the arena size asked for when nothing else is said.
@@ -109,6 +129,7 @@ type Receipt struct {
 	CustID             string
 	Ref                Ref           // names the secret in audit records
 	TTL                time.Duration // the ttl the secret was given
+	Size               int           // bytes stored
 	Created            time.Time
 	Updated            time.Time
 	Received           time.Time // zero unless State is StateReceived
@@ -124,6 +145,12 @@ type Receipt struct {
 	LastFailed     time.Time
 	LockedUntil    time.Time
 	Generated      bool // made with CreateOptions.Generated
+
+	// Attempts to open the secret's link after it was gone (read, burned
+	// or expired): the last few (at most MaxLate), oldest first, and how
+	// many in all. See late.go.
+	Late      []LateAttempt
+	LateTotal int
 }
 
 // Wipe zeroes the keys r carries.
@@ -157,6 +184,8 @@ type Stats struct {
 	Secrets                            int   // waiting now
 	Receipts                           int   // receipts held, in any state
 	Bytes                              int64 // plaintext bytes waiting
+	Requests                           int   // requests waiting for an answer
+	Groups                             int   // groups held
 }
 
 // Store holds secrets. It is safe for concurrent use.
@@ -173,6 +202,9 @@ type Store struct {
 	secrets  map[id]ref
 	receipts map[id]ref
 	passes   map[ref]*passphrase
+	gone     map[id]ref       // tombstones: secret index of a finished record (late.go)
+	late     map[ref]*lateLog // attempts on finished records' links
+	extra    extras           // groups and requests (group.go, request.go)
 	custIDs  interner
 	queue    queue
 	finished finishedList
@@ -182,6 +214,7 @@ type Store struct {
 	closed   bool
 	closing  atomic.Bool   // set first by Close: no new work touches the keys
 	plain    atomic.Uint64 // requests served without a passphrase (the hasher paces itself by it)
+	remote   *remote       // Redis, when the store is shared (remote.go)
 
 	stop chan struct{}
 	done chan struct{}
@@ -230,10 +263,25 @@ func New(cfg Config) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	keys := memguard.NewBuffer(procKeySize)
-	if _, err := io.ReadFull(cfg.Rand, keys.Bytes()); err != nil {
-		keys.Destroy()
-		return nil, fmt.Errorf("failed to draw process keys: %w", err)
+	if cfg.FileSlots > 0 && cfg.FileSlotSize > layout.LargeSize {
+		layout.FileSlots, layout.FileSize = cfg.FileSlots, roundPage(cfg.FileSlotSize)
+		layout.Bytes += layout.FileSlots * layout.FileSize
+	}
+	if cfg.MaxEnvelopeSize < cfg.MaxSecretSize {
+		cfg.MaxEnvelopeSize = cfg.MaxSecretSize
+	}
+	if cfg.MaxEnvelopeSize > max(layout.LargeSize, layout.FileSize) {
+		return nil, fmt.Errorf("store: %d-byte envelopes need file slots that hold them", cfg.MaxEnvelopeSize)
+	}
+	keys := cfg.Key
+	if keys == nil {
+		keys = memguard.NewBuffer(procKeySize)
+		if _, err := io.ReadFull(cfg.Rand, keys.Bytes()); err != nil {
+			keys.Destroy()
+			return nil, fmt.Errorf("failed to draw process keys: %w", err)
+		}
+	} else if keys.Size() != procKeySize {
+		return nil, fmt.Errorf("store: a process key of %d bytes, want %d", keys.Size(), procKeySize)
 	}
 	keys.Freeze()
 	a, err := newArena(layout)
@@ -252,12 +300,19 @@ func New(cfg Config) (*Store, error) {
 		secrets:  make(map[id]ref),
 		receipts: make(map[id]ref),
 		passes:   make(map[ref]*passphrase),
+		gone:     make(map[id]ref),
+		late:     make(map[ref]*lateLog),
+		extra:    newExtras(),
 		queue:    queue{t: t},
 		finished: finishedList{t: t},
 		stop:     make(chan struct{}),
 		done:     make(chan struct{}),
 	}
 	s.hasher = newHasher(cfg.Hash, cfg.HashWorkers, cfg.HashWait, cfg.HashQueue, a, &s.plain)
+	if cfg.Remote != nil {
+		s.remote = newRemote(cfg.Remote, cfg.RemotePrefix)
+		s.remote.keySum = s.keyCheckSum()
+	}
 	if cfg.SweepInterval > 0 {
 		go s.sweeper(cfg.SweepInterval)
 	} else {
@@ -272,16 +327,21 @@ func (s *Store) Layout() ArenaLayout { return s.layout }
 // MaxSecretSize is the largest secret the store takes.
 func (s *Store) MaxSecretSize() int { return s.cfg.MaxSecretSize }
 
+// MaxEnvelopeSize is the largest secret the store takes with a proof.
+func (s *Store) MaxEnvelopeSize() int { return s.cfg.MaxEnvelopeSize }
+
 func (s *Store) procKey() []byte { return s.keys.Bytes() }
 
 // Plain returns a locked slot for n bytes of plaintext: a secret of up to
-// MaxSecretSize, or a passphrase or password of up to 4 KiB. The caller
-// writes into Buf, calls SetLen, and must Release it.
+// MaxSecretSize, or a passphrase or password of up to 4 KiB; with file
+// slots, up to a file slot's size (an envelope, or the request body that
+// carries one). The caller writes into Buf, calls SetLen, and must
+// Release it.
 func (s *Store) Plain(n int) (*Plain, error) {
 	if s.closing.Load() {
 		return nil, ErrClosed
 	}
-	if n > max(s.cfg.MaxSecretSize, smallSlot) {
+	if n > max(s.cfg.MaxSecretSize, smallSlot, s.layout.FileSize) {
 		return nil, ErrTooLarge
 	}
 	return s.arena.plain(n)
@@ -316,19 +376,32 @@ func (s *Store) PassphrasePlain(n int) (*Plain, error) {
 // Create seals the plaintext in secret (which the caller still owns and
 // releases) and returns its receipt.
 func (s *Store) Create(secret *Plain, o CreateOptions) (Receipt, error) {
+	if s.remote != nil {
+		return s.createRemote(secret, o)
+	}
+	return s.create(secret, o, nil)
+}
+
+// create is Create, with the secret key given (an answer to a request,
+// whose key the request holds) or drawn (nil).
+func (s *Store) create(secret *Plain, o CreateOptions, key *Key) (Receipt, error) {
 	var r Receipt
 	size := len(secret.Bytes())
+	proof := IsProof(o.Passphrase)
+	limit := s.cfg.MaxSecretSize
+	if proof {
+		limit = s.cfg.MaxEnvelopeSize
+	}
 	switch {
 	case size == 0:
 		return r, ErrEmpty
-	case size > s.cfg.MaxSecretSize:
+	case size > limit:
 		return r, ErrTooLarge
 	case o.TTL < time.Second:
 		return r, fmt.Errorf("store: ttl %v is too short", o.TTL)
 	case s.closing.Load():
 		return r, ErrClosed
 	}
-	proof := IsProof(o.Passphrase)
 	if len(o.Passphrase) == 0 || proof {
 		s.plain.Add(1)
 	}
@@ -353,7 +426,15 @@ func (s *Store) Create(secret *Plain, o CreateOptions) (Receipt, error) {
 	defer scr.Release()
 	d, work := derivedIn(scr), scr.buf[deriveSize:]
 
-	if err := newKeys(s.cfg.Rand, work, &r.SecretKey, &r.ReceiptKey); err != nil {
+	// (No slice of pointers into r: r would move to the heap, keys and
+	// all, and outlive the wipe.)
+	if key != nil {
+		r.SecretKey = *key
+		err = newKeys(s.cfg.Rand, work, &r.ReceiptKey)
+	} else {
+		err = newKeys(s.cfg.Rand, work, &r.SecretKey, &r.ReceiptKey)
+	}
+	if err != nil {
 		r.Wipe()
 		pass.wipe()
 		return r, err
@@ -470,6 +551,9 @@ func (s *Store) roomForLocked(size int) error {
 // Peek tells whether a secret waits behind key, without consuming it, and
 // what its lockouts leave client.
 func (s *Store) Peek(key []byte, client netip.Addr) (Waiting, error) {
+	if s.remote != nil {
+		return s.peekRemote(key, client)
+	}
 	s.plain.Add(1)
 	scr, err := s.derive(labelSecret, key)
 	if err != nil {
@@ -483,7 +567,7 @@ func (s *Store) Peek(key []byte, client netip.Addr) (Waiting, error) {
 	now := s.cfg.Now()
 	rec := s.secretLocked(sid, now.UnixNano())
 	if rec == nil {
-		return Waiting{}, ErrNotFound
+		return Waiting{}, s.lateLocked(sid, client, LatePage, now.UnixNano())
 	}
 	w := Waiting{
 		PassphraseRequired: rec.pass,
@@ -527,6 +611,9 @@ func (s *Store) derive(label [labelSize]byte, key []byte) (*Plain, error) {
 // given whenever key has a key's form, found or not (the zero Ref
 // otherwise).
 func (s *Store) Reveal(key, guess []byte, client netip.Addr) (*Plain, Ref, error) {
+	if s.remote != nil {
+		return s.revealRemote(key, guess, client)
+	}
 	scr, err := s.derive(labelSecret, key)
 	if err != nil {
 		return nil, Ref{}, err
@@ -538,8 +625,9 @@ func (s *Store) Reveal(key, guess []byte, client netip.Addr) (*Plain, Ref, error
 	now := s.cfg.Now().UnixNano()
 	rec := s.secretLocked(sid, now)
 	if rec == nil {
+		err := s.lateLocked(sid, client, LateReveal, now)
 		s.mu.Unlock()
-		return nil, sref, ErrNotFound
+		return nil, sref, err
 	}
 	size, pass := int(rec.size), s.verifierLocked(s.secrets[sid], rec)
 	s.mu.Unlock()
@@ -552,8 +640,11 @@ func (s *Store) Reveal(key, guess []byte, client netip.Addr) (*Plain, Ref, error
 	if pass != nil {
 		if waits {
 			// Nothing locked is held meanwhile: the key is derived
-			// again after the check.
+			// again after the check. Once released, the slot may be
+			// another request's: the deferred Release must not free it
+			// again.
 			scr.Release()
+			scr = nil
 		}
 		done, err := s.check(sid, pass, guess, client)
 		if err != nil {
@@ -750,6 +841,9 @@ func (s *Store) verifyProof(sid id, pass *passphrase, gotPass bool, pp *[hashSiz
 
 // Receipt returns the receipt behind key.
 func (s *Store) Receipt(key []byte) (Receipt, error) {
+	if s.remote != nil {
+		return s.receiptRemote(key)
+	}
 	s.plain.Add(1)
 	var r Receipt
 	scr, err := s.derive(labelReceipt, key)
@@ -789,6 +883,9 @@ func (s *Store) unsealKey(r *Receipt, rec *record, d *derived) {
 // already, no longer waiting, or past the window. The caller releases the
 // slot.
 func (s *Store) ShowGenerated(receiptKey []byte, window time.Duration) (*Plain, error) {
+	if s.remote != nil {
+		return s.showGeneratedRemote(receiptKey, window)
+	}
 	scr, err := s.derive(labelReceipt, receiptKey)
 	if err != nil {
 		return nil, err
@@ -846,6 +943,9 @@ func (s *Store) ShowGenerated(receiptKey []byte, window time.Duration) (*Plain, 
 // the lockout); one made with a proof needs only the receipt key, and
 // guess is ignored. Anything not waiting is ErrNotFound.
 func (s *Store) Burn(key, guess []byte, client netip.Addr) (Receipt, error) {
+	if s.remote != nil {
+		return s.burnRemote(key, guess, client)
+	}
 	var r Receipt
 	scr, err := s.derive(labelReceipt, key)
 	if err != nil {
@@ -906,6 +1006,11 @@ func (s *Store) fill(r *Receipt, rec *record) {
 	}
 	r.SecretExpires = time.Unix(0, rec.secretDue)
 	r.ReceiptExpires = time.Unix(0, rec.receiptDue)
+	r.Size = int(rec.size)
+	r.Late, r.LateTotal = nil, 0
+	if l := s.late[s.receipts[rec.receiptID]]; l != nil {
+		r.Late, r.LateTotal = l.attempts(), l.total
+	}
 	r.PassphraseRequired = rec.pass
 	r.Proof = rec.proof
 	r.FailedAttempts = int(rec.failed)
@@ -970,6 +1075,7 @@ func (s *Store) receiptLocked(rid id, now int64) *record {
 func (s *Store) retireLocked(ref ref, to State, at int64) {
 	rec := s.table.get(ref)
 	delete(s.secrets, rec.secretID)
+	s.gone[rec.secretID] = ref
 	if rec.sealed != 0 {
 		s.sealed.free(rec.sealed)
 		rec.sealed = 0
@@ -1010,6 +1116,8 @@ func (s *Store) dropLocked(ref ref) {
 	}
 	s.finished.remove(ref)
 	delete(s.receipts, rec.receiptID)
+	delete(s.gone, rec.secretID)
+	delete(s.late, ref)
 	s.queue.remove(int(rec.qi))
 	s.custIDs.drop(rec.cust)
 	s.table.release(ref)
@@ -1022,6 +1130,9 @@ const sweepBatch = 1024
 // is proportional to what is due, not to what is stored. It returns how
 // many records it touched.
 func (s *Store) Sweep() int {
+	if s.remote != nil {
+		return s.sweepRemote()
+	}
 	n := 0
 	for {
 		s.mu.Lock()
@@ -1046,7 +1157,7 @@ func (s *Store) Sweep() int {
 		s.mu.Unlock()
 		n += batch
 		if !more {
-			return n
+			return n + s.sweepExtras()
 		}
 	}
 }
@@ -1067,12 +1178,16 @@ func (s *Store) sweeper(every time.Duration) {
 
 // Stats returns counts of what the store did and holds.
 func (s *Store) Stats() Stats {
+	if s.remote != nil {
+		return s.statsRemote()
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := s.stats
 	st.Secrets = len(s.secrets)
 	st.Receipts = len(s.receipts)
 	st.Bytes = s.bytes
+	st.Requests, st.Groups = s.extra.waiting(), len(s.extra.groups)
 	return st
 }
 
@@ -1100,6 +1215,9 @@ func (s *Store) Close(wait time.Duration) {
 	clear(s.secrets)
 	clear(s.receipts)
 	clear(s.passes)
+	clear(s.gone)
+	clear(s.late)
+	s.extra.wipe()
 	s.bytes = 0
 	s.mu.Unlock()
 	close(s.stop)

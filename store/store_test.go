@@ -57,6 +57,7 @@ func MustOpenStore(tb testing.TB, edit ...func(*Config)) (*Store, *fakeClock) {
 	for _, e := range edit {
 		e(&cfg)
 	}
+	useRedis(tb, &cfg) // under TestRemote, the same tests run on Redis
 	s, err := New(cfg)
 	if err != nil {
 		tb.Fatal(err)
@@ -346,6 +347,7 @@ func TestExpiry(t *testing.T) {
 	})
 	t.Run("Swept", func(t *testing.T) {
 		s, clock := MustOpenStore(t)
+		skipRemote(t, s)
 		short := MustCreate(t, s, "short", CreateOptions{TTL: time.Minute})
 		long := MustCreate(t, s, "long", CreateOptions{TTL: time.Hour})
 		sealed := cellOf(s, s.secrets[indexOf(s, labelSecret, short.SecretKey)])
@@ -474,6 +476,7 @@ func TestCapacity(t *testing.T) {
 	})
 	t.Run("FinishedReceiptsBounded", func(t *testing.T) {
 		s, _ := MustOpenStore(t, func(c *Config) { c.MaxSecrets = 3 })
+		skipRemote(t, s) // Redis keeps receipts for their time, not by count
 		var first, last Receipt
 		for i := range 10 {
 			r := MustCreate(t, s, "x", CreateOptions{})
@@ -707,5 +710,110 @@ func BenchmarkCreateReveal(b *testing.B) {
 			b.Fatal(err)
 		}
 		out.Release()
+	}
+}
+
+// A reveal that lets its scratch slot go while a passphrase is checked
+// must not let it go again on its way out: by then another request may
+// hold that slot, and two requests deriving keys in one slot seal and
+// open with each other's keys.
+func TestRevealReleasesScratchOnce(t *testing.T) {
+	var taken *Plain
+	var s *Store
+	armed, calls := false, 0
+	s, _ = MustOpenStore(t, func(c *Config) {
+		now := c.Now
+		c.Now = func() time.Time {
+			// The second reading of the clock in a reveal comes after it
+			// released its scratch slot: another request takes one now.
+			if calls++; armed && calls == 2 {
+				taken, _ = s.arena.scratchSlot()
+			}
+			return now()
+		}
+	})
+	r := MustCreate(t, s, "guarded", CreateOptions{Passphrase: []byte("pw12")})
+	armed, calls = true, 0
+	if _, err := reveal(s, r.SecretKey, "wrong", alice); !errors.Is(err, ErrPassphrase) {
+		t.Fatalf("reveal with a wrong passphrase: %v", err)
+	}
+	if taken == nil {
+		t.Fatal("no slot was taken during the reveal")
+	}
+	defer taken.Release()
+	if !taken.inUse.Load() {
+		t.Fatal("the reveal released a scratch slot another request holds")
+	}
+	var more []*Plain
+	defer func() {
+		for _, p := range more {
+			p.Release()
+		}
+	}()
+	for {
+		p, err := s.arena.scratchSlot()
+		if err != nil {
+			break
+		}
+		if p == taken {
+			t.Fatal("a scratch slot in use was handed out again")
+		}
+		more = append(more, p)
+	}
+}
+
+// TestCheckedThenBusyEndsTurn: a right passphrase whose reveal or burn
+// then finds no locked memory free ends its turn, so the next check on
+// the secret runs at once instead of waiting for the turn to lapse.
+func TestCheckedThenBusyEndsTurn(t *testing.T) {
+	for _, op := range []string{"reveal", "burn"} {
+		t.Run(op, func(t *testing.T) {
+			var armed atomic.Bool
+			var calls atomic.Int32
+			var held []*Plain
+			var s *Store
+			s, _ = MustOpenStore(t, func(cfg *Config) {
+				cfg.HashWait = 300 * time.Millisecond
+				now := cfg.Now
+				cfg.Now = func() time.Time {
+					// The second look at the clock starts the check: by
+					// its end every scratch slot is taken.
+					if armed.Load() && calls.Add(1) == 2 {
+						for {
+							p, err := s.arena.scratchSlot()
+							if err != nil {
+								break
+							}
+							held = append(held, p)
+						}
+					}
+					return now()
+				}
+			})
+			r := MustCreate(t, s, "still here", CreateOptions{Passphrase: []byte("pw12")})
+			armed.Store(true)
+			var err error
+			if op == "reveal" {
+				_, err = reveal(s, r.SecretKey, "pw12", alice)
+			} else {
+				_, err = s.Burn(r.ReceiptKey[:], []byte("pw12"), alice)
+			}
+			armed.Store(false)
+			if len(held) == 0 {
+				t.Fatal("the scratch slots were not taken")
+			}
+			for _, p := range held {
+				p.Release()
+			}
+			if err == nil {
+				return // done without another slot (the in-memory burn)
+			}
+			if !errors.Is(err, ErrBusy) {
+				t.Fatalf("%s with no scratch slot free: %v", op, err)
+			}
+			if got, err := reveal(s, r.SecretKey, "pw12", alice); err != nil || got != "still here" {
+				t.Errorf("the next reveal: %q, %v", got, err)
+			}
+		})
 	}
 }

@@ -38,12 +38,23 @@ const staticPrefix = "/static/"
 
 // pages maps each page's name to its template in pages/ and the route it is
 // served at. Every page must exist; pages/ may also hold layout.html, the
-// parts the pages share, and nothing else.
+// parts the pages share, and nothing else. The error pages have no route
+// (their name stands in its place): the handler answers with them (see
+// assets.ErrorPages).
 var pages = map[string]struct{ file, route string }{
-	"create":   {"create.html", "/"},
-	"secret":   {"secret.html", "/secret/:key"},
-	"receipt":  {"receipt.html", "/receipt/:key"},
-	"security": {"security.html", "/security"},
+	"create":    {"create.html", "/"},
+	"secret":    {"secret.html", "/secret/:key"},
+	"receipt":   {"receipt.html", "/receipt/:key"},
+	"security":  {"security.html", "/security"},
+	"group":     {"group.html", "/group/:key"},
+	"combine":   {"combine.html", "/combine"},
+	"ask":       {"ask.html", "/ask"},
+	"request":   {"request.html", "/request/:key"},
+	"inbox":     {"inbox.html", "/inbox/:key"},
+	"error-404": {"error.html", "error-404"},
+	"error-421": {"error.html", "error-421"},
+	"error-429": {"error.html", "error-429"},
+	"error-503": {"error.html", "error-503"},
 }
 
 const layoutFile = "layout.html"

@@ -2,6 +2,7 @@ package build
 
 import (
 	"bytes"
+	"encoding/json"
 	"io/fs"
 	"os"
 	"regexp"
@@ -128,7 +129,7 @@ func TestBuildErrors(t *testing.T) {
 			u.pages[p.file] = &fstest.MapFile{Data: []byte(`{{define "main"}}{{.T "k"}} {{.Lang}}{{end}}`)}
 		}
 		for _, loc := range assets.Locales {
-			u.locales[loc+".json"] = &fstest.MapFile{Data: []byte(`{"meta.name":"N","meta.dir":"ltr","k":"text {n}","js.x":"y"}`)}
+			u.locales[loc+".json"] = &fstest.MapFile{Data: catalogWithPlurals(loc, `"meta.name":"N","meta.dir":"ltr","k":"text {n}","js.x":"y"`)}
 		}
 		return u
 	}
@@ -169,7 +170,22 @@ func TestBuildErrors(t *testing.T) {
 			u.locales["it.json"] = &fstest.MapFile{Data: []byte(`{"meta.name":"N","meta.dir":"ltr","k":"text {m}","js.x":"y"}`)}
 		},
 		"ErrDirection": func(u uiFS) {
-			u.locales["pt-BR.json"] = &fstest.MapFile{Data: []byte(`{"meta.name":"N","meta.dir":"up","k":"text {n}","js.x":"y"}`)}
+			u.locales["pt-BR.json"] = &fstest.MapFile{Data: catalogWithPlurals("pt-BR", `"meta.name":"N","meta.dir":"up","k":"text {n}","js.x":"y"`)}
+		},
+		"ErrMissingPluralForm": func(u uiFS) {
+			// Russian needs one, few, many and other; "few" is left out.
+			u.locales["ru.json"] = &fstest.MapFile{Data: []byte(`{"meta.name":"N","meta.dir":"ltr","k":"text {n}","js.x":"y","js.p|one":"{n} a","js.p|many":"{n} c","js.p|other":"{n} d"}`)}
+		},
+		"ErrExtraPluralForm": func(u uiFS) {
+			// Japanese has only "other".
+			u.locales["ja.json"] = &fstest.MapFile{Data: []byte(`{"meta.name":"N","meta.dir":"ltr","k":"text {n}","js.x":"y","js.p|one":"{n} a","js.p|other":"{n} d"}`)}
+		},
+		"ErrPluralPlaceholder": func(u uiFS) {
+			// French "one" stands for 0 and 1: it must show the count.
+			u.locales["fr.json"] = &fstest.MapFile{Data: []byte(`{"meta.name":"N","meta.dir":"ltr","k":"text {n}","js.x":"y","js.p|one":"un","js.p|many":"{n} b","js.p|other":"{n} d"}`)}
+		},
+		"ErrPluralBrokenPlaceholder": func(u uiFS) {
+			u.locales["de.json"] = &fstest.MapFile{Data: []byte(`{"meta.name":"N","meta.dir":"ltr","k":"text {n}","js.x":"y","js.p|one":"{n} a","js.p|other":"{m} d"}`)}
 		},
 		"ErrStaticRefersToStatic": func(u uiFS) {
 			u.static["app.css"] = &fstest.MapFile{Data: []byte("body{background:url(/static/x.svg)}")}
@@ -182,6 +198,44 @@ func TestBuildErrors(t *testing.T) {
 				t.Error("Build succeeded")
 			}
 		})
+	}
+}
+
+// catalogWithPlurals is a test catalog for loc: the given fields and the
+// plural text "js.p" in every form loc has.
+func catalogWithPlurals(loc, fields string) []byte {
+	var b strings.Builder
+	b.WriteString("{" + fields)
+	for _, cat := range pluralCategories[loc] {
+		b.WriteString(`,"js.p` + pluralSep + cat + `":"{n} ` + cat + `"`)
+	}
+	b.WriteString("}")
+	return []byte(b.String())
+}
+
+// TestBuildAcceptsOmittedCount: a form that stands for one number alone may
+// leave the count out (Arabic "two", English "one"); the same catalogs with
+// every form counting load too.
+func TestBuildAcceptsOmittedCount(t *testing.T) {
+	for loc, c := range map[string]string{
+		"ar": `"js.p|zero":"none","js.p|one":"one","js.p|two":"two","js.p|few":"{n} few","js.p|many":"{n} many","js.p|other":"{n} other"`,
+		"en": `"js.p|one":"one","js.p|other":"{n} other"`,
+	} {
+		cats := map[string]catalog{}
+		for _, l := range []string{assets.DefaultLocale, loc} {
+			var v catalog
+			raw := catalogWithPlurals(l, `"meta.name":"N","meta.dir":"ltr"`)
+			if l == loc {
+				raw = []byte(`{"meta.name":"N","meta.dir":"ltr",` + c + `}`)
+			}
+			if err := json.Unmarshal(raw, &v); err != nil {
+				t.Fatal(err)
+			}
+			cats[l] = v
+		}
+		if err := cats[loc].check(cats[assets.DefaultLocale], loc); err != nil {
+			t.Errorf("%s: %v", loc, err)
+		}
 	}
 }
 
@@ -200,13 +254,17 @@ var (
 	templateKeyRE = regexp.MustCompile(`\.T "([^"]+)"`)
 	scriptKeyRE   = regexp.MustCompile(`\bT\("([A-Za-z]+)"\)`)
 	scriptCallRE  = regexp.MustCompile(`\bT\(`)
+	pluralKeyRE   = regexp.MustCompile(`\bP\("([A-Za-z]+)", `)
+	pluralCallRE  = regexp.MustCompile(`\bP\(`)
 )
 
-// usedKeys returns every catalog key the templates and scripts ask for.
+// usedKeys returns every catalog key the templates and scripts ask for. A
+// plural text counts as used under its name: "js.chars|" stands for every
+// "js.chars|<category>".
 func usedKeys(tb testing.TB) map[string]bool {
 	tb.Helper()
 	used := map[string]bool{"meta.name": true, "meta.dir": true} // read by render
-	walk := func(dir string, re *regexp.Regexp, prefix string) {
+	walk := func(dir string, re *regexp.Regexp, prefix, suffix string) {
 		entries, err := fs.ReadDir(os.DirFS(".."), dir)
 		if err != nil {
 			tb.Fatal(err)
@@ -217,28 +275,34 @@ func usedKeys(tb testing.TB) map[string]bool {
 				tb.Fatal(err)
 			}
 			if dir == "ui" && strings.HasSuffix(e.Name(), ".js") {
-				// Every T( call names its text literally, so this scan
-				// sees them all (the definition itself aside).
-				calls := len(scriptCallRE.FindAll(raw, -1)) - bytes.Count(raw, []byte("function T("))
-				if lit := len(re.FindAll(raw, -1)); calls != lit {
-					tb.Errorf("ui/%s: %d T( calls, %d with a literal text name", e.Name(), calls, lit)
+				// Every T( and P( call names its text literally, so this
+				// scan sees them all (the definitions themselves aside).
+				for _, c := range []struct {
+					call, lit *regexp.Regexp
+					def       string
+				}{{scriptCallRE, scriptKeyRE, "function T("}, {pluralCallRE, pluralKeyRE, "function P("}} {
+					calls := len(c.call.FindAll(raw, -1)) - bytes.Count(raw, []byte(c.def))
+					if lit := len(c.lit.FindAll(raw, -1)); calls != lit {
+						tb.Errorf("ui/%s: %d %s calls, %d with a literal text name", e.Name(), calls, c.def[9:], lit)
+					}
 				}
 			}
 			for _, m := range re.FindAllSubmatch(raw, -1) {
-				used[prefix+string(m[1])] = true
+				used[prefix+string(m[1])+suffix] = true
 			}
 		}
 	}
-	walk("pages", templateKeyRE, "")
-	walk("ui", scriptKeyRE, jsPrefix)
+	walk("pages", templateKeyRE, "", "")
+	walk("ui", scriptKeyRE, jsPrefix, "")
+	walk("ui", pluralKeyRE, jsPrefix, pluralSep)
 	return used
 }
 
 // TestCatalogKeys fails when any catalog misses a key that a page or script
 // uses, or holds one that nothing uses.
 func TestCatalogKeys(t *testing.T) {
-	_, _, locales := sources()
-	cats, err := loadCatalogs(locales)
+	_, _, sub := sources()
+	cats, err := loadCatalogs(sub)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,13 +310,59 @@ func TestCatalogKeys(t *testing.T) {
 	for _, loc := range assets.Locales {
 		c := cats[loc]
 		for k := range used {
-			if _, ok := c[k]; !ok {
+			if base, plural := strings.CutSuffix(k, pluralSep); plural {
+				if _, ok := c[base+pluralSep+"other"]; !ok && len(pluralCategories[loc]) > 0 {
+					t.Errorf("%s: missing plural text %q", loc, base)
+				}
+			} else if _, ok := c[k]; !ok {
 				t.Errorf("%s: missing key %q", loc, k)
 			}
 		}
 		for k := range c {
-			if !used[k] {
+			name := k
+			if base, _, plural := strings.Cut(k, pluralSep); plural {
+				name = base + pluralSep
+			}
+			if !used[name] {
 				t.Errorf("%s: unused key %q", loc, k)
+			}
+		}
+	}
+}
+
+// TestPluralForms checks every plural text has exactly the CLDR forms of
+// its language (loadCatalogs refuses anything else; this says which).
+func TestPluralForms(t *testing.T) {
+	_, _, sub := sources()
+	cats, err := loadCatalogs(sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pluralCategories) != len(assets.Locales) {
+		t.Errorf("plural rules for %d locales, %d locales", len(pluralCategories), len(assets.Locales))
+	}
+	var names []string
+	for k := range cats[assets.DefaultLocale] {
+		if base, ok := strings.CutSuffix(k, pluralSep+"other"); ok {
+			names = append(names, base)
+		}
+	}
+	if len(names) == 0 {
+		t.Fatal("no plural texts")
+	}
+	for _, loc := range assets.Locales {
+		for _, name := range names {
+			var got []string
+			for k := range cats[loc] {
+				if cat, ok := strings.CutPrefix(k, name+pluralSep); ok {
+					got = append(got, cat)
+				}
+			}
+			want := slices.Clone(pluralCategories[loc])
+			slices.Sort(got)
+			slices.Sort(want)
+			if !slices.Equal(got, want) {
+				t.Errorf("%s: %s has forms %v, want %v", loc, name, got, want)
 			}
 		}
 	}
@@ -262,8 +372,8 @@ func TestCatalogKeys(t *testing.T) {
 // so: apart from a few words that are the same in both languages, its texts
 // must differ from English.
 func TestCatalogsAreTranslated(t *testing.T) {
-	_, _, locales := sources()
-	cats, err := loadCatalogs(locales)
+	_, _, sub := sources()
+	cats, err := loadCatalogs(sub)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -278,6 +388,32 @@ func TestCatalogsAreTranslated(t *testing.T) {
 		slices.Sort(same)
 		if len(same) > len(en)/20 {
 			t.Errorf("%s: %d of %d texts are the English ones: %v", loc, len(same), len(en), same)
+		}
+	}
+}
+
+// TestRevealIsNotShow: the button that consumes a secret never reads like
+// the one that shows a typed passphrase (Korean once used one word for
+// both), and Korean calls the sender's page something better than a shop's
+// receipt (영수증).
+func TestRevealIsNotShow(t *testing.T) {
+	_, _, sub := sources()
+	cats, err := loadCatalogs(sub)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, loc := range assets.Locales {
+		c := cats[loc]
+		show := strings.ToLower(c["form.show"])
+		for _, k := range []string{"secret.reveal", "js.decrypting"} {
+			if strings.Contains(strings.ToLower(c[k]), show) {
+				t.Errorf("%s: %s %q contains the word for Show, %q", loc, k, c[k], c["form.show"])
+			}
+		}
+	}
+	for k, v := range cats["ko"] {
+		if strings.Contains(v, "영수증") {
+			t.Errorf("ko: %s still says 영수증: %q", k, v)
 		}
 	}
 }

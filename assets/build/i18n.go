@@ -7,11 +7,17 @@ package build
 //     "meta.dir" its writing direction ("ltr" or "rtl");
 //   - "js.<name>" texts go to the pages' scripts as T("<name>"), through a
 //     generated static file /static/text-<locale>.<hash>.js;
-//   - every other key is used by the page templates as {{.T "<key>"}}.
+//   - every other key is used by the page templates as {{.T "<key>"}};
+//   - "js.<name>|<category>" is one form of a text that counts something:
+//     the scripts' P("<name>", n) picks the form by the language's CLDR
+//     plural rule (Intl.PluralRules). English has "one" and "other"; every
+//     language has exactly the categories pluralCategories lists for it.
 //
 // Texts are plain text (templates escape them). "{name}" marks a value the
 // script fills in; a translation must use exactly the placeholders English
-// does.
+// does, except that a plural form standing for one number alone ("zero",
+// "two", and "one" where it means 1 only: see mayOmitCount) may leave out
+// the count {n}.
 
 import (
 	"bytes"
@@ -33,6 +39,51 @@ type catalog map[string]string
 const jsPrefix = "js."
 
 var placeholderRE = regexp.MustCompile(`\{[a-zA-Z]+\}`)
+
+// pluralSep separates a plural text's name from its category.
+const pluralSep = "|"
+
+// countPlaceholder is the number a plural text counts.
+const countPlaceholder = "{n}"
+
+// pluralCategories are the CLDR cardinal plural categories of each locale
+// (CLDR 46, as ICU reports them: Intl.PluralRules(locale).resolvedOptions().
+// pluralCategories, which the browser tests compare with this table).
+var pluralCategories = map[string][]string{
+	"en": {"one", "other"}, "ar": {"zero", "one", "two", "few", "many", "other"},
+	"bn": {"one", "other"}, "cs": {"one", "few", "many", "other"},
+	"da": {"one", "other"}, "de": {"one", "other"},
+	"el": {"one", "other"}, "es": {"one", "many", "other"},
+	"fa": {"one", "other"}, "fi": {"one", "other"},
+	"fr": {"one", "many", "other"}, "he": {"one", "two", "other"},
+	"hi": {"one", "other"}, "hu": {"one", "other"},
+	"id": {"other"}, "it": {"one", "many", "other"},
+	"ja": {"other"}, "ko": {"other"},
+	"nb": {"one", "other"}, "nl": {"one", "other"},
+	"pl": {"one", "few", "many", "other"}, "pt-BR": {"one", "many", "other"},
+	"ro": {"one", "few", "other"}, "ru": {"one", "few", "many", "other"},
+	"sv": {"one", "other"}, "sw": {"one", "other"},
+	"th": {"other"}, "tr": {"one", "other"},
+	"uk": {"one", "few", "many", "other"}, "vi": {"other"},
+	"zh-CN": {"other"}, "zh-TW": {"other"},
+}
+
+// oneIsNotSingle lists the locales whose "one" covers more whole numbers
+// than 1 (French and Portuguese 0 and 1, Russian 1, 21, 31, ...): there a
+// "one" text must show the count. "zero" and "two" always stand for one
+// number, and so does "one" elsewhere.
+var oneIsNotSingle = map[string]bool{"fr": true, "pt-BR": true, "hi": true, "bn": true, "fa": true, "ru": true, "uk": true}
+
+// mayOmitCount reports whether a plural form of loc may leave out {n}.
+func mayOmitCount(loc, category string) bool {
+	switch category {
+	case "zero", "two":
+		return true
+	case "one":
+		return !oneIsNotSingle[loc]
+	}
+	return false
+}
 
 // loadCatalogs reads locales/<tag>.json for every locale, and checks each
 // against English: same keys, same placeholders, nothing empty.
@@ -66,37 +117,74 @@ func loadCatalogs(fsys fs.FS) (map[string]catalog, error) {
 		if !ok {
 			return nil, fmt.Errorf("locales/%s.json is missing", loc)
 		}
-		if err := c.check(en); err != nil {
+		if err := c.check(en, loc); err != nil {
 			return nil, fmt.Errorf("locales/%s.json: %w", loc, err)
 		}
 	}
 	return cats, nil
 }
 
-// check compares c with the English catalog.
-func (c catalog) check(en catalog) error {
+// check compares c, the catalog of loc, with the English catalog.
+func (c catalog) check(en catalog, loc string) error {
+	cats, ok := pluralCategories[loc]
+	if !ok {
+		return fmt.Errorf("no plural rule for %s", loc)
+	}
 	for _, k := range sortedKeys(en) {
-		v, ok := c[k]
-		switch {
-		case !ok:
-			return fmt.Errorf("missing key %q", k)
-		case strings.TrimSpace(v) == "":
-			return fmt.Errorf("empty text for %q", k)
+		base, cat, plural := strings.Cut(k, pluralSep)
+		if plural {
+			if cat != "other" {
+				continue // the language's own forms are checked against "other"
+			}
+			for _, form := range cats {
+				if err := c.checkText(en, k, base+pluralSep+form, mayOmitCount(loc, form)); err != nil {
+					return err
+				}
+			}
+			continue
 		}
-		want, got := placeholderRE.FindAllString(en[k], -1), placeholderRE.FindAllString(v, -1)
-		slices.Sort(want)
-		slices.Sort(got)
-		if !slices.Equal(want, got) {
-			return fmt.Errorf("%q has placeholders %v, English has %v", k, got, want)
+		if err := c.checkText(en, k, k, false); err != nil {
+			return err
 		}
 	}
 	for _, k := range sortedKeys(c) {
+		if base, cat, plural := strings.Cut(k, pluralSep); plural {
+			if _, ok := en[base+pluralSep+"other"]; !ok {
+				return fmt.Errorf("key %q is not in English", k)
+			}
+			if !slices.Contains(cats, cat) {
+				return fmt.Errorf("key %q: %s has no plural category %q (it has %v)", k, loc, cat, cats)
+			}
+			continue
+		}
 		if _, ok := en[k]; !ok {
 			return fmt.Errorf("key %q is not in English", k)
 		}
 	}
 	if d := c["meta.dir"]; d != "ltr" && d != "rtl" {
 		return fmt.Errorf(`meta.dir is %q, want "ltr" or "rtl"`, d)
+	}
+	return nil
+}
+
+// checkText checks c's text k against English's text enKey: present, not
+// empty, and with the same placeholders ({n} may be missing when omitCount).
+func (c catalog) checkText(en catalog, enKey, k string, omitCount bool) error {
+	v, ok := c[k]
+	switch {
+	case !ok:
+		return fmt.Errorf("missing key %q", k)
+	case strings.TrimSpace(v) == "":
+		return fmt.Errorf("empty text for %q", k)
+	}
+	want, got := placeholderRE.FindAllString(en[enKey], -1), placeholderRE.FindAllString(v, -1)
+	if omitCount && !slices.Contains(got, countPlaceholder) {
+		want = slices.DeleteFunc(want, func(p string) bool { return p == countPlaceholder })
+	}
+	slices.Sort(want)
+	slices.Sort(got)
+	if !slices.Equal(want, got) {
+		return fmt.Errorf("%q has placeholders %v, English has %v", k, got, want)
 	}
 	return nil
 }
@@ -195,8 +283,8 @@ type pageData struct {
 
 // localeLink is one entry of the language menu.
 type localeLink struct {
-	Tag, Name string
-	Current   bool
+	Tag, Name, Dir string
+	Current        bool
 }
 
 // T returns the text for key; an unknown key is remembered and fails the
@@ -213,7 +301,7 @@ func (d *pageData) T(key string) string {
 func render(t *template.Template, page, loc string, cats map[string]catalog, textScript string) ([]byte, error) {
 	d := &pageData{Page: page, Lang: loc, Dir: cats[loc]["meta.dir"], TextScript: textScript, cat: cats[loc]}
 	for _, l := range assets.Locales {
-		d.Locales = append(d.Locales, localeLink{Tag: l, Name: cats[l]["meta.name"], Current: l == loc})
+		d.Locales = append(d.Locales, localeLink{Tag: l, Name: cats[l]["meta.name"], Dir: cats[l]["meta.dir"], Current: l == loc})
 	}
 	var b bytes.Buffer
 	if err := t.ExecuteTemplate(&b, "page", d); err != nil {

@@ -4,8 +4,10 @@
 // Rules: no inline code (the CSP forbids it); text goes into the page only
 // through textContent and .value, never as HTML; secret values and
 // passphrases never go to storage, cookies, URLs or the console, and live in
-// variables only as long as a request needs them. Every text shown comes
-// from the page's catalog (window.otsliteText, see T).
+// variables only as long as a request needs them. The one credential kept
+// is a create token the sender typed, in this tab's sessionStorage only
+// (see credential). Every text shown comes from the page's catalog
+// (window.otsliteText, see T and P).
 "use strict";
 
 (function () {
@@ -17,6 +19,25 @@
   }
 
   var LANG = document.documentElement.lang || "en";
+
+  var plurals = null;
+  try {
+    plurals = new Intl.PluralRules(LANG);
+  } catch (e) {
+    plurals = null;
+  }
+
+  // P returns the catalog text called name in the plural form that n takes
+  // in this language (CLDR's rules, as Intl.PluralRules applies them), with
+  // {n} and any other values filled in.
+  function P(name, n, values) {
+    var cat = plurals ? plurals.select(n) : (n === 1 ? "one" : "other");
+    var key = name + "|" + cat;
+    if (!Object.prototype.hasOwnProperty.call(TEXT, key)) key = name + "|other";
+    var v = { n: formatNumber(n) };
+    if (values) Object.keys(values).forEach(function (k) { v[k] = values[k]; });
+    return fill(Object.prototype.hasOwnProperty.call(TEXT, key) ? TEXT[key] : name, v);
+  }
 
   function fill(template, values) {
     return template.replace(/\{(\w+)\}/g, function (m, name) {
@@ -42,11 +63,30 @@
     }
   }
 
+  // formatBytes gives n with the language's word for bytes: "1,024 bytes".
+  function formatBytes(n) {
+    return formatUnit(n, "byte");
+  }
+
   function formatUnit(n, unit) {
     try {
       return new Intl.NumberFormat(LANG, { style: "unit", unit: unit, unitDisplay: "long" }).format(n);
     } catch (e) {
       return n + " " + unit + (n === 1 ? "" : "s");
+    }
+  }
+
+  // formatSize gives a file's size as people read it: bytes below a
+  // kilobyte, else kilobytes or megabytes (of 1000, as the units' names
+  // say), with at most one decimal.
+  function formatSize(n) {
+    if (n < 1000) return formatBytes(n);
+    var unit = n < 1e6 ? "kilobyte" : "megabyte";
+    var v = n / (unit === "kilobyte" ? 1e3 : 1e6);
+    try {
+      return new Intl.NumberFormat(LANG, { style: "unit", unit: unit, unitDisplay: "short", maximumFractionDigits: 1 }).format(v);
+    } catch (e) {
+      return (Math.round(v * 10) / 10) + (unit === "kilobyte" ? " kB" : " MB");
     }
   }
 
@@ -113,7 +153,10 @@
   // api sends one request and resolves to
   // {ok, status, data, message, retryAfter}. status is the intended status
   // of a v1 error (X-OTS-Intended-Status), 0 when the server was unreachable.
-  function api(method, path, params) {
+  // auth, when given, is an Authorization header value. params go as a
+  // form, or with asJSON as a JSON object: envelopes of files are long,
+  // and JSON carries their characters as they are.
+  function api(method, path, params, auth, asJSON) {
     var init = {
       method: method,
       cache: "no-store",
@@ -122,7 +165,13 @@
       referrerPolicy: "no-referrer",
       headers: { "Accept": "application/json" }
     };
-    if (params) init.body = new URLSearchParams(params);
+    if (auth) init.headers.Authorization = auth;
+    if (params && asJSON) {
+      init.headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(params);
+    } else if (params) {
+      init.body = new URLSearchParams(params);
+    }
     return fetch(path, init).then(function (res) {
       return res.json().catch(function () { return null; }).then(function (data) {
         if (res.ok) return { ok: true, status: res.status, data: data };
@@ -143,26 +192,74 @@
 
   // loadConfig resolves to the server's limits: {config, ok}. When they
   // cannot be read, ok is false and safe defaults stand in; the server
-  // checks every request anyway.
+  // checks every request anyway. tokens_required and session_end (unix
+  // seconds, 0 for none) are read when the server sends them, and so are
+  // max_file_size (files and text one secret carries; 0: no files),
+  // max_envelope_size (the longest envelope taken) and max_links.
   function loadConfig() {
-    var cfg = { default_ttl: 3600, max_ttl: 604800, max_secret_size: 65536, passphrase_min: 4, passphrase_max: 128 };
+    var cfg = { default_ttl: 3600, max_ttl: 604800, max_secret_size: 65536, passphrase_min: 4, passphrase_max: 128, session_end: 0, tokens_required: false,
+      max_file_size: 0, max_envelope_size: 0, max_links: 20 };
     return api("GET", "/api/otslite/config").then(function (r) {
       if (!r.ok || !r.data) return { config: cfg, ok: false };
       Object.keys(cfg).forEach(function (k) {
-        if (typeof r.data[k] === "number" && r.data[k] >= 0) cfg[k] = r.data[k];
+        var v = r.data[k];
+        if (typeof cfg[k] === "number" && typeof v === "number" && v >= 0) cfg[k] = v;
+        if (typeof cfg[k] === "boolean" && typeof v === "boolean") cfg[k] = v;
       });
       return { config: cfg, ok: true };
     });
   }
 
+  // sessionNote is the text saying when the server's session ends, when
+  // that comes no later than a minute after `until` (unix seconds); else "".
+  function sessionNote(cfg, until) {
+    var end = cfg && cfg.session_end;
+    if (!end || end > until + 60) return "";
+    var left = end - nowSeconds();
+    return fill(T("sessionEnds"), { time: formatTime(end), duration: formatDuration(left) });
+  }
+
+  // errorText turns a refusal into the page's words. The v1 API's messages
+  // are fixed (see handler/errors.go and policy.go); the ones known here are
+  // said in the visitor's language, with the values they carry (the next
+  // opening hour, when to retry, the size limit), and any other is shown as
+  // the server wrote it.
   function errorText(r) {
-    if (r.status === 0) return T("network");
-    if (r.status === 429) {
-      return r.retryAfter ? fill(T("tooMany"), { wait: formatDuration(r.retryAfter) }) : T("tooManyNoWait");
+    var msg = r.message || "";
+    var m;
+    switch (r.status) {
+      case 0:
+        return T("network");
+      case 401:
+        return T("tokenRejected");
+      case 403:
+        if (/^Creating secrets/.test(msg)) return T("createDenied");
+        if (/^Opening secrets/.test(msg)) return T("revealDenied");
+        m = /^Secrets can be opened (.+?)(?:; next at .*)?$/.exec(msg);
+        if (m && r.retryAfter) {
+          return fill(T("hoursNext"), { hours: m[1], time: formatTime(nowSeconds() + r.retryAfter), duration: formatDuration(r.retryAfter) });
+        }
+        if (m) return fill(T("hours"), { hours: m[1] });
+        break;
+      case 413:
+        m = /maximum size of (\d+) bytes/.exec(msg);
+        if (m) return fill(T("tooLarge"), { max: formatBytes(parseInt(m[1], 10)) });
+        break;
+      case 421:
+        return T("misdirected");
+      case 429:
+        if (/passphrase/i.test(msg) && r.retryAfter) {
+          return fill(T("locked"), { time: formatTime(nowSeconds() + r.retryAfter), duration: formatDuration(r.retryAfter) });
+        }
+        if (/credential/i.test(msg) && r.retryAfter) return fill(T("authLimited"), { wait: formatDuration(r.retryAfter) });
+        return r.retryAfter ? fill(T("tooMany"), { wait: formatDuration(r.retryAfter) }) : T("tooManyNoWait");
+      case 503:
+        if (/full/i.test(msg)) return T("full");
+        if (/shutting down/i.test(msg)) return T("closing");
+        return T("busy");
     }
-    if (r.status === 503) return T("busy");
-    if (r.status === 413) return T("tooLarge");
-    return T("generic"); // the server's own messages are not translated
+    if (msg) return fill(T("serverSaid"), { message: msg });
+    return T("generic");
   }
 
   function showError(text) {
@@ -210,18 +307,20 @@
   // Buttons with data-copy="<field id>" copy that field's value, and report
   // in the [data-note-for] element beside it.
   function wireCopyButtons() {
-    each("button[data-copy]", function (button) {
-      var id = button.getAttribute("data-copy");
-      var field = $(id);
+    each("button[data-copy]", wireCopy);
+  }
+
+  // wireCopy wires one such button (pages call it for the ones they add).
+  function wireCopy(button) {
+    var id = button.getAttribute("data-copy");
+    var timer = 0;
+    button.addEventListener("click", function () {
       var note = document.querySelector('[data-note-for="' + id + '"]');
-      var timer = 0;
-      button.addEventListener("click", function () {
-        copyField(field).then(function (ok) {
-          if (!note) return;
-          note.textContent = ok ? T("copied") : T("copyFailed");
-          clearTimeout(timer);
-          timer = setTimeout(function () { note.textContent = ""; }, 5000);
-        });
+      copyField($(id)).then(function (ok) {
+        if (!note) return;
+        note.textContent = ok ? T("copied") : T("copyFailed");
+        clearTimeout(timer);
+        timer = setTimeout(function () { note.textContent = ""; }, 5000);
       });
     });
   }
@@ -264,6 +363,59 @@
     buttons.forEach(function (b) { b.disabled = busy; });
   }
 
+  // download saves bytes (or a string) as a file the user asked for,
+  // through a blob URL revoked once the download has surely started:
+  // nothing is written anywhere but where the browser saves downloads.
+  function download(data, name, type) {
+    var url = URL.createObjectURL(new Blob([data], { type: type || "application/octet-stream" }));
+    var a = document.createElement("a");
+    a.href = url;
+    a.download = name;
+    a.hidden = true;
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(function () { URL.revokeObjectURL(url); }, 60000);
+  }
+
+  // ---- interception alerts ----
+
+  // lateNotice fills el (a .notice) with the attempts to open a link after
+  // its secret was gone, as a receipt reports them (late_attempts: [{at,
+  // net}], oldest first; late_total: all of them), newest first; state is
+  // the secret's ("received", "burned" or "expired"). It hides el when
+  // there were none.
+  function lateNotice(el, a, state) {
+    var list = a && Array.isArray(a.late_attempts) ? a.late_attempts : [];
+    var total = a && typeof a.late_total === "number" ? Math.max(a.late_total, list.length) : list.length;
+    el.textContent = "";
+    show(el, total > 0);
+    if (!total) return;
+    var head = document.createElement("p");
+    var strong = document.createElement("strong");
+    strong.textContent = state === "burned" ? T("lateBurned") : state === "expired" ? T("lateExpired") : T("lateRead");
+    head.appendChild(strong);
+    el.appendChild(head);
+    var ul = document.createElement("ul");
+    list.slice().reverse().forEach(function (x) {
+      var li = document.createElement("li");
+      var time = typeof x.at === "number" ? formatTime(x.at) : "";
+      var net = typeof x.net === "string" ? x.net : "";
+      li.textContent = net ? fill(T("lateAttempt"), { time: time, net: net }) : time;
+      if (net) li.setAttribute("data-net", net);
+      ul.appendChild(li);
+    });
+    el.appendChild(ul);
+    if (total > list.length) {
+      var more = document.createElement("p");
+      more.textContent = P("lateMore", total - list.length);
+      el.appendChild(more);
+    }
+    var advice = document.createElement("p");
+    advice.textContent = T("lateAdvice");
+    el.appendChild(advice);
+  }
+
   // ---- theme and language ----
 
   var STORE_THEME = "otslite.theme";
@@ -283,10 +435,17 @@
     return !!(window.matchMedia && matchMedia("(prefers-color-scheme: dark)").matches);
   }
 
+  // The theme toggle says what it does: "Dark theme" while the page is
+  // light, "Light theme" while it is dark (its icon follows).
   function wireTheme() {
     var button = $("theme-toggle");
     if (!button) return;
-    function sync() { button.setAttribute("aria-pressed", isDark() ? "true" : "false"); }
+    var label = button.querySelector(".theme-label");
+    function sync() {
+      var dark = isDark();
+      button.setAttribute("data-to", dark ? "light" : "dark");
+      label.textContent = dark ? T("themeLight") : T("themeDark");
+    }
     button.addEventListener("click", function () {
       var next = isDark() ? "light" : "dark";
       document.documentElement.setAttribute("data-theme", next);
@@ -321,6 +480,39 @@
     });
   }
 
+  // credential is the create token the sender typed for this server, as
+  // {user, token}, or null. It is kept in this tab's sessionStorage only
+  // (gone when the tab closes) and sent only when creating.
+  var STORE_TOKEN = "otslite.token";
+
+  function credential() {
+    var v = null;
+    try {
+      v = sessionStorage.getItem(STORE_TOKEN);
+    } catch (e) {
+      return null;
+    }
+    var i = v ? v.indexOf(":") : -1;
+    return i > 0 ? { user: v.slice(0, i), token: v.slice(i + 1) } : null;
+  }
+
+  function keepCredential(c) {
+    if (c) remember(STORE_TOKEN, c.user + ":" + c.token);
+    else {
+      try {
+        sessionStorage.removeItem(STORE_TOKEN);
+      } catch (e) {
+        // storage disabled: nothing was kept
+      }
+    }
+  }
+
+  // basicAuth is the Authorization header value for a credential: user and
+  // token are printable ASCII (the server's rule), so btoa takes them.
+  function basicAuth(c) {
+    return "Basic " + btoa(c.user + ":" + c.token);
+  }
+
   function pageLocale() {
     return document.documentElement.lang || "en";
   }
@@ -332,10 +524,13 @@
 
   window.otslite = Object.freeze({
     T: T,
+    P: P,
     $: $,
     show: show,
     fill: fill,
     formatNumber: formatNumber,
+    formatBytes: formatBytes,
+    formatSize: formatSize,
     formatDuration: formatDuration,
     formatTime: formatTime,
     nowSeconds: nowSeconds,
@@ -343,12 +538,19 @@
     codePoints: codePoints,
     api: api,
     loadConfig: loadConfig,
+    sessionNote: sessionNote,
+    credential: credential,
+    keepCredential: keepCredential,
+    basicAuth: basicAuth,
     errorText: errorText,
     showError: showError,
     clearError: clearError,
     hidePasswords: hidePasswords,
     pageLocale: pageLocale,
     clearCopyNotes: clearCopyNotes,
+    wireCopy: wireCopy,
+    lateNotice: lateNotice,
+    download: download,
     keyFromPath: keyFromPath,
     setBusy: setBusy
   });

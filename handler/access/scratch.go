@@ -3,6 +3,7 @@ package access
 import (
 	"crypto/rand"
 	"crypto/sha3"
+	"errors"
 	"io"
 
 	"github.com/awnumar/memguard"
@@ -41,9 +42,15 @@ type scratch struct {
 	h    [slotCount]*sha3.SHAKE
 }
 
-func newScratch() (*scratch, error) {
+func newScratch(key []byte) (*scratch, error) {
 	s := &scratch{mem: memguard.NewBuffer(lockedLen), free: make(chan int, slotCount)}
-	if _, err := io.ReadFull(rand.Reader, s.key()); err != nil {
+	if key != nil {
+		if len(key) != keySize {
+			s.mem.Destroy()
+			return nil, errors.New("a token key must be 32 bytes")
+		}
+		copy(s.key(), key)
+	} else if _, err := io.ReadFull(rand.Reader, s.key()); err != nil {
 		s.mem.Destroy()
 		return nil, err
 	}

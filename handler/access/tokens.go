@@ -64,7 +64,15 @@ type Tokens struct {
 // NewTokens hashes the fixed "user:token" entries and reads the token file
 // at path ("" for none).
 func NewTokens(fixed []string, path string) (*Tokens, error) {
-	work, err := newScratch()
+	return NewTokensKeyed(fixed, path, nil)
+}
+
+// NewTokensKeyed is NewTokens with the hashes keyed by key (32 bytes)
+// rather than a key of this process's own, so that replicas that share it
+// name a credential alike (its recent list lives in the shared store). A
+// nil key draws one.
+func NewTokensKeyed(fixed []string, path string, key []byte) (*Tokens, error) {
+	work, err := newScratch(key)
 	if err != nil {
 		return nil, fmt.Errorf("failed to draw the token key: %w", err)
 	}

@@ -41,9 +41,15 @@ const (
 	Authcheck    = "authcheck"
 	Status       = "status"
 	Peek         = "peek"          // the UI asking whether a secret waits
+	Group        = "group"         // secrets gathered under one group receipt
+	LateOpen     = "late_open"     // a link opened after its secret was gone; Outcome is page or reveal
+	Request      = "request"       // a request for a secret made
+	Answer       = "answer"        // a request answered
+	Inbox        = "inbox"         // a requester asking after their request
 	End          = "end"           // the operator ending the session
 	View         = "audit_view"    // the operator reading the trail
 	Dropped      = "audit_dropped" // Outcome is how many lines the writer missed
+	Store        = "store"         // the shared store became unavailable, or available again
 )
 
 // How it ended.
@@ -56,8 +62,10 @@ const (
 	LockedOut       = "locked_out" // too many wrong passphrases on that secret
 	DeniedNetwork   = "denied_network"
 	DeniedHours     = "denied_hours"
-	DeniedToken     = "denied_token" // missing, unknown or malformed credential
+	DeniedToken     = "denied_token"  // missing, unknown or malformed credential
+	DeniedOrigin    = "denied_origin" // a browser request from another site
 	RateLimited     = "rate_limited"
+	Unavailable     = "unavailable" // the shared store (Redis) could not be reached
 )
 
 // Event is one entry of the trail.
@@ -147,6 +155,8 @@ type Trail struct {
 	wake chan struct{} // a line waits; nil when quiet
 	stop chan struct{} // closed by Close
 	done chan struct{}
+
+	mirror *mirror // the view shared by replicas (shared.go); nil: none
 }
 
 // New starts a trail.
@@ -187,6 +197,9 @@ func (t *Trail) Record(e Event) {
 	if e.Time.IsZero() {
 		e.Time = t.cfg.Now()
 	}
+	if t.mirror != nil {
+		t.mirror.push(e)
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.ring[t.next] = e
@@ -211,10 +224,16 @@ func (t *Trail) Record(e Event) {
 	}
 }
 
-// Events returns the events kept in memory, oldest first.
+// Events returns the events kept in memory, oldest first; with a shared
+// view (Share), every replica's.
 func (t *Trail) Events() []Event {
 	if t == nil {
 		return nil
+	}
+	if t.mirror != nil {
+		if events, err := t.mirror.events(); err == nil {
+			return events
+		}
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -238,6 +257,9 @@ func (t *Trail) Ref(ref store.Ref) string {
 // Close writes every line still waiting and stops the writer. Events
 // recorded afterwards are only kept in memory.
 func (t *Trail) Close() {
+	if t.mirror != nil {
+		t.mirror.close()
+	}
 	t.mu.Lock()
 	if !t.closed {
 		t.closed = true

@@ -40,6 +40,7 @@ type compareConfig struct {
 	ServerCPU   int
 	LoadCPU     int
 	Verbose     bool
+	Redis       bool // measure the Redis store too (redis.go)
 	Out         io.Writer
 	Log         io.Writer
 }
@@ -60,6 +61,8 @@ type runResult struct {
 	StoreRate     float64 // creates/s while filling
 	PerSecret     float64 // bytes of RSS per stored secret
 	StartupMedian time.Duration
+	Redis1        map[int]driveResult // otslite on Redis, one replica
+	Redis2        map[int]driveResult // two replicas, each pair across them
 }
 
 func compare(cc compareConfig) error {
@@ -143,6 +146,19 @@ func (cc compareConfig) run(self string) (runResult, error) {
 			}
 			*sv.into = res
 			cc.logResult(fmt.Sprintf("%s, %s", sv.name, sizeName(cc.BigSize)), cc.PassPlain, res)
+		}
+	}
+	if cc.Redis {
+		r.Redis1, r.Redis2 = map[int]driveResult{}, map[int]driveResult{}
+		for _, c := range cc.Clients {
+			for n, into := range map[int]map[int]driveResult{1: r.Redis1, 2: r.Redis2} {
+				res, err := cc.measureRedis(self, n, c)
+				if err != nil {
+					return r, fmt.Errorf("otslite on Redis, %d replicas, %d clients: %w", n, c, err)
+				}
+				into[c] = res
+				cc.logResult(fmt.Sprintf("on Redis, %d replicas", n), c, res)
+			}
 		}
 	}
 	res, err = cc.measure(self, cc.startOtslite, cc.PassPlain, cc.PassClients)
@@ -530,6 +546,32 @@ func (cc compareConfig) rows(runs []runResult, binSize int64) []row {
 			row{metric: fmt.Sprintf("  otslite / bare baseline, %d clients", c), ots: ots.format(num, ""), base: base.format(num, ""), ratio: brat.format(ratio, "")},
 			row{metric: fmt.Sprintf("  hardened / bare baseline, %d clients", c), ots: hard.format(num, ""), base: base.format(num, ""), ratio: hrat.format(ratio, "")})
 	}
+	if cc.Redis {
+		for _, c := range cc.Clients {
+			for n, get := range []func(r runResult) driveResult{
+				func(r runResult) driveResult { return r.Redis1[c] },
+				func(r runResult) driveResult { return r.Redis2[c] },
+			} {
+				pairs := collect(runs, func(r runResult) float64 { return get(r).PairsPerSec })
+				mem := collect(runs, func(r runResult) float64 { return r.Ots[c].PairsPerSec })
+				rat := collect(runs, func(r runResult) float64 { return get(r).PairsPerSec / r.Ots[c].PairsPerSec })
+				what := "1 replica"
+				if n == 1 {
+					what = "2 replicas, each pair across them"
+				}
+				// Per CPU-second of every server process (replicas and
+				// redis-server): the cost of a pair through Redis, less
+				// moved by other processes on the server CPU.
+				eff := func(d driveResult) float64 { return float64(d.Pairs) / max(d.ServerCPU, 0.01) }
+				effR := collect(runs, func(r runResult) float64 { return eff(get(r)) })
+				effM := collect(runs, func(r runResult) float64 { return eff(r.Ots[c]) })
+				effRat := collect(runs, func(r runResult) float64 { return eff(get(r)) / eff(r.Ots[c]) })
+				rows = append(rows,
+					row{metric: fmt.Sprintf("  otslite on Redis, %s, %d clients", what, c), ots: pairs.format(num, ""), base: mem.format(num, "") + " in memory", ratio: rat.format(ratio, "")},
+					row{metric: "    per server CPU-second (replicas and redis-server)", ots: effR.format(num, ""), base: effM.format(num, "") + " in memory", ratio: effRat.format(ratio, "")})
+			}
+		}
+	}
 	for _, c := range cc.Clients {
 		p50 := collect(runs, func(r runResult) float64 { return r.Ots[c].RevealP50us })
 		h50 := collect(runs, func(r runResult) float64 { return r.Hard[c].RevealP50us })
@@ -642,7 +684,7 @@ func (cc compareConfig) report(runs []runResult, binSize int64, load0, load1 str
 // CPU, and all measurements.
 func starved(runs []runResult) (n, total int) {
 	for _, r := range runs {
-		measured := []map[int]driveResult{r.Base, r.Hard, r.Ots, r.Quiet, {0: r.Loaded}}
+		measured := []map[int]driveResult{r.Base, r.Hard, r.Ots, r.Quiet, {0: r.Loaded}, r.Redis1, r.Redis2}
 		for _, d := range []driveResult{r.Flooded, r.Proof, r.BigHard, r.BigOts, r.Stored} {
 			if d.Seconds > 0 {
 				measured = append(measured, map[int]driveResult{0: d})

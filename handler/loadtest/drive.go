@@ -9,6 +9,7 @@ import (
 	"net"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -34,8 +35,9 @@ type driveConfig struct {
 	SecretSize   int
 	Creates      int // create only, this many in all, then stop (no reveals)
 	Timeout      time.Duration
-	ServerPID    int // when set, the server's CPU use is measured too
-	latencyLimit int // samples kept per client (0: a default)
+	ServerPID    int   // when set, the server's CPU use is measured too
+	MorePIDs     []int // more server processes (replicas, Redis) whose CPU counts with it
+	latencyLimit int   // samples kept per client (0: a default)
 }
 
 // driveResult is what a drive measured. Latencies are of plain reveals.
@@ -75,12 +77,15 @@ func secretValue(size int) []byte {
 	return b
 }
 
-// request appends a POST of body to path+key.
-func request(dst []byte, path string, key []byte, body string) []byte {
+// request appends a POST of body to path+key, for host (the server's
+// host:port: otslite answers only requests that name it).
+func request(dst []byte, host, path string, key []byte, body string) []byte {
 	dst = append(dst, "POST "...)
 	dst = append(dst, path...)
 	dst = append(dst, key...)
-	dst = append(dst, " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: "...)
+	dst = append(dst, " HTTP/1.1\r\nHost: "...)
+	dst = append(dst, host...)
+	dst = append(dst, "\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: "...)
 	dst = strconv.AppendInt(dst, int64(len(body)), 10)
 	dst = append(dst, "\r\n\r\n"...)
 	return append(dst, body...)
@@ -110,8 +115,15 @@ func drive(cfg driveConfig) (driveResult, error) {
 	}
 	plain := make([]*client, cfg.Clients)
 	pass := make([]*client, cfg.PassClients)
+	// Several addresses (replicas of one store): client i creates on one
+	// and reveals on the next.
+	addrs := strings.Split(cfg.Addr, ",")
+	cfg.Addr = addrs[0]
 	for i := range plain {
-		plain[i] = &client{addr: cfg.Addr, timeout: cfg.Timeout}
+		plain[i] = &client{addr: addrs[i%len(addrs)], timeout: cfg.Timeout}
+		if len(addrs) > 1 {
+			plain[i].rev = &client{addr: addrs[(i+1)%len(addrs)], timeout: cfg.Timeout}
+		}
 	}
 	// A passphrase request may wait for argon2id as long as the server
 	// lets it (10 s by default), and then be hashed, before it is answered.
@@ -163,13 +175,20 @@ func drive(cfg driveConfig) (driveResult, error) {
 			}
 		}()
 	}
-	cpu0, server0 := cpuTime(), processCPU(cfg.ServerPID)
+	serverCPU := func() time.Duration {
+		t := processCPU(cfg.ServerPID)
+		for _, pid := range cfg.MorePIDs {
+			t += processCPU(pid)
+		}
+		return t
+	}
+	cpu0, server0 := cpuTime(), serverCPU()
 	start := time.Now()
 	if cfg.Creates > 0 {
 		wg.Wait()
 	} else {
 		time.Sleep(cfg.Warmup)
-		cpu0, server0 = cpuTime(), processCPU(cfg.ServerPID)
+		cpu0, server0 = cpuTime(), serverCPU()
 		start = time.Now()
 		measuring.Store(true)
 		time.Sleep(cfg.Duration)
@@ -177,7 +196,7 @@ func drive(cfg driveConfig) (driveResult, error) {
 	}
 	elapsed := time.Since(start)
 	res.CPUSeconds = (cpuTime() - cpu0).Seconds()
-	res.ServerCPU = (processCPU(cfg.ServerPID) - server0).Seconds()
+	res.ServerCPU = (serverCPU() - server0).Seconds()
 	stop.Store(true)
 	wg.Wait()
 	res.Seconds = elapsed.Seconds()
@@ -261,12 +280,16 @@ type client struct {
 	pairs    int64
 	answered int64 // requests answered 200 while measuring
 	busy     int64
+	rev      *client // reveals go there (another replica); nil: here
 }
 
 func (c *client) close() {
 	if c.conn != nil {
 		c.conn.Close()
 		c.conn = nil
+	}
+	if c.rev != nil {
+		c.rev.close()
 	}
 }
 
@@ -286,7 +309,7 @@ func (c *client) create(secret []byte) ([]byte, error) {
 		case c.pass:
 			body += "&passphrase=" + passphrase
 		}
-		c.share = request(nil, "/api/v1/share", nil, body)
+		c.share = request(nil, c.addr, "/api/v1/share", nil, body)
 	}
 	status, body, err := c.do(c.share)
 	if err != nil {
@@ -321,9 +344,13 @@ func (c *client) pair(secret []byte, timed bool) (int, error) {
 	case c.pass:
 		body = "passphrase=" + passphrase
 	}
-	c.req = request(c.req[:0], "/api/v1/secret/", key, body)
+	c.req = request(c.req[:0], c.addr, "/api/v1/secret/", key, body)
 	t0 := time.Now()
-	status, resp, err := c.do(c.req)
+	rev := c
+	if c.rev != nil {
+		rev = c.rev
+	}
+	status, resp, err := rev.do(c.req)
 	if err != nil {
 		return 1, err
 	}

@@ -425,12 +425,12 @@ func TestHardenedBaseline(t *testing.T) {
 		t.Fatalf("chunked share: %d %q %v", st, body, err)
 	}
 	key := bytes.Clone(body[i+len(keyField) : i+len(keyField)+32])
-	st, body, err = c.do(request(nil, "/api/v1/secret/", key, ""))
+	st, body, err = c.do(request(nil, "x", "/api/v1/secret/", key, ""))
 	if err != nil || st != 200 || !bytes.Contains(body, secret) {
 		t.Errorf("reveal of a chunked share: %d %q %v", st, body, err)
 	}
 	big := strings.Repeat("a", 1<<20)
-	if st, _, err := c.do(request(nil, "/api/v1/share", nil, "secret="+big)); err != nil || st != 413 {
+	if st, _, err := c.do(request(nil, "x", "/api/v1/share", nil, "secret="+big)); err != nil || st != 413 {
 		t.Errorf("a body over otslite's limit: status %d, %v; want 413, as otslite answers", st, err)
 	}
 }

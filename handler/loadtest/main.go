@@ -24,6 +24,7 @@
 //
 //	loadtest baseline -listen 127.0.0.1:8080 [-hardened] [-cpuprofile file]
 //	loadtest drive -addr 127.0.0.1:7143 -clients 64 -duration 5s [-flood 256] [-proof-clients 32]
+//	loadtest drive -addr 127.0.0.1:7143,127.0.0.1:7144 ...  (create on one, reveal on the other)
 package main
 
 import (
@@ -75,6 +76,7 @@ func compareMain(args []string) error {
 	fs.IntVar(&cc.ServerCPU, "server-cpu", 0, "CPU the servers are pinned to")
 	fs.IntVar(&cc.LoadCPU, "load-cpu", 1, "CPU the load generator is pinned to")
 	fs.BoolVar(&cc.Verbose, "v", false, "print every measurement")
+	fs.BoolVar(&cc.Redis, "redis", true, "measure otslite on a Redis store too (1 and 2 replicas; needs redis-server)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -147,9 +149,23 @@ func driveMain(args []string) error {
 	fs.DurationVar(&cfg.Warmup, "warmup", time.Second, "unmeasured load before it")
 	fs.IntVar(&cfg.SecretSize, "secret", 1024, "secret size in bytes")
 	fs.IntVar(&cfg.Creates, "creates", 0, "only create this many secrets, then stop")
-	fs.IntVar(&cfg.ServerPID, "pid", 0, "server process whose CPU time to measure")
+	pids := fs.String("pid", "", "server processes whose CPU time to measure, comma separated")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	for i, f := range strings.Split(*pids, ",") {
+		if f == "" {
+			continue
+		}
+		pid, err := strconv.Atoi(f)
+		if err != nil {
+			return fmt.Errorf("-pid: %q", f)
+		}
+		if i == 0 {
+			cfg.ServerPID = pid
+		} else {
+			cfg.MorePIDs = append(cfg.MorePIDs, pid)
+		}
 	}
 	res, err := drive(cfg)
 	if err != nil {

@@ -179,6 +179,30 @@ func (v Value) DecodeTo(dst []byte) (int, error) {
 	return n, nil
 }
 
+// Verbatim returns the value's bytes as they lie in the body when decoding
+// would leave them as they are: a JSON string without escapes, a form
+// value without '%' or '+', a multipart value; valid UTF-8 in each case.
+// It reports false otherwise (decode with DecodeTo then).
+func (v Value) Verbatim() ([]byte, bool) {
+	if v.kind != String {
+		return nil, false
+	}
+	switch v.enc {
+	case JSON:
+		if bytes.IndexByte(v.raw, '\\') >= 0 {
+			return nil, false
+		}
+	case Form:
+		if bytes.IndexAny(v.raw, "%+") >= 0 {
+			return nil, false
+		}
+	}
+	if !utf8.Valid(v.raw) {
+		return nil, false
+	}
+	return v.raw, true
+}
+
 // Int parses the value as an integer.
 //
 // A JSON number is accepted when its value is integral, whatever its form

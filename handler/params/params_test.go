@@ -660,3 +660,41 @@ func reportCPU(b *testing.B) func() {
 		b.ReportMetric(float64(r1.Utime.Nano()+r1.Stime.Nano()-r0.Utime.Nano()-r0.Stime.Nano())/float64(b.N), "cpu-ns/op")
 	}
 }
+
+// TestVerbatim: a value is verbatim exactly when decoding leaves its
+// bytes as they are, and then they are what DecodeTo writes.
+func TestVerbatim(t *testing.T) {
+	for _, c := range []struct {
+		enc  Encoding
+		body string
+		want bool
+	}{
+		{JSON, `{"v":"otsz1:abc.-:+=^!/*?&<>()[]{}@%$#"}`, true},
+		{JSON, `{"v":"a\nb"}`, false},
+		{JSON, `{"v":"a\/b"}`, false},
+		{JSON, `{"v":"é"}`, true},
+		{JSON, `{"v":12}`, false},
+		{JSON, `{"v":null}`, false},
+		{Form, `v=abc.-*_`, true},
+		{Form, `v=a%3Ab`, false},
+		{Form, `v=a+b`, false},
+		{Form, "v=\xff", false},
+	} {
+		var got Value
+		if err := Each([]byte(c.body), c.enc, func(k []byte, v Value) error { got = v; return nil }); err != nil {
+			t.Fatalf("%s: %v", c.body, err)
+		}
+		raw, ok := got.Verbatim()
+		if ok != c.want {
+			t.Errorf("%s: verbatim %v, want %v", c.body, ok, c.want)
+			continue
+		}
+		if ok {
+			dec := make([]byte, got.MaxLen())
+			n, err := got.DecodeTo(dec)
+			if err != nil || string(dec[:n]) != string(raw) {
+				t.Errorf("%s: verbatim %q, decoded %q (%v)", c.body, raw, dec[:n], err)
+			}
+		}
+	}
+}
