@@ -593,7 +593,7 @@ func (b *browserEnv) browserErrorPages(t *testing.T, plain *plainServer) {
 		for _, status := range []int{429, 503} {
 			rules = append(rules, rule{re: regexp.MustCompile(regexp.QuoteMeta(handlerURL(status)) + "$"), status: status,
 				header: map[string]string{"Content-Type": "text/html; charset=utf-8", "Content-Security-Policy": csp},
-				body:   set.Page(fmt.Sprintf("error-%d", status), loc).Raw})
+				body:   set.Page(fmt.Sprintf("error-%d", status), loc).Raw()})
 		}
 		intercept(t, ctx, rules...)
 		for _, status := range assets.ErrorPages {
@@ -762,9 +762,9 @@ func catalogTexts(t *testing.T, loc string) map[string]string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := textScriptRE.FindSubmatch(set.Page("create", loc).Raw)
+	m := textScriptRE.FindSubmatch(set.Page("create", loc).Raw())
 	f, _ := set.Static(m[1])
-	_, obj, _ := strings.Cut(string(f.Raw), "Object.freeze(")
+	_, obj, _ := strings.Cut(string(f.Raw()), "Object.freeze(")
 	obj = strings.TrimSuffix(strings.TrimSpace(obj), ");")
 	var texts map[string]string
 	if err := json.Unmarshal([]byte(obj), &texts); err != nil {

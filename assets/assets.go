@@ -20,10 +20,17 @@
 package assets
 
 import (
+	"bytes"
+	"crypto/sha256"
 	_ "embed"
+	"encoding/hex"
 	"fmt"
+	"io"
 	"strings"
+	"sync"
 	"unsafe"
+
+	"github.com/klauspost/compress/gzip"
 )
 
 //go:generate go run ./build/gen
@@ -56,12 +63,42 @@ type File struct {
 	// Immutable is true for content-hashed static files, which may be cached
 	// forever, and false for HTML pages, which must be served with no-store.
 	Immutable bool
-	// Raw is the uncompressed body.
-	Raw []byte
 	// Gzip is Raw compressed with gzip, or nil when that is not smaller.
 	Gzip []byte
 	// Zstd is Raw compressed with zstd, or nil when that is not smaller.
 	Zstd []byte
+
+	raw     []byte // the uncompressed body; nil until Raw when Gzip has it
+	rawOnce sync.Once
+}
+
+// NewFile returns a File with the uncompressed body raw and its compressed
+// forms (nil: none). The build makes its files so.
+func NewFile(name, contentType string, immutable bool, raw, gzip, zstd []byte) *File {
+	sum := sha256.Sum256(raw)
+	return &File{Name: name, ContentType: contentType, ETag: `"` + hex.EncodeToString(sum[:16]) + `"`,
+		Immutable: immutable, raw: raw, Gzip: gzip, Zstd: zstd}
+}
+
+// Raw returns the uncompressed body. The binary holds it only for a file
+// with no gzip body: the others' are decompressed from their gzip bodies
+// the first time a client that takes neither zstd nor gzip asks, and kept.
+// (Browsers take both; the uncompressed pages in every language would add
+// 4 MB to the binary.)
+func (f *File) Raw() []byte {
+	f.rawOnce.Do(func() {
+		if f.raw != nil || f.Gzip == nil {
+			return
+		}
+		r, err := gzip.NewReader(bytes.NewReader(f.Gzip))
+		if err == nil {
+			f.raw, err = io.ReadAll(r)
+		}
+		if err != nil {
+			panic(fmt.Sprintf("assets: the gzip body of %s does not decompress: %v", f.Name, err))
+		}
+	})
+	return f.raw
 }
 
 // Set is the loaded UI: its static files by hashed path and its pages by
@@ -108,7 +145,7 @@ func newSet(files []generatedFile, blob string) (*Set, error) {
 		g := &files[i]
 		f := &File{Name: g.name, ContentType: g.contentType, Language: g.locale, ETag: g.etag, Immutable: g.immutable}
 		var err error
-		if f.Raw, err = body(g.raw); err != nil {
+		if f.raw, err = body(g.raw); err != nil {
 			return nil, err
 		}
 		if f.Gzip, err = body(g.gzip); err != nil {

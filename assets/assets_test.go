@@ -2,6 +2,8 @@ package assets
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"io"
 	"regexp"
 	"strings"
@@ -37,7 +39,7 @@ func allFiles(tb testing.TB, s *Set) []*File {
 	seen := map[string]bool{}
 	for _, p := range allPages(tb, s) {
 		files = append(files, p)
-		for _, ref := range staticRefs.FindAll(p.Raw, -1) {
+		for _, ref := range staticRefs.FindAll(p.Raw(), -1) {
 			f, ok := s.Static(ref)
 			if !ok {
 				tb.Fatalf("page %s (%s): %s does not resolve", p.Name, p.Language, ref)
@@ -103,7 +105,7 @@ func TestPagesReferToStaticFiles(t *testing.T) {
 	s := MustLoad(t)
 	used := map[string]bool{}
 	for _, p := range allPages(t, s) {
-		refs := staticRefs.FindAll(p.Raw, -1)
+		refs := staticRefs.FindAll(p.Raw(), -1)
 		if len(refs) == 0 {
 			t.Errorf("page %s (%s) refers to no static file", p.Name, p.Language)
 		}
@@ -174,7 +176,12 @@ func TestETags(t *testing.T) {
 		if !etag.MatchString(f.ETag) {
 			t.Errorf("%s: ETag %q is not a quoted strong ETag", f.Name, f.ETag)
 		}
-		if g, dup := byTag[f.ETag]; dup && !bytes.Equal(g.Raw, f.Raw) {
+		// The binary holds most bodies compressed only: Raw is
+		// decompressed on demand, and must be the body the build hashed.
+		if sum := sha256.Sum256(f.Raw()); f.ETag != `"`+hex.EncodeToString(sum[:16])+`"` {
+			t.Errorf("%s: ETag %s is not the hash of Raw", f.Name, f.ETag)
+		}
+		if g, dup := byTag[f.ETag]; dup && !bytes.Equal(g.Raw(), f.Raw()) {
 			t.Errorf("%s and %s differ but share ETag %s", f.Name, g.Name, f.ETag)
 		}
 		byTag[f.ETag] = f
@@ -193,7 +200,7 @@ func TestCompressedBodiesDecompress(t *testing.T) {
 			t.Errorf("%s: not compressed (gzip %d, zstd %d bytes)", f.Name, len(f.Gzip), len(f.Zstd))
 			continue
 		}
-		if len(f.Gzip) >= len(f.Raw) || len(f.Zstd) >= len(f.Raw) {
+		if len(f.Gzip) >= len(f.Raw()) || len(f.Zstd) >= len(f.Raw()) {
 			t.Errorf("%s: compressed is not smaller", f.Name)
 		}
 		gr, err := gzip.NewReader(bytes.NewReader(f.Gzip))
@@ -201,19 +208,19 @@ func TestCompressedBodiesDecompress(t *testing.T) {
 			t.Fatalf("%s: gzip: %v", f.Name, err)
 		}
 		got, err := io.ReadAll(gr)
-		if err != nil || !bytes.Equal(got, f.Raw) {
+		if err != nil || !bytes.Equal(got, f.Raw()) {
 			t.Errorf("%s: gzip body does not decompress to Raw (err %v)", f.Name, err)
 		}
 		got, err = zr.DecodeAll(f.Zstd, nil)
-		if err != nil || !bytes.Equal(got, f.Raw) {
+		if err != nil || !bytes.Equal(got, f.Raw()) {
 			t.Errorf("%s: zstd body does not decompress to Raw (err %v)", f.Name, err)
 		}
 	}
 }
 
 func TestEncode(t *testing.T) {
-	f := &File{Raw: []byte("raw"), Gzip: []byte("gz"), Zstd: []byte("zs")}
-	onlyGzip := &File{Raw: []byte("raw"), Gzip: []byte("gz")}
+	f := &File{raw: []byte("raw"), Gzip: []byte("gz"), Zstd: []byte("zs")}
+	onlyGzip := &File{raw: []byte("raw"), Gzip: []byte("gz")}
 	for _, tt := range []struct {
 		header string
 		file   *File
@@ -258,7 +265,7 @@ func TestEncode(t *testing.T) {
 		{"zstd;", f, "zstd"},
 	} {
 		body, enc := tt.file.Encode([]byte(tt.header))
-		want := map[string][]byte{"": tt.file.Raw, "gzip": tt.file.Gzip, "zstd": tt.file.Zstd}[tt.want]
+		want := map[string][]byte{"": tt.file.Raw(), "gzip": tt.file.Gzip, "zstd": tt.file.Zstd}[tt.want]
 		if enc != tt.want || !bytes.Equal(body, want) {
 			t.Errorf("Encode(%q) = %q, %q; want %q, %q", tt.header, body, enc, want, tt.want)
 		}
@@ -281,10 +288,10 @@ func FuzzEncode(f *testing.F) {
 	for _, seed := range []string{"", "gzip", "zstd;q=0.5, gzip;q=0", "*;q=0", " , ;;q=,", "x-gzip;Q=1.000"} {
 		f.Add([]byte(seed))
 	}
-	file := &File{Raw: []byte("raw"), Gzip: []byte("gz"), Zstd: []byte("zs")}
+	file := &File{raw: []byte("raw"), Gzip: []byte("gz"), Zstd: []byte("zs")}
 	f.Fuzz(func(t *testing.T, header []byte) {
 		body, enc := file.Encode(header)
-		want := map[string][]byte{"": file.Raw, "gzip": file.Gzip, "zstd": file.Zstd}
+		want := map[string][]byte{"": file.Raw(), "gzip": file.Gzip, "zstd": file.Zstd}
 		w, ok := want[enc]
 		if !ok || !bytes.Equal(body, w) {
 			t.Fatalf("Encode(%q) = %q, %q", header, body, enc)
@@ -308,7 +315,7 @@ var (
 func TestPagesObeyCSP(t *testing.T) {
 	s := MustLoad(t)
 	for _, p := range allPages(t, s) {
-		name, page := p.Name+" ("+p.Language+")", p.Raw
+		name, page := p.Name+" ("+p.Language+")", p.Raw()
 		for _, tag := range tagRE.FindAll(page, -1) {
 			if handlerRE.Match(tag) {
 				t.Errorf("%s: event-handler attribute in %s", name, tag)
@@ -348,7 +355,7 @@ func TestPagesBasics(t *testing.T) {
 	s := MustLoad(t)
 	rtl := map[string]bool{"ar": true, "fa": true, "he": true}
 	for _, p := range allPages(t, s) {
-		name, page := p.Name+" ("+p.Language+")", string(p.Raw)
+		name, page := p.Name+" ("+p.Language+")", string(p.Raw())
 		dir := "ltr"
 		if rtl[p.Language] {
 			dir = "rtl"
@@ -393,7 +400,7 @@ func TestScriptsKeepSecretsOut(t *testing.T) {
 			continue
 		}
 		if strings.HasPrefix(name, "/static/prefs.") || strings.HasPrefix(name, "/static/common.") {
-			for _, m := range storageUse.FindAllSubmatch(f.Raw, -1) {
+			for _, m := range storageUse.FindAllSubmatch(f.Raw(), -1) {
 				switch string(m[1]) {
 				case `"otslite.theme"`, `"otslite.locale"`, "STORE_THEME", "STORE_LOCALE", "name":
 				case "STORE_TOKEN":
@@ -404,15 +411,15 @@ func TestScriptsKeepSecretsOut(t *testing.T) {
 					t.Errorf("%s: sessionStorage used with %s", name, m[1])
 				}
 			}
-		} else if bytes.Contains(f.Raw, []byte("sessionStorage")) {
+		} else if bytes.Contains(f.Raw(), []byte("sessionStorage")) {
 			t.Errorf("%s uses sessionStorage", name)
 		}
 		for _, banned := range []string{"localStorage", "indexedDB", "document.cookie", "console.", "innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval(", "new Function", "history.pushState", "history.replaceState"} {
-			if bytes.Contains(f.Raw, []byte(banned)) {
+			if bytes.Contains(f.Raw(), []byte(banned)) {
 				t.Errorf("%s uses %s", name, banned)
 			}
 		}
-		if !bytes.Contains(f.Raw, []byte(`cache: "no-store"`)) && strings.Contains(name, "common") {
+		if !bytes.Contains(f.Raw(), []byte(`cache: "no-store"`)) && strings.Contains(name, "common") {
 			t.Errorf("%s: fetch without cache: no-store", name)
 		}
 	}
@@ -426,7 +433,7 @@ func TestCreatePageIsSmall(t *testing.T) {
 	for _, loc := range Locales {
 		p := s.Page("create", loc)
 		total := len(p.Gzip)
-		for _, ref := range staticRefs.FindAll(p.Raw, -1) {
+		for _, ref := range staticRefs.FindAll(p.Raw(), -1) {
 			f, ok := s.Static(ref)
 			if !ok {
 				t.Fatalf("%s does not resolve", ref)
@@ -442,7 +449,7 @@ func TestCreatePageIsSmall(t *testing.T) {
 }
 
 func BenchmarkEncode(b *testing.B) {
-	f := &File{Raw: []byte("raw"), Gzip: []byte("gz"), Zstd: []byte("zs")}
+	f := &File{raw: []byte("raw"), Gzip: []byte("gz"), Zstd: []byte("zs")}
 	h := []byte("gzip, deflate, br, zstd")
 	b.ReportAllocs()
 	for b.Loop() {

@@ -25,7 +25,7 @@ const (
 // Callers serving the result should send "Vary: Accept-Encoding".
 func (f *File) Encode(acceptEncoding []byte) (body []byte, contentEncoding string) {
 	if f.Zstd == nil && f.Gzip == nil {
-		return f.Raw, ""
+		return f.Raw(), ""
 	}
 	zst, gz, star := parseAcceptEncoding(acceptEncoding)
 	if f.Zstd != nil && (zst == accepted || zst == unmentioned && star == accepted) {
@@ -34,7 +34,7 @@ func (f *File) Encode(acceptEncoding []byte) (body []byte, contentEncoding strin
 	if f.Gzip != nil && (gz == accepted || gz == unmentioned && star == accepted) {
 		return f.Gzip, "gzip"
 	}
-	return f.Raw, ""
+	return f.Raw(), ""
 }
 
 // parseAcceptEncoding reports what h says about zstd, gzip (or its alias

@@ -12,7 +12,7 @@ func TestTextScripts(t *testing.T) {
 	s := MustLoad(t)
 	for _, loc := range Locales {
 		page := s.Page("create", loc)
-		m := regexp.MustCompile(`src="(/static/text-` + regexp.QuoteMeta(loc) + `\.[0-9a-f]{8}\.js)"`).FindSubmatch(page.Raw)
+		m := regexp.MustCompile(`src="(/static/text-` + regexp.QuoteMeta(loc) + `\.[0-9a-f]{8}\.js)"`).FindSubmatch(page.Raw())
 		if m == nil {
 			t.Fatalf("%s: create page loads no text-%s script", loc, loc)
 		}
@@ -20,10 +20,10 @@ func TestTextScripts(t *testing.T) {
 		if !ok || !f.Immutable || f.ContentType != "text/javascript; charset=utf-8" {
 			t.Fatalf("%s: %s is not served as an immutable script", loc, m[1])
 		}
-		if !bytes.HasPrefix(f.Raw, []byte("// otslite UI texts")) || !bytes.Contains(f.Raw, []byte(`window.otsliteText = Object.freeze({"`)) {
-			t.Errorf("%s: text script is %.120q", loc, f.Raw)
+		if !bytes.HasPrefix(f.Raw(), []byte("// otslite UI texts")) || !bytes.Contains(f.Raw(), []byte(`window.otsliteText = Object.freeze({"`)) {
+			t.Errorf("%s: text script is %.120q", loc, f.Raw())
 		}
-		if bytes.Contains(f.Raw, []byte("</")) || bytes.Contains(f.Raw, []byte(`"js.`)) {
+		if bytes.Contains(f.Raw(), []byte("</")) || bytes.Contains(f.Raw(), []byte(`"js.`)) {
 			t.Errorf("%s: text script holds </ or unstripped js. names", loc)
 		}
 	}
@@ -48,7 +48,7 @@ func TestPagesAreTranslated(t *testing.T) {
 		"hi":    "राज़ साझा करें",
 		"sw":    "Shiriki siri",
 	} {
-		page := s.Page("create", loc).Raw
+		page := s.Page("create", loc).Raw()
 		if !bytes.Contains(page, []byte("<h1>"+want+"</h1>")) {
 			t.Errorf("%s: create page lacks <h1>%s</h1>", loc, want)
 		}

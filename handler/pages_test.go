@@ -239,7 +239,7 @@ func TestStatic(t *testing.T) {
 			if len(etag) < 3 || etag[0] != '"' || etag[len(etag)-1] != '"' {
 				t.Errorf("ETag = %q, want a strong quoted tag", etag)
 			}
-			if raw.get("Content-Encoding") != "" || !bytes.Equal(raw.body, f.Raw) {
+			if raw.get("Content-Encoding") != "" || !bytes.Equal(raw.body, f.Raw()) {
 				t.Errorf("uncompressed answer differs from the file (Content-Encoding %q)", raw.get("Content-Encoding"))
 			}
 

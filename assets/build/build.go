@@ -266,15 +266,6 @@ func (c *compressor) close() { c.zw.Close() }
 // file builds a File for raw, keeping each compressed form only if it is
 // smaller than raw.
 func (c *compressor) file(name, contentType string, immutable bool, raw []byte) (*assets.File, error) {
-	sum := sha256.Sum256(raw)
-	f := &assets.File{
-		Name:        name,
-		ContentType: contentType,
-		ETag:        `"` + hex.EncodeToString(sum[:16]) + `"`,
-		Immutable:   immutable,
-		Raw:         raw,
-	}
-
 	var buf bytes.Buffer
 	c.gw.Reset(&buf)
 	if _, err := c.gw.Write(raw); err != nil {
@@ -283,11 +274,12 @@ func (c *compressor) file(name, contentType string, immutable bool, raw []byte) 
 	if err := c.gw.Close(); err != nil {
 		return nil, fmt.Errorf("failed to gzip %s: %w", name, err)
 	}
+	var gz, zst []byte
 	if buf.Len() < len(raw) {
-		f.Gzip = bytes.Clone(buf.Bytes())
+		gz = bytes.Clone(buf.Bytes())
 	}
 	if z := c.zw.EncodeAll(raw, nil); len(z) < len(raw) {
-		f.Zstd = z
+		zst = z
 	}
-	return f, nil
+	return assets.NewFile(name, contentType, immutable, raw, gz, zst), nil
 }

@@ -50,7 +50,7 @@ func TestGeneratedUpToDate(t *testing.T) {
 	}
 	same := func(a, b *assets.File) bool {
 		return a != nil && b != nil && a.Name == b.Name && a.ContentType == b.ContentType && a.Language == b.Language &&
-			a.ETag == b.ETag && a.Immutable == b.Immutable && bytes.Equal(a.Raw, b.Raw) && bytes.Equal(a.Gzip, b.Gzip) && bytes.Equal(a.Zstd, b.Zstd)
+			a.ETag == b.ETag && a.Immutable == b.Immutable && bytes.Equal(a.Raw(), b.Raw()) && bytes.Equal(a.Gzip, b.Gzip) && bytes.Equal(a.Zstd, b.Zstd)
 	}
 	for _, f := range out.Static {
 		if g, _ := set.Static([]byte(f.Name)); !same(f, g) {
@@ -112,7 +112,7 @@ func TestIncompressibleKeepsRawOnly(t *testing.T) {
 	if f.Gzip != nil || f.Zstd != nil {
 		t.Errorf("1-byte file kept compressed forms: gzip %d, zstd %d bytes", len(f.Gzip), len(f.Zstd))
 	}
-	if body, enc := f.Encode([]byte("zstd, gzip")); enc != "" || !bytes.Equal(body, f.Raw) {
+	if body, enc := f.Encode([]byte("zstd, gzip")); enc != "" || !bytes.Equal(body, f.Raw()) {
 		t.Errorf("Encode = %q, %q; want raw", body, enc)
 	}
 }

@@ -35,12 +35,16 @@ func (o *Output) Generate() (goSrc, blob []byte, err error) {
 		return s
 	}
 	row := func(f *assets.File, page string) {
+		raw := f.Raw()
+		if f.Gzip != nil {
+			raw = nil // assets.File.Raw decompresses it when asked
+		}
 		fmt.Fprintf(&b, "\t{name: %s, ", strconv.Quote(f.Name))
 		if page != "" {
 			fmt.Fprintf(&b, "page: %s, locale: %s, ", strconv.Quote(page), strconv.Quote(f.Language))
 		}
 		fmt.Fprintf(&b, "contentType: %s, etag: %s, immutable: %v, raw: %s, gzip: %s, zstd: %s},\n",
-			strconv.Quote(f.ContentType), strconv.Quote(f.ETag), f.Immutable, span(f.Raw), span(f.Gzip), span(f.Zstd))
+			strconv.Quote(f.ContentType), strconv.Quote(f.ETag), f.Immutable, span(raw), span(f.Gzip), span(f.Zstd))
 	}
 	for _, f := range o.Static {
 		row(f, "")
