@@ -344,12 +344,12 @@ func (c *client) pair(secret []byte, timed bool) (int, error) {
 	case c.pass:
 		body = "passphrase=" + passphrase
 	}
-	c.req = request(c.req[:0], c.addr, "/api/v1/secret/", key, body)
-	t0 := time.Now()
 	rev := c
 	if c.rev != nil {
 		rev = c.rev
 	}
+	c.req = request(c.req[:0], rev.addr, "/api/v1/secret/", key, body)
+	t0 := time.Now()
 	status, resp, err := rev.do(c.req)
 	if err != nil {
 		return 1, err

@@ -113,6 +113,42 @@ func TestDrive(t *testing.T) {
 	}
 }
 
+// Two servers on one store, each answering only to its own address, as
+// replicas pin their Host: each client creates on one and reveals on the
+// other, and every request must name the server it is sent to.
+func TestDriveAcrossServers(t *testing.T) {
+	st, err := store.New(store.Config{MaxSecrets: 1 << 16, MaxBytes: 1 << 28, LockedBytes: 1 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close(time.Second) })
+	ui, err := assets.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var addrs []string
+	for range 2 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr := ln.Addr().String()
+		h := handler.New(st, ui, handler.Config{PublicURL: "http://" + addr, PinHosts: []string{addr}})
+		srv := h.NewServer()
+		done := make(chan struct{})
+		go func() { defer close(done); _ = srv.Serve(h.Listener(ln, nil)) }()
+		t.Cleanup(func() { _ = srv.Shutdown(); <-done })
+		addrs = append(addrs, addr)
+	}
+	res, err := drive(driveConfig{Addr: strings.Join(addrs, ","), Clients: 4, SecretSize: 1024, Duration: 300 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Errors != 0 || res.Pairs == 0 {
+		t.Fatalf("%d pairs, %d errors (%s)", res.Pairs, res.Errors, res.FirstError)
+	}
+}
+
 // Flood clients come from their own addresses, and refusals as busy are
 // counted, not taken for errors.
 func TestDriveFlood(t *testing.T) {
