@@ -221,25 +221,11 @@ type remoteAnswer struct {
 // its answer, and the request is answered with it, in one script.
 func (s *Store) createRemoteFor(secret *Plain, o CreateOptions, key *Key, answer *remoteAnswer) (Receipt, error) {
 	var r Receipt
+	proof, err := s.checkCreate(secret, o)
+	if err != nil {
+		return r, err
+	}
 	size := len(secret.Bytes())
-	proof := IsProof(o.Passphrase)
-	limit := s.cfg.MaxSecretSize
-	if proof {
-		limit = s.cfg.MaxEnvelopeSize
-	}
-	switch {
-	case size == 0:
-		return r, ErrEmpty
-	case size > limit:
-		return r, ErrTooLarge
-	case o.TTL < time.Second:
-		return r, fmt.Errorf("store: ttl %v is too short", o.TTL)
-	case s.closing.Load():
-		return r, ErrClosed
-	}
-	if len(o.Passphrase) == 0 || proof {
-		s.plain.Add(1)
-	}
 	pass, err := s.newVerifier(o.Passphrase, proof)
 	if err != nil {
 		return r, err

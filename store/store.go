@@ -382,29 +382,41 @@ func (s *Store) Create(secret *Plain, o CreateOptions) (Receipt, error) {
 	return s.create(secret, o, nil)
 }
 
-// create is Create, with the secret key given (an answer to a request,
-// whose key the request holds) or drawn (nil).
-func (s *Store) create(secret *Plain, o CreateOptions, key *Key) (Receipt, error) {
-	var r Receipt
+// checkCreate refuses what Create must not store, in memory or on Redis,
+// counts a create that needs no argon2id, and says whether the passphrase
+// is a proof.
+func (s *Store) checkCreate(secret *Plain, o CreateOptions) (proof bool, err error) {
 	size := len(secret.Bytes())
-	proof := IsProof(o.Passphrase)
+	proof = IsProof(o.Passphrase)
 	limit := s.cfg.MaxSecretSize
 	if proof {
 		limit = s.cfg.MaxEnvelopeSize
 	}
 	switch {
 	case size == 0:
-		return r, ErrEmpty
+		return proof, ErrEmpty
 	case size > limit:
-		return r, ErrTooLarge
+		return proof, ErrTooLarge
 	case o.TTL < time.Second:
-		return r, fmt.Errorf("store: ttl %v is too short", o.TTL)
+		return proof, fmt.Errorf("store: ttl %v is too short", o.TTL)
 	case s.closing.Load():
-		return r, ErrClosed
+		return proof, ErrClosed
 	}
 	if len(o.Passphrase) == 0 || proof {
 		s.plain.Add(1)
 	}
+	return proof, nil
+}
+
+// create is Create, with the secret key given (an answer to a request,
+// whose key the request holds) or drawn (nil).
+func (s *Store) create(secret *Plain, o CreateOptions, key *Key) (Receipt, error) {
+	var r Receipt
+	proof, err := s.checkCreate(secret, o)
+	if err != nil {
+		return r, err
+	}
+	size := len(secret.Bytes())
 	if len(o.Passphrase) > 0 && !proof {
 		// Hashing may take a while: not for a secret that has no room.
 		// (Room is checked again, and reserved, below.)
