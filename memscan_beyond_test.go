@@ -54,23 +54,7 @@ func testResidueBeyond(t *testing.T) {
 		rand.Read(data)
 		copy(data[size/2:], fc)
 		items = append(items, planted{path, fate + "-text", tc, text}, planted{path, fate + "-file", fc, fc})
-		b := envelope.Bundle{Text: []byte(text), Files: []envelope.File{{Name: []byte("f.bin"), Data: data}}}
-		plain, err := envelope.PutBundle(make([]byte, envelope.BundleLen(&b)), &b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		k, err := envelope.NewKey(make([]byte, envelope.MemorySize), rand.Reader, false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := k.Unlock(nil); err != nil {
-			t.Fatal(err)
-		}
-		env, err := k.SealBundle(nil, plain, rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		proof := string(k.PutProof(make([]byte, envelope.ProofLenPassphrase)))
+		env, proof, k := sealTestBundle(t, &envelope.Bundle{Text: []byte(text), Files: []envelope.File{{Name: []byte("f.bin"), Data: data}}})
 		plantEnvelope(path, fate, env)
 		plant(path, fate+"-proof", proof)
 		return env, proof, k
@@ -274,4 +258,26 @@ func proofOf(tb testing.TB) string {
 func jsonOf2(v any) []byte {
 	b, _ := json.Marshal(v)
 	return b
+}
+
+// sealTestBundle seals bundle as the web UI does, under a fresh key, and
+// returns the envelope, its proof and the key.
+func sealTestBundle(t *testing.T, bundle *envelope.Bundle) ([]byte, string, *envelope.Key) {
+	t.Helper()
+	plain, err := envelope.PutBundle(make([]byte, envelope.BundleLen(bundle)), bundle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := envelope.NewKey(make([]byte, envelope.MemorySize), rand.Reader, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := k.Unlock(nil); err != nil {
+		t.Fatal(err)
+	}
+	env, err := k.SealBundle(nil, plain, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return env, string(k.PutProof(make([]byte, envelope.ProofLenPassphrase))), k
 }

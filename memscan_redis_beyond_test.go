@@ -38,22 +38,7 @@ func plantBeyondOnReplicas(t *testing.T, a, b *binProc) []planted {
 		}
 	}
 	sealBundle := func(path, fate string, bundle *envelope.Bundle) ([]byte, string) {
-		plain, err := envelope.PutBundle(make([]byte, envelope.BundleLen(bundle)), bundle)
-		if err != nil {
-			t.Fatal(err)
-		}
-		k, err := envelope.NewKey(make([]byte, envelope.MemorySize), rand.Reader, false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := k.Unlock(nil); err != nil {
-			t.Fatal(err)
-		}
-		env, err := k.SealBundle(nil, plain, rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		proof := string(k.PutProof(make([]byte, envelope.ProofLenPassphrase)))
+		env, proof, _ := sealTestBundle(t, bundle)
 		plantEnvelope(path, fate, env)
 		plant(path, fate+"-proof", proof)
 		return env, proof
