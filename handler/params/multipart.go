@@ -67,8 +67,8 @@ func EachMultipart(body, boundary []byte, fn func(key []byte, v Value) error) er
 
 // walkMultipart walks a multipart body. With fn nil it only validates.
 func walkMultipart(body, boundary []byte, fn func([]byte, Value) error) error {
-	if len(boundary) == 0 || len(boundary) > maxBoundary {
-		return ErrMalformed
+	if len(boundary) == 0 || len(boundary) > maxBoundary || bytes.ContainsAny(boundary, "\r\n") {
+		return ErrMalformed // (Boundary never gives such a boundary)
 	}
 	var delimBuf [4 + maxBoundary]byte
 	delim := append(append(delimBuf[:0], "\r\n--"...), boundary...)
@@ -166,7 +166,7 @@ func partHeaders(b []byte) (h partHead, n int, err error) {
 		}
 		name, value := line[:colon], bytes.Trim(line[colon+1:], " \t")
 		for _, c := range name {
-			if !isTokenChar(c) {
+			if !isFieldNameChar(c) {
 				return h, 0, ErrMalformed
 			}
 		}
@@ -313,3 +313,8 @@ func isTSpecial(c byte) bool { return bytes.IndexByte([]byte(`()<>@,;:\"/[]?=`),
 
 // isTokenChar reports whether c may appear in a MIME token.
 func isTokenChar(c byte) bool { return c > 0x20 && c < 0x7f && !isTSpecial(c) }
+
+// isFieldNameChar reports whether c may appear in a header field name: a
+// MIME token less the braces, which RFC 9110 counts among the delimiters
+// (and mime/multipart refuses).
+func isFieldNameChar(c byte) bool { return isTokenChar(c) && c != '{' && c != '}' }
