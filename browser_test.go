@@ -756,6 +756,8 @@ func TestBrowser(t *testing.T) {
 		for expr, want := range map[string]bool{
 			`otsliteZK.base85Decode("Hello\"orld") === null`:                        true,
 			`otsliteZK.base85Decode("HelloW") === null`:                             true,
+			`otsliteZK.base85Decode("@(=") === null`:                                true, // not canonical: "@(+" is 0xfecc
+			`Array.from(otsliteZK.base85Decode("@(+")).join() === "254,204"`:        true,
 			`otsliteZK.parseFragment("#1n" + "A".repeat(43)) !== false`:             true,
 			`otsliteZK.parseFragment("#1n" + "A".repeat(42) + "B") === false`:       true, // not canonical
 			`otsliteZK.parseFragment("#1x" + "A".repeat(43)) === false`:             true,

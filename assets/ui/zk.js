@@ -135,8 +135,18 @@
         v = v * 85 + d;
       }
       if (v > 0xffffffff) return null;
-      for (j = 0; j < m - 1; j++) {
-        out[o++] = Math.floor(v / Math.pow(256, 3 - j)) % 256;
+      var w = 0;
+      for (j = 0; j < 4; j++) {
+        var byteJ = Math.floor(v / Math.pow(256, 3 - j)) % 256;
+        if (j < m - 1) out[o++] = byteJ;
+        w = w * 256 + (j < m - 1 ? byteJ : 0);
+      }
+      // A short last group has many spellings that decode alike: only
+      // the encoder's is taken, so each byte string has one.
+      for (j = 4; m < 5 && j >= 0; j--) {
+        var dj = w % 85;
+        w = (w - dj) / 85;
+        if (j < m && Z85VALUES[s.charCodeAt(i + j)] !== dj) return null;
       }
     }
     return out;

@@ -5,7 +5,9 @@ import "errors"
 // base85 as the envelope writes it: Z85's alphabet, four bytes to five
 // characters, most significant first, and a last group of k < 4 bytes
 // written as its first k+1 characters (the missing bytes read as zero when
-// encoding, the missing characters as the largest digit when decoding).
+// encoding, the missing characters as the largest digit when decoding; a
+// last group spelled otherwise than the encoder spells it is refused, so
+// each byte string has one spelling).
 
 const z85 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#"
 
@@ -80,6 +82,14 @@ func decodeBase85(s []byte) ([]byte, error) {
 			return nil, errBase85
 		}
 		w := [4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)}
+		if m < 5 {
+			// Many spellings of a short last group decode to the same
+			// bytes: only the one the encoder writes is taken.
+			var g [5]byte
+			if string(appendBase85(g[:0], w[:m-1])) != string(s[:m]) {
+				return nil, errBase85
+			}
+		}
 		out = append(out, w[:m-1]...)
 		s = s[m:]
 	}

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	mrand "math/rand/v2"
 	"os"
 	"reflect"
 	"strings"
@@ -358,6 +359,41 @@ func TestBase85(t *testing.T) {
 	for _, bad := range []string{"0", "Hello\"orld", "%%%%%", "HelloW", "#####"} {
 		if _, err := decodeBase85([]byte(bad)); err == nil {
 			t.Errorf("decoded %q", bad)
+		}
+	}
+}
+
+// One spelling per byte string: a last group of k < 4 bytes has its k+1
+// characters from the encoder only. Of the 85² two-character groups,
+// exactly the 256 it writes decode, and so for three and four characters
+// (sampled).
+func TestBase85Canonical(t *testing.T) {
+	ok := 0
+	for a := range 85 {
+		for b := range 85 {
+			s := []byte{z85[a], z85[b]}
+			got, err := decodeBase85(s)
+			if err != nil {
+				continue
+			}
+			ok++
+			if enc := appendBase85(nil, got); !bytes.Equal(enc, s) {
+				t.Errorf("%q decodes to %x, which is written %q", s, got, enc)
+			}
+		}
+	}
+	if ok != 256 {
+		t.Errorf("%d two-character groups decode, want 256", ok)
+	}
+	for range 20000 {
+		s := make([]byte, 3+mrand.IntN(2))
+		for i := range s {
+			s[i] = z85[mrand.IntN(85)]
+		}
+		if got, err := decodeBase85(s); err == nil {
+			if enc := appendBase85(nil, got); !bytes.Equal(enc, s) {
+				t.Fatalf("%q decodes to %x, which is written %q", s, got, enc)
+			}
 		}
 	}
 }
