@@ -52,12 +52,13 @@ type runResult struct {
 	Quiet      map[int]driveResult // otslite with --quiet-audit
 	Loaded     driveResult
 	Flooded    driveResult // PassPlain plain clients beside Flood flood clients
-	// PassPlain plain clients alone on a fresh server, just before the
-	// passphrase run, between it and the flood, and after the flood: each
-	// loaded run is compared with the mean of the two around it, so a
-	// machine that speeds up or slows down over the minutes between the
-	// first measurements and these moves both sides of the ratio alike.
-	Unloaded      [3]driveResult
+	// PassPlain plain clients alone on a fresh server, before the proof
+	// run, between it and the passphrase run, between that and the flood,
+	// and after the flood: each of those is compared with the mean of the
+	// two around it, so a machine that speeds up or slows down over the
+	// minutes since the first measurements moves both sides of the ratio
+	// alike.
+	Unloaded      [4]driveResult
 	Proof         driveResult // PassPlain clients as the web UI: envelopes and proofs
 	BigHard       driveResult // PassPlain clients, BigSize secrets, hardened baseline
 	BigOts        driveResult // the same against otslite
@@ -134,12 +135,6 @@ func (cc compareConfig) run(self string) (runResult, error) {
 			cc.logResult(sv.name, c, res)
 		}
 	}
-	res, err := cc.measureProof(self)
-	if err != nil {
-		return r, fmt.Errorf("otslite with proofs: %w", err)
-	}
-	r.Proof = res
-	cc.logResult("otslite, proofs", cc.PassPlain, res)
 	if cc.BigSize > 0 {
 		for _, sv := range []struct {
 			name  string
@@ -179,13 +174,22 @@ func (cc compareConfig) run(self string) (runResult, error) {
 	if err := unloaded(0); err != nil {
 		return r, err
 	}
+	res, err := cc.measureProof(self)
+	if err != nil {
+		return r, fmt.Errorf("otslite with proofs: %w", err)
+	}
+	r.Proof = res
+	cc.logResult("otslite, proofs", cc.PassPlain, res)
+	if err := unloaded(1); err != nil {
+		return r, err
+	}
 	res, err = cc.measure(self, cc.startOtslite, cc.PassPlain, cc.PassClients)
 	if err != nil {
 		return r, fmt.Errorf("otslite under passphrase load: %w", err)
 	}
 	r.Loaded = res
 	cc.logResult("otslite+passphrases", cc.PassPlain, res)
-	if err := unloaded(1); err != nil {
+	if err := unloaded(2); err != nil {
 		return r, err
 	}
 	if cc.Flood > 0 {
@@ -196,7 +200,7 @@ func (cc compareConfig) run(self string) (runResult, error) {
 		r.Flooded = res
 		cc.logResult("otslite+flood", cc.PassPlain, res)
 		fmt.Fprintf(cc.Log, "  flood of %d clients: %.1f passphrase requests/s answered, %.1f/s refused as busy\n", cc.Flood, res.FloodReqSec, res.FloodBusyPS)
-		if err := unloaded(2); err != nil {
+		if err := unloaded(3); err != nil {
 			return r, err
 		}
 	}
@@ -634,10 +638,20 @@ func (cc compareConfig) rows(runs []runResult, binSize int64) []row {
 			row{metric: fmt.Sprintf("generator CPU, %d clients", c), ots: gen.format(pct, "%"), base: hgen.format(pct, "%")})
 	}
 	plain := collect(runs, func(r runResult) float64 { return r.Ots[cc.PassPlain].PairsPerSec })
+	// Unloaded pairs/s around a run: the mean of the plain measurements
+	// just before and just after it (Unloaded).
+	around := func(r runResult, i int) float64 { return (r.Unloaded[i].PairsPerSec + r.Unloaded[i+1].PairsPerSec) / 2 }
+	early := func(what string) string {
+		return fmt.Sprintf("  %s / the %d-client pairs/s early in the run", what, cc.PassPlain)
+	}
 	proof := collect(runs, func(r runResult) float64 { return r.Proof.ProofPerSec })
-	prat := collect(runs, func(r runResult) float64 { return r.Proof.ProofPerSec / r.Ots[cc.PassPlain].PairsPerSec })
-	rows = append(rows, row{metric: fmt.Sprintf("pairs/s as the web UI sends them (envelope and proof), %d clients (baseline: plain)", cc.PassPlain),
-		ots: proof.format(num, ""), base: plain.format(num, ""), ratio: prat.format(ratio, ""), target: "≥ 0.80", ok: verdict(prat.med >= 0.80)})
+	punloaded := collect(runs, func(r runResult) float64 { return around(r, 0) })
+	prat := collect(runs, func(r runResult) float64 { return r.Proof.ProofPerSec / around(r, 0) })
+	prat0 := collect(runs, func(r runResult) float64 { return r.Proof.ProofPerSec / r.Ots[cc.PassPlain].PairsPerSec })
+	rows = append(rows,
+		row{metric: fmt.Sprintf("pairs/s as the web UI sends them (envelope and proof), %d clients (baseline: plain, just before and after)", cc.PassPlain),
+			ots: proof.format(num, ""), base: punloaded.format(num, ""), ratio: prat.format(ratio, ""), target: "≥ 0.80", ok: verdict(prat.med >= 0.80)},
+		row{metric: early("as the web UI"), ots: proof.format(num, ""), base: plain.format(num, ""), ratio: prat0.format(ratio, "")})
 	if cc.BigSize > 0 {
 		big := collect(runs, func(r runResult) float64 { return pairs(r.BigOts) })
 		bigh := collect(runs, func(r runResult) float64 { return pairs(r.BigHard) })
@@ -645,15 +659,9 @@ func (cc compareConfig) rows(runs []runResult, binSize int64) []row {
 		rows = append(rows, row{metric: fmt.Sprintf("create+reveal pairs/s, %s secrets, %d clients (baseline: hardened)", sizeName(cc.BigSize), cc.PassPlain),
 			ots: big.format(num, ""), base: bigh.format(num, ""), ratio: brat.format(ratio, ""), target: "≥ 0.55", ok: verdict(brat.med >= 0.55)})
 	}
-	// Unloaded pairs/s around a passphrase run: the mean of the plain
-	// measurements just before and just after it.
-	around := func(r runResult, i int) float64 { return (r.Unloaded[i].PairsPerSec + r.Unloaded[i+1].PairsPerSec) / 2 }
-	early := func(what string) string {
-		return fmt.Sprintf("  %s / the %d-client pairs/s early in the run", what, cc.PassPlain)
-	}
 	loaded := collect(runs, func(r runResult) float64 { return r.Loaded.PairsPerSec })
-	unloaded := collect(runs, func(r runResult) float64 { return around(r, 0) })
-	lrat := collect(runs, func(r runResult) float64 { return r.Loaded.PairsPerSec / around(r, 0) })
+	unloaded := collect(runs, func(r runResult) float64 { return around(r, 1) })
+	lrat := collect(runs, func(r runResult) float64 { return r.Loaded.PairsPerSec / around(r, 1) })
 	lrat0 := collect(runs, func(r runResult) float64 { return r.Loaded.PairsPerSec / r.Ots[cc.PassPlain].PairsPerSec })
 	pass := collect(runs, func(r runResult) float64 { return r.Loaded.PassReqsSec })
 	rows = append(rows,
@@ -662,8 +670,8 @@ func (cc compareConfig) rows(runs []runResult, binSize int64) []row {
 		row{metric: "  passphrase requests answered/s beside them (3x as long)", ots: pass.format(dec1, "")})
 	if cc.Flood > 0 {
 		flooded := collect(runs, func(r runResult) float64 { return r.Flooded.PairsPerSec })
-		funloaded := collect(runs, func(r runResult) float64 { return around(r, 1) })
-		frat := collect(runs, func(r runResult) float64 { return r.Flooded.PairsPerSec / around(r, 1) })
+		funloaded := collect(runs, func(r runResult) float64 { return around(r, 2) })
+		frat := collect(runs, func(r runResult) float64 { return r.Flooded.PairsPerSec / around(r, 2) })
 		frat0 := collect(runs, func(r runResult) float64 { return r.Flooded.PairsPerSec / r.Ots[cc.PassPlain].PairsPerSec })
 		fpass := collect(runs, func(r runResult) float64 { return r.Flooded.FloodReqSec })
 		fbusy := collect(runs, func(r runResult) float64 { return r.Flooded.FloodBusyPS })
@@ -721,7 +729,7 @@ func (cc compareConfig) report(runs []runResult, binSize int64, load0, load1 str
 func starved(runs []runResult) (n, total int) {
 	for _, r := range runs {
 		measured := []map[int]driveResult{r.Base, r.Hard, r.Ots, r.Quiet, {0: r.Loaded}, r.Redis1, r.Redis2}
-		for _, d := range []driveResult{r.Flooded, r.Proof, r.BigHard, r.BigOts, r.Stored, r.Unloaded[0], r.Unloaded[1], r.Unloaded[2]} {
+		for _, d := range []driveResult{r.Flooded, r.Proof, r.BigHard, r.BigOts, r.Stored, r.Unloaded[0], r.Unloaded[1], r.Unloaded[2], r.Unloaded[3]} {
 			if d.Seconds > 0 {
 				measured = append(measured, map[int]driveResult{0: d})
 			}
