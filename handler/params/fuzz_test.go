@@ -237,6 +237,10 @@ func FuzzEachJSON(f *testing.F) {
 		`{"a":1}x`, `{"a":1,}`, `{"a":01}`, `{"a":"\ud83d"}`, `{"a":"\ude00\ud83d"}`, "{\"a\":\"\xff\"}",
 		"{\"a\":\"\x01\"}", `[]`, `{"a":tru}`, `{"a":[1,]}`, `{"a":` + strings.Repeat("[", 65) + strings.Repeat("]", 65) + `}`,
 		`{"` + long65 + `":1}`, `{"` + strings.Repeat(`\u0041`, 64) + `":1}`, benchJSONBody,
+		// Strings long enough to be scanned eight bytes at a time, with a
+		// byte that stops the scan at every place in a word.
+		`{"a":"0123456789abcdef0123456789abcdef"}`, "{\"a\":\"0123456789abcdef\x01\"}",
+		`{"a":"0123456789abcdefé0123456789"}`, `{"a":"01234567\"89abcdef0123456789"}`, `{"a":"0123456\\"}`,
 	} {
 		f.Add([]byte(s))
 	}

@@ -30,6 +30,7 @@ package params
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"math"
 	"unicode/utf16"
@@ -796,12 +797,14 @@ func (s *scanner) str() (raw []byte, esc bool, err error) {
 	s.i++
 	start := s.i
 	for s.i < len(s.b) {
-		c := s.b[s.i]
-		if plainASCII[c] {
+		s.i = plainWords(s.b, s.i)
+		for s.i < len(s.b) && plainASCII[s.b[s.i]] {
 			s.i++
-			continue
 		}
-		switch {
+		if s.i == len(s.b) {
+			break
+		}
+		switch c := s.b[s.i]; {
 		case c == '"':
 			raw = s.b[start:s.i]
 			s.i++
@@ -829,6 +832,24 @@ func (s *scanner) str() (raw []byte, esc bool, err error) {
 		}
 	}
 	return nil, false, ErrMalformed
+}
+
+// plainWords returns where the run of plainASCII bytes from b[i] ends, or
+// comes within eight bytes of the end of b, looking at eight bytes at a
+// time: a long string (an envelope) costs a word test per eight bytes
+// rather than a lookup per byte.
+func plainWords(b []byte, i int) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	for ; i+8 <= len(b); i += 8 {
+		w := binary.LittleEndian.Uint64(b[i:])
+		// Some byte is non-ASCII, below 0x20, a quote or a backslash: the
+		// classic "some byte is zero" and "some byte is below n" tests,
+		// exact about whether there is one.
+		if w&highs|(w-0x20*ones)&^w&highs|(w^'"'*ones-ones)&^(w^'"'*ones)&highs|(w^'\\'*ones-ones)&^(w^'\\'*ones)&highs != 0 {
+			break
+		}
+	}
+	return i
 }
 
 // plainASCII marks the bytes that stand for themselves inside a JSON string.

@@ -714,3 +714,17 @@ func BenchmarkVerbatim(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkEachJSONEnvelope: a share as the web UI sends it, an envelope
+// (Z85's alphabet, nothing to escape in JSON) and a proof.
+func BenchmarkEachJSONEnvelope(b *testing.B) {
+	const z85 = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#"
+	body := []byte(`{"secret":"otsz1:` + strings.Repeat(z85, 12)[:1018] + `","passphrase":"zk1.` + strings.Repeat("A", 43) + `","ttl":3600}`)
+	b.SetBytes(int64(len(body)))
+	defer reportCPU(b)()
+	for b.Loop() {
+		if err := Each(body, JSON, func(k []byte, v Value) error { return nil }); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
