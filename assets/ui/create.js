@@ -250,11 +250,12 @@
   // ---- sending ----
 
   // share stores one envelope (the v1 share call with the envelope as the
-  // secret and the proof as the passphrase); envelopes of files go as
-  // JSON, which carries them as they are.
-  function share(sealed, big) {
-    var params = { secret: sealed.envelope, passphrase: sealed.proof, ttl: big ? parseInt(ttl.value, 10) : ttl.value };
-    return o.api("POST", "/api/v1/share", params, cred ? o.basicAuth(cred) : "", big);
+  // secret and the proof as the passphrase), as JSON: it carries the
+  // envelope's characters as they are, where a form escapes a quarter of
+  // them, and the server takes it without decoding anything.
+  function share(sealed) {
+    var params = { secret: sealed.envelope, passphrase: sealed.proof, ttl: parseInt(ttl.value, 10) };
+    return o.api("POST", "/api/v1/share", params, cred ? o.basicAuth(cred) : "", true);
   }
 
   // refused shows why the server said no.
@@ -280,7 +281,6 @@
     }
     busy(true, true);
     files.contents(secret.value).then(function (plain) {
-      var big = B.isBundle(plain) || plain.length > limit();
       var room = sh.kind === "split" ? SHARE_ROOM : 0;
       if (cfg.max_envelope_size && zk.envelopeLength(plain.length + room) > Math.max(cfg.max_envelope_size, cfg.max_secret_size)) {
         plain.fill(0);
@@ -291,7 +291,7 @@
       if (sh.kind === "one") {
         return zk.sealBytes(plain, pass.value).then(function (sealed) {
           plain.fill(0);
-          return share(sealed, big).then(function (r) {
+          return share(sealed).then(function (r) {
             busy(false);
             if (r.ok && r.data && r.data.secret_key) showResult(r.data, sealed.fragment);
             else refused(r);
@@ -329,7 +329,7 @@
       working(o.fill(T("sealingOf"), { i: o.formatNumber(i + 1), n: o.formatNumber(contents.length) }));
       return zk.sealBytes(contents[i], passphrase).then(function (sealed) {
         if (sh.kind === "split") contents[i].fill(0);
-        return share(sealed, true).then(function (r) {
+        return share(sealed).then(function (r) {
           if (!(r.ok && r.data && r.data.secret_key && r.data.metadata_key)) return r;
           made.push({ key: r.data.secret_key, receipt: r.data.metadata_key, fragment: sealed.fragment, ttl: r.data.secret_ttl || r.data.ttl });
           return next(i + 1);

@@ -77,15 +77,23 @@ func secretValue(size int) []byte {
 	return b
 }
 
-// request appends a POST of body to path+key, for host (the server's
-// host:port: otslite answers only requests that name it).
-func request(dst []byte, host, path string, key []byte, body string) []byte {
+// The content types of request bodies.
+const (
+	ctForm = "application/x-www-form-urlencoded"
+	ctJSON = "application/json"
+)
+
+// request appends a POST of body (of type ct) to path+key, for host (the
+// server's host:port: otslite answers only requests that name it).
+func request(dst []byte, host, path string, key []byte, ct, body string) []byte {
 	dst = append(dst, "POST "...)
 	dst = append(dst, path...)
 	dst = append(dst, key...)
 	dst = append(dst, " HTTP/1.1\r\nHost: "...)
 	dst = append(dst, host...)
-	dst = append(dst, "\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: "...)
+	dst = append(dst, "\r\nContent-Type: "...)
+	dst = append(dst, ct...)
+	dst = append(dst, "\r\nContent-Length: "...)
 	dst = strconv.AppendInt(dst, int64(len(body)), 10)
 	dst = append(dst, "\r\n\r\n"...)
 	return append(dst, body...)
@@ -302,14 +310,14 @@ var (
 // request on c).
 func (c *client) create(secret []byte) ([]byte, error) {
 	if c.share == nil {
-		body := "secret=" + string(secret) + "&ttl=3600"
+		body, ct := "secret="+string(secret)+"&ttl=3600", ctForm
 		switch {
 		case c.zk != nil:
-			body = c.zk.shareBody()
+			body, ct = c.zk.shareBody()
 		case c.pass:
 			body += "&passphrase=" + passphrase
 		}
-		c.share = request(nil, c.addr, "/api/v1/share", nil, body)
+		c.share = request(nil, c.addr, "/api/v1/share", nil, ct, body)
 	}
 	status, body, err := c.do(c.share)
 	if err != nil {
@@ -348,7 +356,7 @@ func (c *client) pair(secret []byte, timed bool) (int, error) {
 	if c.rev != nil {
 		rev = c.rev
 	}
-	c.req = request(c.req[:0], rev.addr, "/api/v1/secret/", key, body)
+	c.req = request(c.req[:0], rev.addr, "/api/v1/secret/", key, ctForm, body)
 	t0 := time.Now()
 	status, resp, err := rev.do(c.req)
 	if err != nil {

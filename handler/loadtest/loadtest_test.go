@@ -3,9 +3,9 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"net"
-	"net/url"
 	"os"
 	"runtime"
 	"strings"
@@ -361,12 +361,9 @@ func TestRows(t *testing.T) {
 	}
 }
 
-// The web UI's form encoding: what URLSearchParams leaves and what it
-// escapes, and a proof of the 47-character form.
+// A secret as the web UI sends it: an envelope of the given length, a
+// proof of the 47-character form, and the JSON body JSON.stringify makes.
 func TestZK(t *testing.T) {
-	if got, want := formEscape([]byte("aZ9*-._ ~:+%&=/")), "aZ9*-._+%7E%3A%2B%25%26%3D%2F"; got != want {
-		t.Errorf("formEscape = %q, want %q", got, want)
-	}
 	z := newZK(1024)
 	if len(z.envelope) != 1024 || !bytes.HasPrefix(z.envelope, []byte("otsz1:")) {
 		t.Errorf("envelope of %d bytes: %.20q", len(z.envelope), z.envelope)
@@ -374,9 +371,13 @@ func TestZK(t *testing.T) {
 	if !store.IsProof(z.proof) || len(z.proof) != store.ProofLen {
 		t.Errorf("proof %q", z.proof)
 	}
-	v, err := url.ParseQuery(z.shareBody())
-	if err != nil || v.Get("secret") != string(z.envelope) || v.Get("passphrase") != string(z.proof) || v.Get("ttl") == "" {
-		t.Errorf("share body %.80q: %v", z.shareBody(), err)
+	body, ct := z.shareBody()
+	var v struct {
+		Secret, Passphrase string
+		TTL                *int
+	}
+	if err := json.Unmarshal([]byte(body), &v); err != nil || ct != ctJSON || v.Secret != string(z.envelope) || v.Passphrase != string(z.proof) || v.TTL == nil {
+		t.Errorf("share body %.80q (%s): %v", body, ct, err)
 	}
 }
 
@@ -481,12 +482,12 @@ func TestHardenedBaseline(t *testing.T) {
 		t.Fatalf("chunked share: %d %q %v", st, body, err)
 	}
 	key := bytes.Clone(body[i+len(keyField) : i+len(keyField)+32])
-	st, body, err = c.do(request(nil, "x", "/api/v1/secret/", key, ""))
+	st, body, err = c.do(request(nil, "x", "/api/v1/secret/", key, ctForm, ""))
 	if err != nil || st != 200 || !bytes.Contains(body, secret) {
 		t.Errorf("reveal of a chunked share: %d %q %v", st, body, err)
 	}
 	big := strings.Repeat("a", 1<<20)
-	if st, _, err := c.do(request(nil, "x", "/api/v1/share", nil, "secret="+big)); err != nil || st != 413 {
+	if st, _, err := c.do(request(nil, "x", "/api/v1/share", nil, ctForm, "secret="+big)); err != nil || st != 413 {
 		t.Errorf("a body over otslite's limit: status %d, %v; want 413, as otslite answers", st, err)
 	}
 }

@@ -72,20 +72,23 @@ func benchmarkPairs(b *testing.B, serve fasthttp.RequestHandler, size int, zk ..
 	share := append([]byte("secret="), secret...)
 	share = append(share, "&ttl=3600"...)
 	var reveal []byte
+	shareType := ctForm
 	if len(zk) > 0 {
-		secret, share = zk[0].envelope, []byte(zk[0].shareBody())
+		var body string
+		body, shareType = zk[0].shareBody()
+		secret, share = zk[0].envelope, []byte(body)
 		reveal = append([]byte("passphrase="), zk[0].proof...)
 	}
 	var out bytes.Buffer
 	w := bufio.NewWriterSize(&out, 4<<10)
 	ctx := new(fasthttp.RequestCtx)
 	ctx.Init(&ctx.Request, &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 40000}, nil)
-	do := func(path []byte, body []byte) []byte {
+	do := func(path []byte, contentType string, body []byte) []byte {
 		ctx.Request.Reset()
 		ctx.Response.Reset()
 		ctx.Request.Header.SetMethod(fasthttp.MethodPost)
 		ctx.Request.SetRequestURIBytes(path)
-		ctx.Request.Header.SetContentType("application/x-www-form-urlencoded")
+		ctx.Request.Header.SetContentType(contentType)
 		ctx.Request.SetBody(body)
 		serve(ctx)
 		out.Reset()
@@ -106,14 +109,14 @@ func benchmarkPairs(b *testing.B, serve fasthttp.RequestHandler, size int, zk ..
 	b.ReportAllocs()
 	cpu0 := cpuTime()
 	for b.Loop() {
-		resp := do(sharePath, share)
+		resp := do(sharePath, shareType, share)
 		i := bytes.Index(resp, keyField)
 		if i < 0 {
 			b.Fatalf("share: %.200s", resp)
 		}
 		key := resp[i+len(keyField) : i+len(keyField)+store.KeyLen]
 		revealPath = append(revealPath[:len("/api/v1/secret/")], key...)
-		resp = do(revealPath, reveal)
+		resp = do(revealPath, ctForm, reveal)
 		if i = bytes.Index(resp, valueStart); i < 0 || !bytes.HasPrefix(resp[i+len(valueStart):], secret) {
 			b.Fatalf("reveal: %.200s", resp)
 		}
