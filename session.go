@@ -64,14 +64,22 @@ func newSession(cfg sessionConfig) *session {
 
 // Touch records activity (see the handler's Config.Activity). Only the
 // first Touch after each tick reads the clock, so a busy server reads it
-// once a tick rather than once a request; the idle window then counts
-// from at most one tick before the last activity.
+// once a tick rather than once a request: the time kept is at most one
+// tick before the last activity, and idleOver waits a tick longer for it.
 func (s *session) Touch() {
 	if s.touched.Load() {
 		return
 	}
 	s.lastActive.Store(s.cfg.Now().UnixNano())
 	s.touched.Store(true)
+}
+
+// idleOver reports whether the idle window has passed since the last
+// activity. lastActive may be up to a tick early (Touch), so the window
+// is counted from a tick after it: the session never ends sooner than the
+// window after the last activity, and at most two ticks later.
+func (s *session) idleOver(now time.Time) bool {
+	return s.cfg.Idle > 0 && now.Sub(time.Unix(0, s.lastActive.Load())) >= s.cfg.Idle+s.cfg.Tick
 }
 
 // End asks the session to end (the operator's request).
@@ -96,7 +104,7 @@ func (s *session) Run(ctx context.Context) string {
 		}
 		now := s.cfg.Now()
 		switch {
-		case s.cfg.Idle > 0 && now.Sub(time.Unix(0, s.lastActive.Load())) >= s.cfg.Idle:
+		case s.idleOver(now):
 			return endIdle
 		case !s.cfg.End.IsZero() && !now.Before(s.cfg.End):
 			return endLifetime

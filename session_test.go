@@ -62,8 +62,29 @@ func TestSessionIdle(t *testing.T) {
 	s.Touch() // activity restarts the window
 	clock.Add(59 * time.Second)
 	mustNotEnd(t, why)
-	clock.Add(time.Second)
+	clock.Add(time.Second + time.Millisecond) // the window and a tick
 	mustEnd(t, why, endIdle)
+}
+
+// TestSessionIdleFromTheLastActivity: a touch within a tick keeps no
+// time of its own (Touch reads the clock once a tick), yet the window
+// still runs in full after it.
+func TestSessionIdleFromTheLastActivity(t *testing.T) {
+	clock := &testClock{t: time.Unix(1_700_000_000, 0)}
+	s := newSession(sessionConfig{Idle: time.Minute, Now: clock.Now, Tick: time.Second})
+	s.touched.Store(false) // as after a tick
+	s.Touch()
+	clock.Add(900 * time.Millisecond)
+	s.Touch() // the last activity, within the same tick
+	last := clock.Now()
+	clock.Add(time.Minute - time.Millisecond)
+	if s.idleOver(clock.Now()) {
+		t.Errorf("the window of %s was over %s after the last activity", time.Minute, clock.Now().Sub(last))
+	}
+	clock.Add(time.Second)
+	if !s.idleOver(clock.Now()) {
+		t.Errorf("the window of %s still ran %s after the last activity (tick %s)", time.Minute, clock.Now().Sub(last), time.Second)
+	}
 }
 
 func TestSessionLifetime(t *testing.T) {
@@ -157,7 +178,7 @@ func TestSessionIdleWaits(t *testing.T) {
 	mustNotEnd(t, why)
 	clock.Add(59 * time.Second)
 	mustNotEnd(t, why)
-	clock.Add(time.Second)
+	clock.Add(time.Second + time.Millisecond) // the window and a tick
 	mustEnd(t, why, endIdle)
 }
 
