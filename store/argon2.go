@@ -49,26 +49,35 @@ const (
 // The pacer's policy: while other work has been seen within busyWindow,
 // and hashes are running on every processor the scheduler has (one is
 // enough on a server pinned to one CPU), a hash pauses after each run of
-// blocks for pauseFactor times as long as the run took (so it takes at
-// most a sixth of a processor), never more than maxPause at once;
-// otherwise it only yields, as a processor is left to serve the rest.
+// blocks for a multiple of the time the run took, never more than
+// maxPause at once; otherwise it only yields, as a processor is left to
+// serve the rest.
 //
-// A sixth, because a flood of passphrase requests on a server with one
-// processor should still see ten or more answered a second (a hash takes
-// 13 to 15 ms of a processor on the development machine, more while plain
-// requests share its caches), while requests without a passphrase keep
-// four fifths of their rate: the hashes take at most a sixth, and refusing
-// the rest of the flood a little more.
+// The multiple is set so that each worker finishes hashRate hashes a
+// second: a hash should span 1/hashRate of wall time, so it pauses
+// span/work − 1 times as long as it works, work being what its last
+// hashes took (hashWork, a moving average; a hash takes 13 to 19 ms of a
+// processor on the machines measured, more while plain requests share its
+// caches). So a flood of passphrase requests on a server with one
+// processor still sees ten or more answered a second, and the requests
+// without a passphrase keep the rest of the processor, whatever the
+// processor's speed: a fast one gives the hashes less of itself for the
+// same ten. The multiple stays within [minFactor, maxFactor]: the hashes
+// never take more than a quarter of a processor, however slow it is, nor
+// less than a twelfth.
 //
 // A run lasts at least minRun: going to sleep and waking costs a few
 // microseconds of its own, and more in waiting for a turn behind the
 // requests that came meanwhile, so runs much shorter than that (32 blocks
 // take about 10 µs with AVX2) would leave hashes far less than their share.
 const (
-	busyWindow  = 20 * time.Millisecond
-	pauseFactor = 5
-	maxPause    = 2 * time.Millisecond
-	minRun      = 50 * time.Microsecond
+	busyWindow = 20 * time.Millisecond
+	hashRate   = 10.5 // hashes a second per worker while plain work shares the processor
+	minFactor  = 3    // at most a quarter of a processor
+	maxFactor  = 11   // at least a twelfth
+	firstWork  = 16 * time.Millisecond
+	maxPause   = 2 * time.Millisecond
+	minRun     = 50 * time.Microsecond
 )
 
 // pacer decides how a hash yields. busy counts the other work done (the
@@ -80,6 +89,9 @@ type pacer struct {
 	seen     uint64
 	lastBusy time.Time
 	runStart time.Time
+	started  time.Time     // when this hash began
+	paused   time.Duration // how long this hash has paused
+	hashWork time.Duration // what a hash takes without its pauses (moving average)
 	now      func() time.Time
 	sleep    func(time.Duration)
 	gosched  func()
@@ -90,7 +102,30 @@ func newPacer(busy *atomic.Uint64, crowded func() bool) pacer {
 }
 
 // start marks the beginning of a hash.
-func (p *pacer) start() { p.runStart = p.now() }
+func (p *pacer) start() {
+	p.runStart = p.now()
+	p.started, p.paused = p.runStart, 0
+}
+
+// done marks the end of a hash: its time less its pauses goes into
+// hashWork, a quarter at a time.
+func (p *pacer) done() {
+	work := p.now().Sub(p.started) - p.paused
+	if p.hashWork == 0 {
+		p.hashWork = firstWork
+	}
+	p.hashWork += (work - p.hashWork) / 4
+}
+
+// factor is how many times as long as it worked a hash pauses.
+func (p *pacer) factor() float64 {
+	work := p.hashWork
+	if work <= 0 {
+		work = firstWork
+	}
+	span := float64(time.Second) / hashRate
+	return min(maxFactor, max(minFactor, span/float64(work)-1))
+}
 
 // yield is called every argonYieldEvery blocks; it yields or pauses once
 // the run has lasted minRun.
@@ -104,14 +139,17 @@ func (p *pacer) yield() {
 			p.seen, p.lastBusy = n, now
 		}
 		if now.Sub(p.lastBusy) < busyWindow && p.crowded() {
-			p.sleep(min(maxPause, now.Sub(p.runStart)*pauseFactor))
+			pause := min(maxPause, time.Duration(float64(now.Sub(p.runStart))*p.factor()))
+			p.sleep(pause)
 			p.runStart = p.now()
+			p.paused += p.runStart.Sub(now)
 			scrubVectors()
 			return
 		}
 	}
 	p.gosched()
 	p.runStart = p.now()
+	p.paused += p.runStart.Sub(now)
 	scrubVectors()
 }
 
@@ -188,6 +226,7 @@ func (a *argonState) idKey(out, pass, salt []byte, p HashParams) {
 	clear(blockBytes[:])
 	clear(a.mem)
 	a.r, a.q, a.final, a.addr, a.input = argonBlock{}, argonBlock{}, argonBlock{}, argonBlock{}, argonBlock{}
+	a.pace.done()
 	burnStack()
 }
 

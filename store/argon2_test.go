@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/hex"
 	"fmt"
-	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -62,25 +61,39 @@ func BenchmarkArgon2Default(b *testing.B) {
 	})
 }
 
-// The pacer only yields while no other work is seen, and pauses five
-// times as long as each run took while it is (at most a sixth of a
-// processor); runs last at least minRun.
+// The pacer only yields while no other work is seen, and pauses while it
+// is: span/work − 1 times as long as each run took, so that a worker ends
+// hashRate hashes a second; runs last at least minRun.
 func TestPacer(t *testing.T) {
 	var busy atomic.Uint64
 	clock := time.Unix(0, 0)
 	var slept []time.Duration
 	yields := 0
 	crowded := true
+	rate := hashRate
+	span := time.Duration(float64(time.Second) / rate)
 	p := pacer{
-		busy:    &busy,
-		crowded: func() bool { return crowded },
-		now:     func() time.Time { return clock },
-		sleep:   func(d time.Duration) { slept = append(slept, d); clock = clock.Add(d) },
-		gosched: func() { yields++ },
+		busy:     &busy,
+		crowded:  func() bool { return crowded },
+		now:      func() time.Time { return clock },
+		sleep:    func(d time.Duration) { slept = append(slept, d); clock = clock.Add(d) },
+		gosched:  func() { yields++; clock = clock.Add(5 * time.Microsecond) },
+		hashWork: span / 5, // so it pauses four times as long as it works
 	}
 	run := func(d time.Duration) {
 		clock = clock.Add(d)
 		p.yield()
+	}
+	near := func(got []time.Duration, want ...time.Duration) bool {
+		if len(got) != len(want) {
+			return false
+		}
+		for i := range got {
+			if d := got[i] - want[i]; d < -time.Microsecond || d > time.Microsecond {
+				return false
+			}
+		}
+		return true
 	}
 	p.start()
 	run(60 * time.Microsecond) // nothing else about: just yield
@@ -89,10 +102,16 @@ func TestPacer(t *testing.T) {
 	run(20 * time.Microsecond) // too short a run: neither
 	run(30 * time.Microsecond) // now 50 µs: pause
 	run(time.Millisecond)      // a long run: the pause is capped
-	if yields != 1 || !slices.Equal(slept, []time.Duration{300 * time.Microsecond, 250 * time.Microsecond, maxPause}) {
+	if yields != 1 || !near(slept, 240*time.Microsecond, 200*time.Microsecond, maxPause) {
 		t.Fatalf("yields %d, pauses %v", yields, slept)
 	}
+	// The hash's work is its time less its pauses and yields: 60+60+20+30+1000 µs.
+	p.done()
+	if want := span/5 + (1170*time.Microsecond-span/5)/4; p.hashWork != want {
+		t.Errorf("hashWork after a hash of 1.17 ms = %v, want %v", p.hashWork, want)
+	}
 	// Once no plain work has been seen for busyWindow, it only yields.
+	p.start()
 	clock = clock.Add(busyWindow)
 	run(60 * time.Microsecond)
 	if yields != 2 || len(slept) != 3 {
@@ -104,5 +123,16 @@ func TestPacer(t *testing.T) {
 	run(60 * time.Microsecond)
 	if yields != 3 || len(slept) != 3 {
 		t.Errorf("with a processor free: yields %d, pauses %v", yields, slept)
+	}
+	// A fast processor's hashes take less of it, a slow one's more, within
+	// a twelfth and a quarter.
+	for _, c := range []struct {
+		work time.Duration
+		want float64
+	}{{span / 5, 4}, {span / 7, 6}, {time.Millisecond, maxFactor}, {span, minFactor}, {0, float64(span)/float64(firstWork) - 1}} {
+		p.hashWork = c.work
+		if got := p.factor(); got < c.want-1e-6 || got > c.want+1e-6 {
+			t.Errorf("factor with hashes of %v = %v, want %v", c.work, got, c.want)
+		}
 	}
 }

@@ -54,8 +54,9 @@ func (e *LockoutError) Error() string {
 // hasher runs argon2id (argon2.go) with a bounded number of hashes at
 // once, so passphrase traffic cannot take more than workers × MemoryKiB of
 // memory. While the store serves requests without a passphrase (counted in
-// plain) and hashes hold every processor, each hash paces itself to a
-// sixth of one, so those requests are served between its blocks.
+// plain) and hashes hold every processor, each worker paces its hashes
+// to about ten a second (pacer: between a quarter and a twelfth of a
+// processor), so those requests are served between their blocks.
 //
 // Requests queue for it at the door (admit, through PassphrasePlain),
 // before they hold any locked memory: as many are let in as there are
