@@ -281,11 +281,12 @@ func TestRows(t *testing.T) {
 			BigOts:  driveResult{PairsPerSec: ots / 5, Seconds: 1, ServerCPU: 1},
 			Stored:  driveResult{PairsPerSec: ots * 0.95, Seconds: 1, ServerCPU: 1},
 			Loaded:  driveResult{PairsPerSec: loaded},
-			Unloaded: [4]driveResult{
+			Unloaded: [5]driveResult{
 				{PairsPerSec: ots * 0.7, Seconds: 1, ServerCPU: 1},
 				{PairsPerSec: ots * 0.9, Seconds: 1, ServerCPU: 1},
 				{PairsPerSec: ots * 1.1, Seconds: 1, ServerCPU: 1},
 				{PairsPerSec: ots, Seconds: 1, ServerCPU: 1},
+				{PairsPerSec: ots * 1.2, Seconds: 1, ServerCPU: 1},
 			},
 			PerSecret:     1500,
 			IdleRSS:       30 << 20,
@@ -336,15 +337,19 @@ func TestRows(t *testing.T) {
 		t.Errorf("passphrase run against the early run: %+v", r)
 	}
 	check("  flood passphrase requests answered/s (3x as long)", "ots", "10.0 [6.0–14.0]", true)
-	check("pairs/s, 64 clients, with 10 stored (baseline: empty)", "ratio", "0.95", true)
+	// Stored against the mean of ots and ots*1.2 around it: 0.95/1.1.
+	check("pairs/s, 64 clients, with 10 stored (baseline: empty, just before and after)", "ratio", "0.86", false)
+	if r := got["  with them stored / the 64-client pairs/s early in the run"]; r.ratio != "0.95" || r.ok != nil {
+		t.Errorf("stored against the early run: %+v", r)
+	}
 	check("RSS per stored 1024-byte secret", "ots", "1500 B", true)
 	check("start to first served request", "ots", "10.0 ms", true)
 	// Per CPU-second the server got: the baseline had only half a CPU.
 	if r := got["pairs per server CPU-second, 64 clients"]; r.ratio != "0.40 [0.30–0.40]" {
 		t.Errorf("efficiency row %+v", r)
 	}
-	if n, total := starved(runs); n != 3 || total != 42 {
-		t.Errorf("starved(runs) = %d of %d, want 3 of 42", n, total)
+	if n, total := starved(runs); n != 3 || total != 45 {
+		t.Errorf("starved(runs) = %d of %d, want 3 of 45", n, total)
 	}
 	if r := got["  otslite --quiet-audit, 64 clients"]; r.ratio != "0.88 [0.66–0.88]" {
 		t.Errorf("quiet row %+v", r)
@@ -486,8 +491,11 @@ func TestHardenedBaseline(t *testing.T) {
 	if err != nil || st != 200 || !bytes.Contains(body, secret) {
 		t.Errorf("reveal of a chunked share: %d %q %v", st, body, err)
 	}
-	big := strings.Repeat("a", 1<<20)
-	if st, _, err := c.do(request(nil, "x", "/api/v1/share", nil, ctForm, "secret="+big)); err != nil || st != 413 {
-		t.Errorf("a body over otslite's limit: status %d, %v; want 413, as otslite answers", st, err)
+	// Refused from its length, before the body (v1 answers errors as
+	// 404, the status meant in a header): only its start is sent, so the
+	// answer cannot race with the rest being written into a closed
+	// connection.
+	if h := head(fmt.Sprintf("POST /api/v1/share HTTP/1.1\r\nHost: x\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\nsecret=aaaa", ctForm, 1<<20)); !strings.Contains(h, "X-Ots-Intended-Status: 413\r\n") {
+		t.Errorf("a body over otslite's limit: %q; want 413, as otslite answers", h)
 	}
 }
