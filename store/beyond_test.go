@@ -240,7 +240,7 @@ func TestLateAttempts(t *testing.T) {
 		if _, err := s.Peek(r.SecretKey[:], alice); err != ErrNotFound {
 			t.Errorf("after the receipt: %v", err)
 		}
-		if _, ok := s.gone[indexOf(s, labelSecret, r.SecretKey)]; ok {
+		if sid := indexOf(s, labelSecret, r.SecretKey); s.gone.get(&sid) != 0 {
 			t.Error("the tombstone outlived its receipt")
 		}
 		if s.remote != nil {

@@ -99,7 +99,7 @@ func (s *Store) CreateGroup(receiptKeys [][]byte) (GroupReceipt, error) {
 			g.Key.Wipe()
 			return g, ErrNotFound
 		}
-		if pass := s.passes[s.receipts[rid]]; pass != nil && !pass.proof {
+		if pass := s.passes[s.receipts.get(&rid)]; pass != nil && !pass.proof {
 			g.Key.Wipe()
 			return g, ErrGroup
 		}
@@ -186,7 +186,7 @@ func (s *Store) BurnGroupLink(key []byte, i int) (Receipt, error) {
 		s.mu.Unlock()
 		return r, ErrNotFound
 	}
-	sid, pass := rec.secretID, s.passes[s.receipts[rid]]
+	sid, pass := rec.secretID, s.passes[s.receipts.get(&rid)]
 	s.mu.Unlock()
 	c, err := s.take(sid, pass, StateBurned)
 	if err != nil {

@@ -96,7 +96,7 @@ func Coarse(a netip.Addr) netip.Prefix {
 // nothing waiting: ErrLate, with the attempt kept, when sid is a
 // tombstone; ErrNotFound otherwise.
 func (s *Store) lateLocked(sid id, client netip.Addr, kind LateKind, now int64) error {
-	ref := s.gone[sid]
+	ref := s.gone.get(&sid)
 	if ref == 0 {
 		return ErrNotFound
 	}

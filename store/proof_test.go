@@ -130,7 +130,8 @@ func TestProofKeptAsKeyedHashes(t *testing.T) {
 	s, _ := MustOpenStore(t)
 	wire, kp, pp := newProof(true)
 	r := MustCreate(t, s, "zk", CreateOptions{Passphrase: []byte(wire)})
-	ref := s.secrets[indexOf(s, labelSecret, r.SecretKey)]
+	sid := indexOf(s, labelSecret, r.SecretKey)
+	ref := s.secrets.get(&sid)
 	pass := s.passes[ref]
 	if pass == nil || !pass.proof || !pass.withPass {
 		t.Fatalf("verifier %+v", pass)

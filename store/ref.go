@@ -32,7 +32,7 @@ func (s *Store) ReceiptRef(key []byte) (Ref, bool) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	r := s.receipts[rid]
+	r := s.receipts.get(&rid)
 	if r == 0 {
 		return Ref{}, false
 	}

@@ -199,10 +199,10 @@ type Store struct {
 	mu       sync.Mutex
 	table    *table
 	sealed   *cells
-	secrets  map[id]ref
-	receipts map[id]ref
+	secrets  *index // waiting secrets, by secret index
+	receipts *index // receipts, by receipt index
 	passes   map[ref]*passphrase
-	gone     map[id]ref       // tombstones: secret index of a finished record (late.go)
+	gone     *index           // tombstones: secret index of a finished record (late.go)
 	late     map[ref]*lateLog // attempts on finished records' links
 	extra    extras           // groups and requests (group.go, request.go)
 	custIDs  interner
@@ -297,10 +297,10 @@ func New(cfg Config) (*Store, error) {
 		layout:   layout,
 		table:    t,
 		sealed:   newCells(),
-		secrets:  make(map[id]ref),
-		receipts: make(map[id]ref),
+		secrets:  newIndex(func(r ref) *id { return &t.get(r).secretID }),
+		receipts: newIndex(func(r ref) *id { return &t.get(r).receiptID }),
 		passes:   make(map[ref]*passphrase),
-		gone:     make(map[id]ref),
+		gone:     newIndex(func(r ref) *id { return &t.get(r).secretID }),
 		late:     make(map[ref]*lateLog),
 		extra:    newExtras(),
 		queue:    queue{t: t},
@@ -478,7 +478,7 @@ func (s *Store) create(secret *Plain, o CreateOptions, key *Key) (Receipt, error
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.pending--
-	if s.closed || s.secrets[secretID] != 0 || s.receipts[receiptID] != 0 {
+	if s.closed || s.secrets.get(&secretID) != 0 || s.receipts.get(&receiptID) != 0 {
 		s.sealed.free(c)
 		s.bytes -= int64(size)
 		r.Wipe()
@@ -510,8 +510,8 @@ func (s *Store) create(secret *Plain, o CreateOptions, key *Key) (Receipt, error
 	if pass != nil {
 		s.passes[ref] = pass
 	}
-	s.secrets[secretID] = ref
-	s.receipts[receiptID] = ref
+	s.secrets.put(&secretID, ref)
+	s.receipts.put(&receiptID, ref)
 	s.queue.push(ref)
 	s.stats.Created++
 	s.fill(&r, rec)
@@ -553,7 +553,7 @@ func (s *Store) roomForLocked(size int) error {
 	switch {
 	case s.closed:
 		return ErrClosed
-	case len(s.secrets)+s.pending >= s.cfg.MaxSecrets,
+	case s.secrets.len()+s.pending >= s.cfg.MaxSecrets,
 		s.bytes+int64(size) > s.cfg.MaxBytes:
 		return ErrFull
 	}
@@ -591,7 +591,7 @@ func (s *Store) Peek(key []byte, client netip.Addr) (Waiting, error) {
 		CustID:             s.custIDs.name(rec.cust),
 		Generated:          rec.gen,
 	}
-	if pass := s.passes[s.secrets[sid]]; pass != nil && pass.guarded() {
+	if pass := s.passes[s.secrets.get(&sid)]; pass != nil && pass.guarded() {
 		w.TriesLeft = pass.triesLeft(client, now)
 		w.LockedUntil = pass.lockedUntil(clientUnit(client), now)
 	}
@@ -641,7 +641,7 @@ func (s *Store) Reveal(key, guess []byte, client netip.Addr) (*Plain, Ref, error
 		s.mu.Unlock()
 		return nil, sref, err
 	}
-	size, pass := int(rec.size), s.verifierLocked(s.secrets[sid], rec)
+	size, pass := int(rec.size), s.verifierLocked(s.secrets.get(&sid), rec)
 	s.mu.Unlock()
 	if pass == nil || pass.proof {
 		s.plain.Add(1)
@@ -718,7 +718,7 @@ func (s *Store) takeSealed(sid id, pass *passphrase, to State, now int64) (cell,
 	if now == 0 {
 		now = s.cfg.Now().UnixNano()
 	}
-	ref := s.secrets[sid]
+	ref := s.secrets.get(&sid)
 	rec := s.liveLocked(ref, now)
 	if rec == nil || s.verifierLocked(ref, rec) != pass {
 		return 0, nil, ErrNotFound
@@ -776,14 +776,14 @@ func (s *Store) check(sid id, pass *passphrase, guess []byte, client netip.Addr)
 
 // waitingLocked reports whether secret sid still waits with verifier pass.
 func (s *Store) waitingLocked(sid id, pass *passphrase) bool {
-	return s.secretLocked(sid, s.cfg.Now().UnixNano()) != nil && s.passes[s.secrets[sid]] == pass
+	return s.secretLocked(sid, s.cfg.Now().UnixNano()) != nil && s.passes[s.secrets.get(&sid)] == pass
 }
 
 // failLocked counts a failed attempt on secret sid from client.
 func (s *Store) failLocked(sid id, pass *passphrase, client netip.Addr) {
 	now := s.cfg.Now()
 	pass.fail(client, now, s.cfg.Deadline)
-	rec := s.table.get(s.secrets[sid])
+	rec := s.table.get(s.secrets.get(&sid))
 	rec.failed++
 	rec.lastFailed = now.UnixNano()
 }
@@ -974,7 +974,7 @@ func (s *Store) Burn(key, guess []byte, client netip.Addr) (Receipt, error) {
 	}
 	s.unsealKey(&r, rec, d)
 	r.SecretKey.Wipe()
-	sid, pass := rec.secretID, s.passes[s.receipts[rid]]
+	sid, pass := rec.secretID, s.passes[s.receipts.get(&rid)]
 	s.mu.Unlock()
 	scr.Release()
 	if pass == nil || pass.proof {
@@ -1020,7 +1020,7 @@ func (s *Store) fill(r *Receipt, rec *record) {
 	r.ReceiptExpires = time.Unix(0, rec.receiptDue)
 	r.Size = int(rec.size)
 	r.Late, r.LateTotal = nil, 0
-	if l := s.late[s.receipts[rec.receiptID]]; l != nil {
+	if l := s.late[s.receipts.get(&rec.receiptID)]; l != nil {
 		r.Late, r.LateTotal = l.attempts(), l.total
 	}
 	r.PassphraseRequired = rec.pass
@@ -1031,7 +1031,7 @@ func (s *Store) fill(r *Receipt, rec *record) {
 		r.LastFailed = time.Unix(0, rec.lastFailed)
 	}
 	r.LockedUntil = time.Time{}
-	if pass := s.verifierLocked(s.receipts[rec.receiptID], rec); pass != nil && rec.state == StateNew {
+	if pass := s.verifierLocked(s.receipts.get(&rec.receiptID), rec); pass != nil && rec.state == StateNew {
 		r.LockedUntil = pass.lockedUntil(netip.Addr{}, s.cfg.Now())
 	}
 	r.Generated = rec.gen
@@ -1039,7 +1039,7 @@ func (s *Store) fill(r *Receipt, rec *record) {
 
 // secretLocked returns the waiting secret sid, expiring it if due.
 func (s *Store) secretLocked(sid id, now int64) *record {
-	return s.liveLocked(s.secrets[sid], now)
+	return s.liveLocked(s.secrets.get(&sid), now)
 }
 
 // verifierLocked returns the verifier of rec, the record ref names; nil
@@ -1067,7 +1067,7 @@ func (s *Store) liveLocked(ref ref, now int64) *record {
 
 // receiptLocked returns the receipt rid, applying whatever expiry is due.
 func (s *Store) receiptLocked(rid id, now int64) *record {
-	ref := s.receipts[rid]
+	ref := s.receipts.get(&rid)
 	if ref == 0 {
 		return nil
 	}
@@ -1086,8 +1086,8 @@ func (s *Store) receiptLocked(rid id, now int64) *record {
 // unless the caller took it (claim).
 func (s *Store) retireLocked(ref ref, to State, at int64) {
 	rec := s.table.get(ref)
-	delete(s.secrets, rec.secretID)
-	s.gone[rec.secretID] = ref
+	s.secrets.del(&rec.secretID, ref)
+	s.gone.put(&rec.secretID, ref)
 	if rec.sealed != 0 {
 		s.sealed.free(rec.sealed)
 		rec.sealed = 0
@@ -1127,8 +1127,8 @@ func (s *Store) dropLocked(ref ref) {
 		s.retireLocked(ref, StateExpired, rec.secretDue)
 	}
 	s.finished.remove(ref)
-	delete(s.receipts, rec.receiptID)
-	delete(s.gone, rec.secretID)
+	s.receipts.del(&rec.receiptID, ref)
+	s.gone.del(&rec.secretID, ref)
 	delete(s.late, ref)
 	s.queue.remove(int(rec.qi))
 	s.custIDs.drop(rec.cust)
@@ -1196,8 +1196,8 @@ func (s *Store) Stats() Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st := s.stats
-	st.Secrets = len(s.secrets)
-	st.Receipts = len(s.receipts)
+	st.Secrets = s.secrets.len()
+	st.Receipts = s.receipts.len()
 	st.Bytes = s.bytes
 	st.Requests, st.Groups = s.extra.waiting(), len(s.extra.groups)
 	return st
@@ -1215,19 +1215,19 @@ func (s *Store) Close(wait time.Duration) {
 		return
 	}
 	s.closed = true
-	for _, ref := range s.receipts {
+	s.receipts.each(func(ref ref) {
 		if rec := s.table.get(ref); rec.sealed != 0 {
 			s.sealed.free(rec.sealed)
 			rec.sealed = 0
 		}
-	}
+	})
 	for _, pass := range s.passes {
 		pass.wipe()
 	}
-	clear(s.secrets)
-	clear(s.receipts)
+	s.secrets.reset()
+	s.receipts.reset()
 	clear(s.passes)
-	clear(s.gone)
+	s.gone.reset()
 	clear(s.late)
 	s.extra.wipe()
 	s.bytes = 0

@@ -350,7 +350,8 @@ func TestExpiry(t *testing.T) {
 		skipRemote(t, s)
 		short := MustCreate(t, s, "short", CreateOptions{TTL: time.Minute})
 		long := MustCreate(t, s, "long", CreateOptions{TTL: time.Hour})
-		sealed := cellOf(s, s.secrets[indexOf(s, labelSecret, short.SecretKey)])
+		sid := indexOf(s, labelSecret, short.SecretKey)
+		sealed := cellOf(s, s.secrets.get(&sid))
 		if n := s.Sweep(); n != 0 {
 			t.Fatalf("swept %d before anything was due", n)
 		}
@@ -582,7 +583,9 @@ func TestAtRestHoldsNoPlaintextOrKeys(t *testing.T) {
 	s, _ := MustOpenStore(t)
 	const marker = "MARKER-4f1c9e-plaintext"
 	r := MustCreate(t, s, marker, CreateOptions{})
-	for _, ref := range s.secrets {
+	var refs []ref
+	s.secrets.each(func(r ref) { refs = append(refs, r) })
+	for _, ref := range refs {
 		rec := s.table.get(ref)
 		recBytes := unsafe.Slice((*byte)(unsafe.Pointer(rec)), unsafe.Sizeof(*rec))
 		for _, field := range [][]byte{cellOf(s, ref), recBytes} {
@@ -615,9 +618,7 @@ func TestCloseWipesEverything(t *testing.T) {
 	MustCreate(t, s, "one", CreateOptions{})
 	r := MustCreate(t, s, "two", CreateOptions{})
 	var sealed [][]byte
-	for _, ref := range s.secrets {
-		sealed = append(sealed, cellOf(s, ref))
-	}
+	s.secrets.each(func(ref ref) { sealed = append(sealed, cellOf(s, ref)) })
 	s.Close(time.Second)
 	for _, b := range sealed {
 		if !bytes.Equal(b, make([]byte, len(b))) {

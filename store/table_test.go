@@ -170,8 +170,8 @@ func TestRecordsAreReused(t *testing.T) {
 		clock.Add(2 * time.Minute)
 		s.Sweep()
 		s.mu.Lock()
-		if len(s.receipts) != 0 || s.sealed.held > int64(chunkBytes) || len(s.custIDs.index) != 0 {
-			t.Errorf("round %d: %d receipts, %d bytes of cells, %d custids left", round, len(s.receipts), s.sealed.held, len(s.custIDs.index))
+		if s.receipts.len() != 0 || s.sealed.held > int64(chunkBytes) || len(s.custIDs.index) != 0 {
+			t.Errorf("round %d: %d receipts, %d bytes of cells, %d custids left", round, s.receipts.len(), s.sealed.held, len(s.custIDs.index))
 		}
 		if s.table.next > 51 {
 			t.Errorf("round %d: %d record numbers used for 50 at a time", round, s.table.next-1)
