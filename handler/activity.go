@@ -43,7 +43,10 @@ var suffixStatus = []byte("/status")
 // isActivity reports whether a request that has been answered restarts
 // the session's idle window.
 func (h *Handler) isActivity(ctx *fasthttp.RequestCtx, path []byte) bool {
-	if ctx.Response.StatusCode() != fasthttp.StatusOK || len(ctx.Response.Header.PeekBytes(hdrIntendedStatus)) > 0 {
+	// Every refusal and failure answers with a status other than 200
+	// (writeError, writeNoRoute and v2's failCode set 404 or the error's
+	// own), so the status alone tells them apart.
+	if ctx.Response.StatusCode() != fasthttp.StatusOK {
 		return false
 	}
 	if string(path) == "/" {

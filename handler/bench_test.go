@@ -146,3 +146,19 @@ func BenchmarkShareRevealInmemory(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkIsActivity is the check made after every answered request,
+// on a successful share with otslite's headers set.
+func BenchmarkIsActivity(b *testing.B) {
+	h, _, _ := MustOpenHandler(b, benchOptions)
+	ctx := benchCtx("POST", "/api/v1/share", ctForm)
+	securityHeaders(ctx)
+	apiHeaders(ctx)
+	ctx.SetStatusCode(fasthttp.StatusOK)
+	path := []byte("/api/v1/share")
+	for b.Loop() {
+		if !h.isActivity(ctx, path) {
+			b.Fatal("a share that succeeded was not activity")
+		}
+	}
+}
