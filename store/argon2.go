@@ -48,34 +48,33 @@ const (
 
 // The pacer's policy: while other work has been seen within busyWindow,
 // and hashes are running on every processor the scheduler has (one is
-// enough on a server pinned to one CPU), a hash pauses after each run of
-// blocks for a multiple of the time the run took, never more than
-// maxPause at once; otherwise it only yields, as a processor is left to
-// serve the rest.
+// enough on a server pinned to one CPU), a hash pauses between its runs of
+// blocks; otherwise it only yields, as a processor is left to serve the
+// rest.
 //
-// The multiple is set so that each worker finishes hashRate hashes a
-// second: a hash should span 1/hashRate of wall time, so it pauses
-// span/work − 1 times as long as it works, work being what its last
-// hashes took (hashWork, a moving average; a hash takes 13 to 19 ms of a
-// processor on the machines measured, more while plain requests share its
-// caches). So a flood of passphrase requests on a server with one
-// processor still sees ten or more answered a second, and the requests
-// without a passphrase keep the rest of the processor, whatever the
-// processor's speed: a fast one gives the hashes less of itself for the
-// same ten. The multiple stays within [minFactor, maxFactor]: the hashes
-// never take more than a quarter of a processor, however slow it is, nor
-// less than a twelfth.
+// Its pauses keep it on a schedule: a hash should span hashSpan of wall
+// time (hashRate a second per worker), so after a share of its blocks it
+// should be that share of hashSpan in. It pauses for the difference, not
+// more than maxPause at once. The schedule counts the time a hash actually
+// spent away, so a pause that lasts longer than asked (a timer's latency,
+// the wait for the processor behind the requests that came meanwhile) is
+// made up by shorter ones later, and a flood of passphrase requests on a
+// server with one processor still sees about ten answered a second,
+// whatever the load beside it. A fast processor gives the hashes less of
+// itself for the same ten. Two bounds hold over each hash: it is away at
+// least minFactor times as long as it has worked, so the hashes never take
+// more than a quarter of a processor however slow it is, and at most
+// maxFactor times, so they never get less than a twelfth.
 //
 // A run lasts at least minRun: going to sleep and waking costs a few
-// microseconds of its own, and more in waiting for a turn behind the
-// requests that came meanwhile, so runs much shorter than that (32 blocks
-// take about 10 µs with AVX2) would leave hashes far less than their share.
+// microseconds of its own, so runs much shorter than that (32 blocks take
+// about 10 µs with AVX2) would spend the hashes' share on waking up.
 const (
 	busyWindow = 20 * time.Millisecond
-	hashRate   = 10.5 // hashes a second per worker while plain work shares the processor
-	minFactor  = 3    // at most a quarter of a processor
-	maxFactor  = 11   // at least a twelfth
-	firstWork  = 16 * time.Millisecond
+	hashRate   = 11 // hashes a second per worker while plain work shares the processor
+	hashSpan   = time.Second / hashRate
+	minFactor  = 3  // at most a quarter of a processor
+	maxFactor  = 11 // at least a twelfth
 	maxPause   = 2 * time.Millisecond
 	minRun     = 50 * time.Microsecond
 )
@@ -90,8 +89,9 @@ type pacer struct {
 	lastBusy time.Time
 	runStart time.Time
 	started  time.Time     // when this hash began
-	paused   time.Duration // how long this hash has paused
-	hashWork time.Duration // what a hash takes without its pauses (moving average)
+	worked   time.Duration // how long it has computed: its time less pauses and yields
+	blocks   int           // blocks it has computed
+	total    int           // blocks it computes
 	now      func() time.Time
 	sleep    func(time.Duration)
 	gosched  func()
@@ -101,56 +101,54 @@ func newPacer(busy *atomic.Uint64, crowded func() bool) pacer {
 	return pacer{busy: busy, crowded: crowded, now: time.Now, sleep: time.Sleep, gosched: runtime.Gosched}
 }
 
-// start marks the beginning of a hash.
-func (p *pacer) start() {
+// start marks the beginning of a hash of total blocks.
+func (p *pacer) start(total int) {
 	p.runStart = p.now()
-	p.started, p.paused = p.runStart, 0
+	p.started, p.worked, p.blocks, p.total = p.runStart, 0, 0, max(total, 1)
 }
 
-// done marks the end of a hash: its time less its pauses goes into
-// hashWork, a quarter at a time.
-func (p *pacer) done() {
-	work := p.now().Sub(p.started) - p.paused
-	if p.hashWork == 0 {
-		p.hashWork = firstWork
-	}
-	p.hashWork += (work - p.hashWork) / 4
-}
-
-// factor is how many times as long as it worked a hash pauses.
-func (p *pacer) factor() float64 {
-	work := p.hashWork
-	if work <= 0 {
-		work = firstWork
-	}
-	span := float64(time.Second) / hashRate
-	return min(maxFactor, max(minFactor, span/float64(work)-1))
-}
-
-// yield is called every argonYieldEvery blocks; it yields or pauses once
-// the run has lasted minRun.
+// yield is called every argonYieldEvery blocks. Once a run has lasted
+// minRun, it pauses while plain work is about, unless the hash is behind
+// its schedule and was away long enough: then it goes on computing to
+// catch up (yielding there would only queue it behind the plain requests
+// again, and the time spent waiting would push it further behind).
+// Without plain work about, it only yields.
 func (p *pacer) yield() {
+	p.blocks += argonYieldEvery
 	now := p.now()
-	if now.Sub(p.runStart) < minRun {
+	run := now.Sub(p.runStart)
+	if run < minRun {
 		return
 	}
+	p.worked += run
+	p.runStart = now
 	if p.busy != nil {
 		if n := p.busy.Load(); n != p.seen {
 			p.seen, p.lastBusy = n, now
 		}
 		if now.Sub(p.lastBusy) < busyWindow && p.crowded() {
-			pause := min(maxPause, time.Duration(float64(now.Sub(p.runStart))*p.factor()))
-			p.sleep(pause)
-			p.runStart = p.now()
-			p.paused += p.runStart.Sub(now)
-			scrubVectors()
+			if d := p.pause(now); d > 0 {
+				p.sleep(d)
+				p.runStart = p.now()
+				scrubVectors()
+			}
 			return
 		}
 	}
 	p.gosched()
 	p.runStart = p.now()
-	p.paused += p.runStart.Sub(now)
 	scrubVectors()
+}
+
+// pause is how long the hash should pause at now: what keeps it on its
+// schedule, within the bounds on its share of the processor.
+func (p *pacer) pause(now time.Time) time.Duration {
+	elapsed := now.Sub(p.started)
+	away := elapsed - p.worked
+	due := time.Duration(float64(hashSpan) * float64(p.blocks) / float64(p.total))
+	least := minFactor*p.worked - away
+	most := maxFactor*p.worked - away
+	return min(maxPause, max(least, min(most, due-elapsed)))
 }
 
 type argonBlock [argonWords]uint64
@@ -209,7 +207,7 @@ func (a *argonState) idKey(out, pass, salt []byte, p HashParams) {
 	}
 	clear(h0[:])
 	clear(blockBytes[:])
-	a.pace.start()
+	a.pace.start(int(memory) * int(max(p.Time, 1)))
 	a.fill(memory, max(p.Time, 1), lanes)
 
 	final := &a.final
@@ -226,7 +224,6 @@ func (a *argonState) idKey(out, pass, salt []byte, p HashParams) {
 	clear(blockBytes[:])
 	clear(a.mem)
 	a.r, a.q, a.final, a.addr, a.input = argonBlock{}, argonBlock{}, argonBlock{}, argonBlock{}, argonBlock{}
-	a.pace.done()
 	burnStack()
 }
 
