@@ -136,11 +136,11 @@ func drive(cfg driveConfig) (driveResult, error) {
 	// A passphrase request may wait for argon2id as long as the server
 	// lets it (10 s by default), and then be hashed, before it is answered.
 	for i := range pass {
-		pass[i] = &client{addr: cfg.Addr, timeout: 3 * cfg.Timeout, pass: true}
+		pass[i] = &client{addr: cfg.Addr, timeout: 3 * cfg.Timeout, pass: true, window: &measuring}
 	}
 	flood := make([]*client, cfg.Flood)
 	for i := range flood {
-		flood[i] = &client{addr: cfg.Addr, timeout: 3 * cfg.Timeout, pass: true, from: floodAddr(i), pause: cfg.FloodPause}
+		flood[i] = &client{addr: cfg.Addr, timeout: 3 * cfg.Timeout, pass: true, from: floodAddr(i), pause: cfg.FloodPause, window: &measuring}
 	}
 	proof := make([]*client, cfg.ProofClients)
 	for i := range proof {
@@ -164,13 +164,11 @@ func drive(cfg driveConfig) (driveResult, error) {
 					continue
 				}
 				on := measuring.Load()
-				answered, err := c.pair(secret, on && len(c.lat) < cfg.latencyLimit)
-				if on {
-					c.answered += int64(answered)
-				}
+				err := c.pair(secret, on && len(c.lat) < cfg.latencyLimit)
 				switch {
 				case errors.Is(err, errBusy):
-					if on {
+					// Counted when it comes, as answers are (see window).
+					if measuring.Load() {
 						c.busy++
 					}
 					time.Sleep(c.pause)
@@ -286,9 +284,13 @@ type client struct {
 	share    []byte // the share request, built once
 	lat      []time.Duration
 	pairs    int64
-	answered int64 // requests answered 200 while measuring
-	busy     int64
-	rev      *client // reveals go there (another replica); nil: here
+	answered int64 // requests answered 200 within the window
+	// window, when set, is whether the measured window is open: answers
+	// are counted when they arrive, whenever their pair began, as a
+	// passphrase request may wait seconds for argon2id. nil: not counted.
+	window *atomic.Bool
+	busy   int64
+	rev    *client // reveals go there (another replica); nil: here
 }
 
 func (c *client) close() {
@@ -337,12 +339,12 @@ func (c *client) create(secret []byte) ([]byte, error) {
 	return nil, fmt.Errorf("share: bad secret_key in %.200q", body)
 }
 
-// pair runs one create+reveal and returns how many of the two were
-// answered 200; timed says whether to record the reveal's latency.
-func (c *client) pair(secret []byte, timed bool) (int, error) {
+// pair runs one create+reveal; timed says whether to record the reveal's
+// latency.
+func (c *client) pair(secret []byte, timed bool) error {
 	key, err := c.create(secret)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	body := ""
 	switch {
@@ -360,18 +362,18 @@ func (c *client) pair(secret []byte, timed bool) (int, error) {
 	t0 := time.Now()
 	status, resp, err := rev.do(c.req)
 	if err != nil {
-		return 1, err
+		return err
 	}
 	if timed && !c.pass && c.zk == nil {
 		c.lat = append(c.lat, time.Since(t0))
 	}
 	if status != 200 {
-		return 1, statusError("reveal", status, resp)
+		return statusError("reveal", status, resp)
 	}
 	if !bytes.HasPrefix(resp, valueStart) || !bytes.HasPrefix(resp[len(valueStart):], secret) {
-		return 1, fmt.Errorf("reveal: wrong value in %.200q", resp)
+		return fmt.Errorf("reveal: wrong value in %.200q", resp)
 	}
-	return 2, nil
+	return nil
 }
 
 func statusError(what string, status int, body []byte) error {
@@ -404,7 +406,11 @@ func (c *client) do(req []byte) (int, []byte, error) {
 	if _, err := c.conn.Write(req); err != nil {
 		return 0, nil, err
 	}
-	return c.readResponse()
+	status, body, err := c.readResponse()
+	if err == nil && status == 200 && c.window != nil && c.window.Load() {
+		c.answered++
+	}
+	return status, body, err
 }
 
 // readResponse parses a status line, headers and a Content-Length body.
