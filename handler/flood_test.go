@@ -122,3 +122,36 @@ func secretKeyIn(body []byte) string {
 	_ = json.Unmarshal(body, &m)
 	return m.Key
 }
+
+// TestBusyRefusalIsHeld: a passphrase request refused at once because the
+// queue for argon2id is full is answered no sooner than BusyHold after it
+// came, so a flooder that waits for its answers sends fewer of them.
+func TestBusyRefusalIsHeld(t *testing.T) {
+	s := MustOpenServer(t, func(c *testConfig) {
+		c.store.HashWorkers = 1
+		c.store.HashQueue = 1
+		c.store.Hash.MemoryKiB = 128 << 10 // a hash takes a good half second
+		c.store.Hash.Time = 4
+	})
+	body := form("secret", "s", "passphrase", "open sesame")
+	var wg sync.WaitGroup
+	for i := range 2 { // one hashes, one waits
+		c := s.clientFrom(net.IPv4(192, 0, 2, byte(10+i)))
+		wg.Go(func() {
+			if r, err := s.try(c, "POST", "/api/v1/share", ctForm, body); err != nil || r.status != 200 {
+				t.Errorf("a passphrase request the queue took: %v %v", r, err)
+			}
+		})
+		time.Sleep(20 * time.Millisecond)
+	}
+	start := time.Now()
+	r, err := s.try(s.clientFrom(net.IPv4(192, 0, 2, 20)), "POST", "/api/v1/share", ctForm, body)
+	took := time.Since(start)
+	if err != nil || r.intended() != 503 || r.get("Retry-After") == "" {
+		t.Fatalf("a third passphrase request: %v %v; want a 503 with Retry-After", r, err)
+	}
+	if took < time.Second {
+		t.Errorf("the refusal came %v after the request, want no sooner than %v", took, time.Second)
+	}
+	wg.Wait()
+}

@@ -51,6 +51,7 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	Log            *log.Logger      // nil: discard
 	Now            func() time.Time // nil: time.Now
+	BusyHold       time.Duration    // a refusal as busy is answered no sooner after its request: 0, 1s; negative, at once (holdRefusal)
 
 	// Session hooks, all optional.
 	Activity   func()    // called for each request that keeps a session alive (activity.go)
@@ -113,6 +114,9 @@ func (h *Handler) Stopping() { h.stopping.Store(true) }
 func New(st *store.Store, ui *assets.Set, cfg Config) *Handler {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.BusyHold == 0 {
+		cfg.BusyHold = time.Second
 	}
 	if cfg.DefaultTTL <= 0 {
 		cfg.DefaultTTL = time.Hour
@@ -298,6 +302,7 @@ func (h *Handler) Guard(ctx *fasthttp.RequestCtx, next fasthttp.RequestHandler) 
 	defer func() {
 		// Whatever happened, the request is wiped.
 		wipeRequest(ctx)
+		h.holdRefusal(ctx)
 		if r := recover(); r != nil {
 			// The panic value is not logged: it could quote request data.
 			h.logf("handler panic (%T) on %s; stack:\n%s", r, ctx.Method(), debug.Stack())

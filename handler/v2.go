@@ -134,6 +134,7 @@ func (r *v2) fail(status int, typ, msg, field string, e *Error) {
 // failCode is fail with ADR-013's "code" (an operation's discriminator).
 func (r *v2) failCode(status int, typ, msg, field, code string, e *Error) {
 	ctx := r.ctx
+	markHold(ctx, e)
 	apiHeaders(ctx)
 	ctx.Response.Header.SetBytesKV(hdrIntendedStatus, strconv.AppendInt(nil, int64(status), 10))
 	b := newBody()

@@ -173,7 +173,8 @@ func TestDriveFlood(t *testing.T) {
 	}
 	var mu sync.Mutex
 	seen := map[string]bool{}
-	h := handler.New(st, ui, handler.Config{PublicURL: "http://127.0.0.1"})
+	// Refusals answered at once, so that some come within the short window.
+	h := handler.New(st, ui, handler.Config{PublicURL: "http://127.0.0.1", BusyHold: -1})
 	srv := h.NewServer()
 	srv.Handler = func(ctx *fasthttp.RequestCtx) {
 		mu.Lock()
