@@ -168,8 +168,8 @@ func escapedLen(s []byte) int {
 	n := len(s)
 	for len(s) >= 32 {
 		w := s[:32]
-		if escapeBits(binary.LittleEndian.Uint64(w))|escapeBits(binary.LittleEndian.Uint64(w[8:]))|
-			escapeBits(binary.LittleEndian.Uint64(w[16:]))|escapeBits(binary.LittleEndian.Uint64(w[24:])) != 0 {
+		if (escapes(binary.LittleEndian.Uint64(w))|escapes(binary.LittleEndian.Uint64(w[8:]))|
+			escapes(binary.LittleEndian.Uint64(w[16:]))|escapes(binary.LittleEndian.Uint64(w[24:])))&highs != 0 {
 			for _, c := range w {
 				n += int(jsonExtra[c])
 			}
@@ -182,15 +182,21 @@ func escapedLen(s []byte) int {
 	return n
 }
 
-// escapeBits is nonzero when some byte of w is a control character, '"',
-// backslash or DEL: the bytes with a nonzero jsonExtra. (The classic tests
-// for "some byte is zero" and "some byte is below n" are exact about
-// whether there is one, though not about which.)
-func escapeBits(w uint64) uint64 {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	zero := func(x uint64) uint64 { return (x - ones) &^ x & highs }
-	below := (w - 0x20*ones) &^ w & highs
-	return below | zero(w^('"'*ones)) | zero(w^('\\'*ones)) | zero(w^(0x7f*ones))
+// escapeBits has the high bit of each byte of w set that is a control
+// character, '"', backslash or DEL: the bytes with a nonzero jsonExtra.
+// Each test adds to the byte's low seven bits only, so no sum carries
+// into the next byte: x+0x60 reaches the high bit when x >= 0x20, x+1
+// when x is 0x7f, and (x^c)+0x7f when x is not c. Bytes with the high bit
+// set (UTF-8 beyond ASCII) are never escaped.
+func escapeBits(w uint64) uint64 { return escapes(w) & highs }
+
+const ones, highs = 0x0101010101010101, 0x8080808080808080
+
+// escapes is escapeBits with the bytes' low bits left as they fall.
+func escapes(w uint64) uint64 {
+	x := w &^ highs
+	printable := (x + 0x60*ones) & ((x ^ '"'*ones) + 0x7f*ones) & ((x ^ '\\'*ones) + 0x7f*ones)
+	return ((x + ones) | ^printable) &^ w
 }
 
 // appendEscapedUpTo appends JSON-escaped bytes of s to dst while dst stays
@@ -233,6 +239,9 @@ func appendString(dst []byte, s []byte) []byte {
 	dst = append(dst, '"')
 	for len(s) > 0 {
 		i := 0
+		for i+8 <= len(s) && (escapes(binary.LittleEndian.Uint64(s[i:]))|binary.LittleEndian.Uint64(s[i:]))&highs == 0 {
+			i += 8
+		}
 		for i < len(s) && plainASCII[s[i]] {
 			i++
 		}

@@ -176,3 +176,19 @@ func referenceString(s []byte) []byte {
 	}
 	return out
 }
+
+func BenchmarkAppendString(b *testing.B) {
+	// What a receipt quotes: link keys and the links made of them.
+	strs := [][]byte{
+		[]byte("0123456789abcdefghjkmnpqrstvwxyz"),
+		[]byte("https://ots.example/secret/0123456789abcdefghjkmnpqrstvwxyz"),
+		[]byte("received"),
+	}
+	buf := make([]byte, 0, 256)
+	for b.Loop() {
+		buf = buf[:0]
+		for _, s := range strs {
+			buf = appendString(buf, s)
+		}
+	}
+}
