@@ -102,21 +102,29 @@ func (e *Event) appendJSON(dst []byte, s *stamper) []byte {
 	return append(dst, '}')
 }
 
-// appendString appends s as a JSON string.
+// appendString appends s as a JSON string. Runs of printable ASCII other
+// than '"' and backslash are copied at once.
 func appendString(dst []byte, s string) []byte {
 	const hexDigits = "0123456789abcdef"
 	dst = append(dst, '"')
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '"' || c == '\\':
+	for len(s) > 0 {
+		i := 0
+		for i < len(s) && s[i] >= 0x20 && s[i] < 0x7f && s[i] != '"' && s[i] != '\\' {
+			i++
+		}
+		dst = append(dst, s[:i]...)
+		if i == len(s) {
+			break
+		}
+		switch c := s[i]; c {
+		case '"', '\\':
 			dst = append(dst, '\\', c)
-		case c < 0x20 || c == 0x7f || c >= 0x80:
+		default:
 			// Usernames are printable ASCII; anything else is shown,
 			// not passed through.
 			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&15])
-		default:
-			dst = append(dst, c)
 		}
+		s = s[i+1:]
 	}
 	return append(dst, '"')
 }

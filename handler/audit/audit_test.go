@@ -3,6 +3,7 @@ package audit
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"net/netip"
 	"strconv"
@@ -258,5 +259,43 @@ func TestRef(t *testing.T) {
 	}
 	if tr.Ref(store.Ref{}) != "" {
 		t.Error("the zero Ref (no secret) is named")
+	}
+}
+
+// appendString gives what escaping one byte at a time gives.
+func TestAppendString(t *testing.T) {
+	reference := func(s string) string {
+		out := `"`
+		for i := 0; i < len(s); i++ {
+			switch c := s[i]; {
+			case c == '"' || c == '\\':
+				out += `\` + string(c)
+			case c < 0x20 || c >= 0x7f:
+				out += fmt.Sprintf(`\u%04x`, c)
+			default:
+				out += string(c)
+			}
+		}
+		return out + `"`
+	}
+	alphabet := "az09 ~\"\\\n\x00\x1f\x7f\x80\xc3\xa9\xff"
+	rng := rand.New(rand.NewPCG(7, 8))
+	for range 1 << 14 {
+		b := make([]byte, rng.IntN(24))
+		for i := range b {
+			b[i] = alphabet[rng.IntN(len(alphabet))]
+		}
+		if got, want := string(appendString(nil, string(b))), reference(string(b)); got != want {
+			t.Fatalf("appendString(%q) = %s, want %s", b, got, want)
+		}
+	}
+}
+
+func BenchmarkEventJSON(b *testing.B) {
+	e := Event{Time: at, Event: Reveal, Ref: "0123456789ab", IP: netip.MustParseAddr("192.0.2.7"), Outcome: OK}
+	var s stamper
+	buf := make([]byte, 0, 256)
+	for b.Loop() {
+		buf = e.appendJSON(buf[:0], &s)
 	}
 }
