@@ -158,6 +158,7 @@ type argonBlock [argonWords]uint64
 // on the stack, where they could not be wiped for sure.)
 type argonState struct {
 	mem               []argonBlock
+	mapped            hugeMem // where mem lies (Linux), asked for huge pages
 	r, q, final       argonBlock
 	addr, zero, input argonBlock
 	b512              hash.Hash
@@ -185,7 +186,8 @@ func (a *argonState) idKey(out, pass, salt []byte, p HashParams) {
 	memory := max(p.MemoryKiB, 2*argonSyncPoints*lanes)
 	memory = memory / (argonSyncPoints * lanes) * (argonSyncPoints * lanes)
 	if uint32(len(a.mem)) != memory {
-		a.mem = make([]argonBlock, memory)
+		a.release()
+		a.mapped, a.mem = mapArgon(int(memory))
 	}
 	if a.b512 == nil {
 		a.b512, _ = blake2b.New512(nil)
@@ -225,6 +227,12 @@ func (a *argonState) idKey(out, pass, salt []byte, p HashParams) {
 	clear(a.mem)
 	a.r, a.q, a.final, a.addr, a.input = argonBlock{}, argonBlock{}, argonBlock{}, argonBlock{}, argonBlock{}
 	burnStack()
+}
+
+// release gives the memory back; the next hash maps it again.
+func (a *argonState) release() {
+	a.mapped.free() //nolint:errcheck // fails only for a mapping mapHuge did not make (TestMapHuge)
+	a.mapped, a.mem = nil, nil
 }
 
 // initHash computes H0 (RFC 9106, section 3.2). The parameters go in as

@@ -5,7 +5,7 @@ package store
 // probing over 8-byte slots, each the id's first four bytes (its tag) and
 // the record's number. The rest of the id is read from the record itself
 // (key) to confirm a match. The slots are mapped with huge pages where the
-// kernel gives them on request (indexMem): with a million secrets stored,
+// kernel gives them on request (hugeMem): with a million secrets stored,
 // look-ups in Go maps spread over tens of MiB of 4 KiB pages, and on a
 // virtual machine their TLB misses cost the server 7 to 9% of its
 // pairs/s (none with huge pages for the whole process).
@@ -23,7 +23,7 @@ type slot struct {
 
 type index struct {
 	slots []slot // a power of two long, at most half full
-	mem   indexMem
+	mem   hugeMem
 	n     int
 	key   func(ref) *id // the id a record is indexed by
 }
@@ -104,7 +104,7 @@ func (x *index) grow() {
 			x.insert(s)
 		}
 	}
-	oldMem.free()
+	oldMem.free() //nolint:errcheck // fails only for a mapping mapHuge did not make (TestMapHuge)
 }
 
 // each calls f with every record indexed.
@@ -121,6 +121,6 @@ func (x *index) len() int { return x.n }
 // reset empties the index and gives its mapping back (a closed store's
 // indexes take nothing); it grows again from a few slots if used.
 func (x *index) reset() {
-	x.mem.free()
+	x.mem.free() //nolint:errcheck // fails only for a mapping mapHuge did not make (TestMapHuge)
 	x.mem, x.slots, x.n = nil, make([]slot, 16), 0
 }

@@ -178,7 +178,7 @@ func (h *hasher) run(pass, salt []byte, use func(sum []byte)) error {
 	h.running.Add(-1)
 	if h.active.Load() == 1 {
 		// Nobody else is hashing or waiting: let the memory go.
-		st.mem = nil
+		st.release()
 	}
 	h.states <- st
 	use(sum)
