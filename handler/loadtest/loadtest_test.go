@@ -536,3 +536,15 @@ func TestDriveCountsAnswersInTheWindow(t *testing.T) {
 		t.Errorf("%d flood requests counted as answered in the window, want 3 (%d errors: %s)", res.FloodReqs, res.Errors, res.FirstError)
 	}
 }
+
+// The instruction count is read from valgrind's summary, separators and
+// all; a log without one is an error, not a zero.
+func TestValgrindRefs(t *testing.T) {
+	log := []byte("otslite: session over\n==29352== \n==29352== I   refs:      5,698,386,476\n")
+	if n, err := valgrindRefs(log); err != nil || n != 5698386476 {
+		t.Errorf("valgrindRefs = %d, %v; want 5698386476", n, err)
+	}
+	if n, err := valgrindRefs([]byte("==1== Memcheck, a memory error detector\n")); err == nil {
+		t.Errorf("valgrindRefs of a log without a count = %d, want an error", n)
+	}
+}

@@ -25,6 +25,12 @@
 //	loadtest baseline -listen 127.0.0.1:8080 [-hardened] [-cpuprofile file]
 //	loadtest drive -addr 127.0.0.1:7143 -clients 64 -duration 5s [-flood 256] [-proof-clients 32]
 //	loadtest drive -addr 127.0.0.1:7143,127.0.0.1:7144 ...  (create on one, reveal on the other)
+//
+// and one more is never run by the comparison: the user-space instructions
+// each server runs per pair, counted under valgrind (see instructions.go),
+// figures that do not move with the machine's load:
+//
+//	loadtest instructions [-bin otslite] [-clients 8] [-short 4s] [-long 24s]
 package main
 
 import (
@@ -49,6 +55,8 @@ func main() {
 		err = baselineMain(args[1:])
 	case len(args) > 0 && args[0] == "drive":
 		err = driveMain(args[1:])
+	case len(args) > 0 && args[0] == "instructions":
+		err = instructionsMain(args[1:])
 	default:
 		err = compareMain(args)
 	}
