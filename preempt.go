@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"runtime"
 	"strings"
 	"syscall"
 )
@@ -24,6 +25,14 @@ import (
 //
 // The runtime reads these settings once, at start, so otslite
 // re-executes itself with them unless GODEBUG already says otherwise.
+
+// The re-execution must come from the main thread: execve from any other
+// thread makes the kernel end the main thread first, which a tracer sees
+// as the process on its way out, before the new image has even started.
+// The main goroutine is locked to the main thread from init until main has
+// decided (a goroutine locked in init runs main there); without it, the Go
+// scheduler may have moved it to another thread by then.
+func init() { runtime.LockOSThread() }
 
 // runtimeSettings are the GODEBUG settings otslite runs with.
 var runtimeSettings = []string{"asyncpreemptoff=1", "gcshrinkstackoff=1"}
@@ -68,8 +77,10 @@ func withoutAsyncPreemption(env []string) []string {
 // reexecWithoutAsyncPreemption replaces the process with itself, asynchronous
 // preemption off. It returns only when it did nothing: the setting is
 // already decided, or the executable cannot be found or run again (then
-// otslite goes on as it is).
+// otslite goes on as it is); the main goroutine is then free of the main
+// thread.
 func reexecWithoutAsyncPreemption() {
+	defer runtime.UnlockOSThread()
 	env := withoutAsyncPreemption(os.Environ())
 	if env == nil {
 		return
