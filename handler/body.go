@@ -182,17 +182,15 @@ func escapedLen(s []byte) int {
 	return n
 }
 
-// escapeBits has the high bit of each byte of w set that is a control
-// character, '"', backslash or DEL: the bytes with a nonzero jsonExtra.
-// Each test adds to the byte's low seven bits only, so no sum carries
-// into the next byte: x+0x60 reaches the high bit when x >= 0x20, x+1
-// when x is 0x7f, and (x^c)+0x7f when x is not c. Bytes with the high bit
-// set (UTF-8 beyond ASCII) are never escaped.
-func escapeBits(w uint64) uint64 { return escapes(w) & highs }
-
 const ones, highs = 0x0101010101010101, 0x8080808080808080
 
-// escapes is escapeBits with the bytes' low bits left as they fall.
+// escapes has the high bit of each byte of w set that is a control
+// character, '"', backslash or DEL: the bytes with a nonzero jsonExtra
+// (the other bits are left as they fall; callers mask with highs). Each
+// test adds to the byte's low seven bits only, so no sum carries into the
+// next byte: x+0x60 reaches the high bit when x >= 0x20, x+1 when x is
+// 0x7f, and (x^c)+0x7f when x is not c. Bytes with the high bit set
+// (UTF-8 beyond ASCII) are never escaped.
 func escapes(w uint64) uint64 {
 	x := w &^ highs
 	printable := (x + 0x60*ones) & ((x ^ '"'*ones) + 0x7f*ones) & ((x ^ '\\'*ones) + 0x7f*ones)

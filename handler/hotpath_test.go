@@ -49,8 +49,8 @@ func TestAppendEscapedUpTo(t *testing.T) {
 	}
 }
 
-// escapeBits agrees with the table for every byte in every position, and
-// for random words.
+// escapes agrees with the table for every byte in every position, and for
+// random words.
 func TestEscapeBits(t *testing.T) {
 	check := func(w uint64) {
 		t.Helper()
@@ -58,8 +58,8 @@ func TestEscapeBits(t *testing.T) {
 		for i := range 8 {
 			want = want || jsonExtra[byte(w>>(8*i))] != 0
 		}
-		if got := escapeBits(w) != 0; got != want {
-			t.Fatalf("escapeBits(%#016x) != 0 is %v, want %v", w, got, want)
+		if got := escapes(w)&highs != 0; got != want {
+			t.Fatalf("escapes(%#016x)&highs != 0 is %v, want %v", w, got, want)
 		}
 	}
 	for c := range 256 {
