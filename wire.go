@@ -25,6 +25,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"otslite/store/secretmode"
 )
 
 // endpoint is a server as the client reaches it.
@@ -168,14 +170,18 @@ func (e *endpoint) connect(ctx context.Context) (net.Conn, error) {
 		}
 	}
 	tc := tls.Client(conn, cfg)
-	if err := tc.HandshakeContext(ctx); err != nil {
+	// The handshake and every read and write run in secretmode.Do, so the
+	// write buffers crypto/tls drops (a request's credential or proof among
+	// them) are erased.
+	secretmode.Do(func() { err = tc.HandshakeContext(ctx) })
+	if err != nil {
 		conn.Close()
 		if e.pin == nil && isUnknownAuthority(err) {
 			return nil, fmt.Errorf("%s: %w; for a self-signed certificate, give its fingerprint with --fingerprint", e.base.Host, err)
 		}
 		return nil, e.failed(ctx, "TLS", err)
 	}
-	return tc, nil
+	return secretmode.Conn{Conn: tc}, nil
 }
 
 func isUnknownAuthority(err error) bool {

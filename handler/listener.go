@@ -42,7 +42,9 @@ package handler
 //
 // Over TLS the wrapper sits outside crypto/tls, so it sees the same bufio
 // buffers; the buffer crypto/tls decrypts records in is wiped as its data
-// is read and when the connection closes (tlswipe.go).
+// is read and when the connection closes (tlswipe.go). Every call into
+// crypto/tls (read, write, close, and the handshake inside the first
+// read) runs in secretmode.Do, so the write buffers it drops are erased.
 
 import (
 	"crypto/tls"
@@ -52,6 +54,8 @@ import (
 	"sync/atomic"
 	"time"
 	"unsafe"
+
+	"otslite/store/secretmode"
 )
 
 // Connection caps.
@@ -108,7 +112,7 @@ func (l *listener) Accept() (net.Conn, error) {
 		if l.admit(wc) {
 			return wc, nil
 		}
-		go refuse(c)
+		go refuse(secretmode.Conn{Conn: c})
 	}
 }
 
@@ -331,7 +335,9 @@ func (c *conn) readSocket(p []byte) (int, error) {
 	if c.tls == nil {
 		return c.Conn.Read(p)
 	}
-	n, err := c.tls.Read(p)
+	var n int
+	var err error
+	secretmode.Do(func() { n, err = c.tls.Read(p) })
 	wipeTLSRead(c.tls)
 	return n, err
 }
@@ -426,7 +432,11 @@ func (c *conn) closeAfter() bool { return c.f.closeAfter }
 func (c *conn) Write(p []byte) (int, error) {
 	err := settle(c.wWant, &c.wSet, c.Conn.SetWriteDeadline)
 	n := 0
-	if err == nil {
+	switch {
+	case err != nil:
+	case c.tls != nil:
+		secretmode.Do(func() { n, err = c.Conn.Write(p) })
+	default:
 		n, err = c.Conn.Write(p)
 	}
 	if cap(p) == writeBufferSize {
@@ -439,7 +449,12 @@ func (c *conn) Close() error {
 	if c.closed.CompareAndSwap(false, true) {
 		c.l.release(c)
 	}
-	err := c.Conn.Close()
+	var err error
+	if c.tls != nil {
+		secretmode.Do(func() { err = c.Conn.Close() }) // it writes an alert
+	} else {
+		err = c.Conn.Close()
+	}
 	// After the close, so that a Read waiting on another goroutine
 	// (shutdown closes idle connections) returns first.
 	c.mu.Lock()

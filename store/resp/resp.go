@@ -37,6 +37,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"otslite/store/secretmode"
 )
 
 // ErrUnavailable means Redis could not be reached, or did not answer in
@@ -324,14 +326,18 @@ func (c *Client) dial() (*conn, error) {
 		return nil, fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
 	if c.opts.TLS != nil {
+		// The handshake and every read and write run in secretmode.Do, so
+		// the write buffers crypto/tls drops (AUTH's password among them)
+		// are erased.
 		tc := tls.Client(nc, c.opts.TLS)
 		tc.SetDeadline(time.Now().Add(c.opts.DialTimeout))
-		if err := tc.Handshake(); err != nil {
+		secretmode.Do(func() { err = tc.Handshake() })
+		if err != nil {
 			nc.Close()
 			return nil, fmt.Errorf("%w: TLS: %v", ErrUnavailable, err)
 		}
 		tc.SetDeadline(time.Time{})
-		nc = tc
+		nc = secretmode.Conn{Conn: tc}
 	}
 	cn := newConn(nc)
 	var setup [][][]byte
