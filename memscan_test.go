@@ -53,7 +53,7 @@ func scanBinary(tb testing.TB) string {
 		}
 		scanBin = filepath.Join(dir, "otslite")
 		cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w -buildid=", "-o", scanBin, ".")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOEXPERIMENT=runtimesecret")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			scanBinErr = fmt.Errorf("%v: %s", err, out)
 		}

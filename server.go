@@ -32,6 +32,7 @@ import (
 	"otslite/handler/audit"
 	"otslite/store"
 	"otslite/store/resp"
+	"otslite/store/secretmode"
 )
 
 // serverMain runs the server from the command line: the first signal that
@@ -267,6 +268,9 @@ func runServer(ctx context.Context, args []string, getenv func(string) string, s
 	logger.Print(files.line())
 	if tlsSetup != nil {
 		logger.Printf("TLS certificate SHA-256 fingerprint: %s", tlsSetup.Fingerprint)
+		if !secretmode.Erases {
+			logger.Print("warning: built without GOEXPERIMENT=runtimesecret, so write buffers crypto/tls drops may keep responses (revealed secrets) in freed memory until it is reused; the release build has it (see SECURITY.md)")
+		}
 	}
 	if acc.tokens != nil {
 		logger.Printf("create tokens in force: %d (users %s)", acc.tokens.Len(), strings.Join(acc.tokens.Users(), ", "))

@@ -465,7 +465,7 @@ func buildRelease(out string) error {
 	}
 	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w -buildid=", "-o", out, ".")
 	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOEXPERIMENT=runtimesecret")
 	if b, err := cmd.CombinedOutput(); err != nil {
 		return fmt.Errorf("go build: %v: %s", err, b)
 	}
