@@ -30,6 +30,23 @@ func (r *cliRun) waitLine(tb testing.TB) string {
 	return ""
 }
 
+// waitErrs waits until the command's stderr holds want and returns it:
+// the command goes on writing to stderr after the link reaches stdout.
+func (r *cliRun) waitErrs(tb testing.TB, want string) string {
+	tb.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		errs := r.errs(tb)
+		if strings.Contains(errs, want) {
+			return errs
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("stderr lacks %q:\n%s", want, errs)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 func TestSendRead(t *testing.T) {
 	r := startCLI(t, cliOpts{input: "hunter2\n"}, "send", "--qr=false")
 	link := r.waitLine(t)
@@ -92,13 +109,13 @@ func TestSendTLS(t *testing.T) {
 	if !strings.HasPrefix(link, "https://127.0.0.1:") {
 		t.Fatalf("link %q", link)
 	}
-	m := fingerprintRE.FindStringSubmatch(r.errs(t))
+	drawn := r.waitErrs(t, "waiting until the link is opened")
+	m := fingerprintRE.FindStringSubmatch(drawn)
 	if m == nil {
-		t.Fatalf("no fingerprint on stderr:\n%s", r.errs(t))
+		t.Fatalf("no fingerprint on stderr:\n%s", drawn)
 	}
 	// The QR code on stderr holds the link.
 	if zbar, err := exec.LookPath("zbarimg"); err == nil {
-		drawn := r.errs(t)
 		start := strings.IndexAny(drawn, "█▀▄")
 		start = strings.LastIndex(drawn[:start], "\n") + 1
 		end := strings.Index(drawn, "otslite: the certificate")
