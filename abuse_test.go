@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -508,4 +509,76 @@ func TestAbusePassphraseBruteForce(t *testing.T) {
 			t.Errorf("locked secret opened: %d %s", status, body)
 		}
 	})
+}
+
+// TestAbuseRefusedBodyAnswered sends bodies the server refuses before
+// reading them the way many clients do: the whole request first, the
+// answer read only then. The refusal must reach them; a server that
+// closes with the body unread makes the kernel reset the connection,
+// and the client sees that instead of the answer.
+func TestAbuseRefusedBodyAnswered(t *testing.T) {
+	t.Parallel()
+	for _, tlsOn := range []bool{false, true} {
+		name, args := "HTTP", []string{"--rate-limit", "0"}
+		if tlsOn {
+			name, args = "TLS", append(args, "--tls-self-signed")
+		}
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			refusedBodyAnswered(t, MustStartBinary(t, nil, args...), tlsOn)
+		})
+	}
+}
+
+func refusedBodyAnswered(t *testing.T, p *binProc, tlsOn bool) {
+	big := bytes.Repeat([]byte("A"), 32<<20)
+	head := func(framing string) string {
+		return "POST /api/v1/share HTTP/1.1\r\nHost: " + p.addr + "\r\nContent-Type: application/x-www-form-urlencoded\r\n" + framing + "\r\n"
+	}
+	chunked := func(body []byte) []byte {
+		var b bytes.Buffer
+		b.WriteString(head("Transfer-Encoding: chunked\r\n"))
+		for len(body) > 0 {
+			n := min(len(body), 1<<20)
+			fmt.Fprintf(&b, "%x\r\n", n)
+			b.Write(body[:n])
+			b.WriteString("\r\n")
+			body = body[n:]
+		}
+		b.WriteString("0\r\n\r\n")
+		return b.Bytes()
+	}
+	for _, c := range []struct {
+		name string
+		req  []byte
+	}{
+		{"ContentLength", append([]byte(head(fmt.Sprintf("Content-Length: %d\r\n", len(big)+7))+"secret="), big...)},
+		{"Chunked", chunked(append([]byte("secret="), big...))},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var conn net.Conn
+			var err error
+			if tlsOn {
+				conn, err = tls.Dial("tcp", p.addr, &tls.Config{InsecureSkipVerify: true})
+			} else {
+				conn, err = net.Dial("tcp", p.addr)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			conn.SetDeadline(time.Now().Add(20 * time.Second))
+			if _, err := conn.Write(c.req); err != nil {
+				t.Fatalf("sending the request: %v", err)
+			}
+			resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+			if err != nil {
+				t.Fatalf("no answer: %v", err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			if resp.Header.Get("X-OTS-Intended-Status") != "413" || !strings.Contains(string(body), "exceeds the maximum size") {
+				t.Errorf("%s, intended %q: %s", resp.Status, resp.Header.Get("X-OTS-Intended-Status"), body)
+			}
+		})
+	}
 }

@@ -211,6 +211,7 @@ type conn struct {
 	wWant, wSet time.Time // write deadline asked for, and in force
 	closed      atomic.Bool
 	idle        atomic.Bool // waiting for a request that has not begun
+	linger      atomic.Bool // answered before its body was read: drain on close
 
 	f           framer
 	held        []byte // bytes read but not handed on: a header block not yet whole, and after
@@ -446,6 +447,9 @@ func (c *conn) Write(p []byte) (int, error) {
 }
 
 func (c *conn) Close() error {
+	if c.linger.CompareAndSwap(true, false) {
+		c.drain()
+	}
 	if c.closed.CompareAndSwap(false, true) {
 		c.l.release(c)
 	}
@@ -465,6 +469,50 @@ func (c *conn) Close() error {
 		wipeTLSAll(c.tls)
 	}
 	return err
+}
+
+// A connection whose request was answered before its body was read
+// (too large, or the store busy) is drained before it closes: closing a
+// socket with unread bytes makes the kernel reset the connection, and a
+// client that sends its whole request before it reads (most do) then
+// gets the reset instead of the answer. So the answer is flushed, the
+// sending side shut (the client sees the answer end), and what the
+// client still sends is read and wiped, for lingerTime or lingerMax bytes
+// at most. The connection keeps its slot under the caps meanwhile.
+const (
+	lingerTime = 2 * time.Second
+	lingerMax  = 64 << 20
+)
+
+// lingerOnClose asks the next Close to drain the connection first.
+func (c *conn) lingerOnClose() { c.linger.Store(true) }
+
+// drain shuts the sending side of c and reads and wipes what comes until
+// the client closes, lingerTime passes or lingerMax bytes came. Over TLS
+// it reads the records as they come, undecrypted.
+func (c *conn) drain() {
+	raw := c.Conn
+	if c.tls != nil {
+		var err error
+		secretmode.Do(func() { err = c.tls.CloseWrite() }) // close_notify
+		if err != nil {
+			return
+		}
+		raw = c.tls.NetConn()
+	}
+	cw, ok := raw.(interface{ CloseWrite() error })
+	if !ok || cw.CloseWrite() != nil || raw.SetReadDeadline(time.Now().Add(lingerTime)) != nil {
+		return
+	}
+	buf := getHeld()[:readBufferSize]
+	defer putHeld(buf)
+	for n := 0; n < lingerMax; {
+		k, err := raw.Read(buf)
+		clear(buf[:k])
+		if n += k; err != nil {
+			return
+		}
+	}
 }
 
 // readBuffers says which connection holds each of fasthttp's read

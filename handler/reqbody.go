@@ -233,6 +233,10 @@ func (h *Handler) bodyFailure(ctx *fasthttp.RequestCtx, err error) {
 	ctx.SetConnectionClose()
 	var fe *framingError
 	var ne net.Error
+	c, _ := ctx.Conn().(*conn)
+	if c != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, net.ErrClosed) && !(errors.As(err, &ne) && ne.Timeout()) {
+		c.lingerOnClose() // the client may still be sending the body
+	}
 	switch {
 	case errors.Is(err, errBodyTooLarge):
 		h.writeError(ctx, h.errTooLarge, nil)
@@ -244,7 +248,7 @@ func (h *Handler) bodyFailure(ctx *fasthttp.RequestCtx, err error) {
 		writeProtocolError(ctx, fasthttp.StatusRequestTimeout, "Request timeout")
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
 		// The client is gone; there is no one to answer.
-		if c, ok := ctx.Conn().(*conn); ok {
+		if c != nil {
 			c.Close()
 		}
 	default:
