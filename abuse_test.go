@@ -530,6 +530,57 @@ func TestAbuseRefusedBodyAnswered(t *testing.T) {
 	}
 }
 
+// TestAbuseRefusedBodyTrickle refuses a body that comes a byte at a
+// time: the refusal comes at once, and the connection still closes
+// within a few seconds, however long the client goes on sending.
+func TestAbuseRefusedBodyTrickle(t *testing.T) {
+	t.Parallel()
+	p := MustStartBinary(t, nil, "--rate-limit", "0")
+	conn, err := net.Dial("tcp", p.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /api/v1/share HTTP/1.1\r\nHost: %s\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\nsecret=", p.addr, 1<<30)
+	stop, refused := make(chan struct{}), make(chan time.Time, 1)
+	defer close(stop)
+	go func() {
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(50 * time.Millisecond):
+				if _, err := conn.Write([]byte("x")); err != nil {
+					refused <- time.Now()
+					return
+				}
+			}
+		}
+	}()
+	conn.SetReadDeadline(time.Now().Add(30 * time.Second))
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatalf("no answer: %v", err)
+	}
+	io.ReadAll(resp.Body)
+	if resp.Header.Get("X-OTS-Intended-Status") != "413" {
+		t.Errorf("%s, intended %q", resp.Status, resp.Header.Get("X-OTS-Intended-Status"))
+	}
+	answered := time.Now()
+	if n, err := br.Read(make([]byte, 1)); n != 0 || err != io.EOF {
+		t.Fatalf("read %d bytes after the answer (%v), want the end", n, err)
+	}
+	// The server reads what still comes for lingerTime (2 s), then closes,
+	// and the client's next write fails.
+	select {
+	case at := <-refused:
+		t.Logf("the client could send for %v after the answer", at.Sub(answered).Round(time.Millisecond))
+	case <-time.After(20 * time.Second):
+		t.Errorf("the server still takes the body 20 s after answering")
+	}
+}
+
 func refusedBodyAnswered(t *testing.T, p *binProc, tlsOn bool) {
 	big := bytes.Repeat([]byte("A"), 32<<20)
 	head := func(framing string) string {
