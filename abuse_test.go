@@ -309,19 +309,7 @@ func TestAbuseBadInput(t *testing.T) {
 		head := fmt.Sprintf("POST /api/v1/share HTTP/1.1\r\nHost: %s\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\n", p.addr, ct, len(body))
 		return append([]byte(head), body...)
 	}
-	chunked := func(body []byte) []byte {
-		var b bytes.Buffer
-		b.WriteString("POST /api/v1/share HTTP/1.1\r\nHost: " + p.addr + "\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n")
-		for len(body) > 0 {
-			n := min(len(body), 64<<10)
-			fmt.Fprintf(&b, "%x\r\n", n)
-			b.Write(body[:n])
-			b.WriteString("\r\n")
-			body = body[n:]
-		}
-		b.WriteString("0\r\n\r\n")
-		return b.Bytes()
-	}
+	chunked := func(body []byte) []byte { return chunkedShare(p.addr, body, 64<<10) }
 	const wwwForm = "application/x-www-form-urlencoded"
 	for _, c := range []struct {
 		name     string
@@ -583,28 +571,14 @@ func TestAbuseRefusedBodyTrickle(t *testing.T) {
 
 func refusedBodyAnswered(t *testing.T, p *binProc, tlsOn bool) {
 	big := bytes.Repeat([]byte("A"), 32<<20)
-	head := func(framing string) string {
-		return "POST /api/v1/share HTTP/1.1\r\nHost: " + p.addr + "\r\nContent-Type: application/x-www-form-urlencoded\r\n" + framing + "\r\n"
-	}
-	chunked := func(body []byte) []byte {
-		var b bytes.Buffer
-		b.WriteString(head("Transfer-Encoding: chunked\r\n"))
-		for len(body) > 0 {
-			n := min(len(body), 1<<20)
-			fmt.Fprintf(&b, "%x\r\n", n)
-			b.Write(body[:n])
-			b.WriteString("\r\n")
-			body = body[n:]
-		}
-		b.WriteString("0\r\n\r\n")
-		return b.Bytes()
-	}
+	head := "POST /api/v1/share HTTP/1.1\r\nHost: " + p.addr + "\r\nContent-Type: application/x-www-form-urlencoded\r\n" +
+		fmt.Sprintf("Content-Length: %d\r\n\r\n", len(big)+7)
 	for _, c := range []struct {
 		name string
 		req  []byte
 	}{
-		{"ContentLength", append([]byte(head(fmt.Sprintf("Content-Length: %d\r\n", len(big)+7))+"secret="), big...)},
-		{"Chunked", chunked(append([]byte("secret="), big...))},
+		{"ContentLength", append([]byte(head+"secret="), big...)},
+		{"Chunked", chunkedShare(p.addr, append([]byte("secret="), big...), 1<<20)},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var conn net.Conn
@@ -632,4 +606,20 @@ func refusedBodyAnswered(t *testing.T, p *binProc, tlsOn bool) {
 			}
 		})
 	}
+}
+
+// chunkedShare is a form share to addr whose body goes in chunks of at
+// most chunk bytes.
+func chunkedShare(addr string, body []byte, chunk int) []byte {
+	var b bytes.Buffer
+	b.WriteString("POST /api/v1/share HTTP/1.1\r\nHost: " + addr + "\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n")
+	for len(body) > 0 {
+		n := min(len(body), chunk)
+		fmt.Fprintf(&b, "%x\r\n", n)
+		b.Write(body[:n])
+		b.WriteString("\r\n")
+		body = body[n:]
+	}
+	b.WriteString("0\r\n\r\n")
+	return b.Bytes()
 }
