@@ -472,7 +472,7 @@ func (c *conn) Close() error {
 }
 
 // A connection whose request was answered before its body was read
-// (too large, or the store busy) is drained before it closes: closing a
+// (too large, no locked memory for it, broken framing) is drained before it closes: closing a
 // socket with unread bytes makes the kernel reset the connection, and a
 // client that sends its whole request before it reads (most do) then
 // gets the reset instead of the answer. So the answer is flushed, the

@@ -228,14 +228,27 @@ func putBodyBuf(b *bodyBuf) {
 
 // bodyFailure is what a failed body read answers: nothing when the client
 // is gone, 408 when it stalled, the framing's status when it broke the
-// rules, 413 when too large, else 400.
+// rules, 413 when too large, else 400. Unless the client is gone or
+// stalled, it may still be sending the body: the connection drains it
+// when it closes (see conn.drain).
 func (h *Handler) bodyFailure(ctx *fasthttp.RequestCtx, err error) {
 	ctx.SetConnectionClose()
+	c, _ := ctx.Conn().(*conn)
 	var fe *framingError
 	var ne net.Error
-	c, _ := ctx.Conn().(*conn)
-	if c != nil && !errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, net.ErrClosed) && !(errors.As(err, &ne) && ne.Timeout()) {
-		c.lingerOnClose() // the client may still be sending the body
+	switch {
+	case errors.As(err, &ne) && ne.Timeout():
+		writeProtocolError(ctx, fasthttp.StatusRequestTimeout, "Request timeout")
+		return
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
+		// The client is gone; there is no one to answer.
+		if c != nil {
+			c.Close()
+		}
+		return
+	}
+	if c != nil {
+		c.lingerOnClose()
 	}
 	switch {
 	case errors.Is(err, errBodyTooLarge):
@@ -244,13 +257,6 @@ func (h *Handler) bodyFailure(ctx *fasthttp.RequestCtx, err error) {
 		h.writeError(ctx, h.errorFor(opCreate, err), nil)
 	case errors.As(err, &fe):
 		writeProtocolError(ctx, fe.status, fe.msg)
-	case errors.As(err, &ne) && ne.Timeout():
-		writeProtocolError(ctx, fasthttp.StatusRequestTimeout, "Request timeout")
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed):
-		// The client is gone; there is no one to answer.
-		if c != nil {
-			c.Close()
-		}
 	default:
 		writeProtocolError(ctx, fasthttp.StatusBadRequest, "Bad request")
 	}
