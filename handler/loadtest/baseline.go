@@ -46,7 +46,7 @@ func (b *baseline) server() *fasthttp.Server {
 // and the answers are the bare baseline's. So the difference between it
 // and the bare baseline is the cost of that hardening; between it and
 // otslite, the cost of otslite's own work.
-func (b *baseline) hardened() (*fasthttp.Server, func(net.Listener) net.Listener, error) {
+func (b *baseline) hardened(serve fasthttp.RequestHandler) (*fasthttp.Server, func(net.Listener) net.Listener, error) {
 	// The store only makes the handler: it is never used, so it needs
 	// little locked memory.
 	st, err := store.New(store.Config{LockedBytes: 1 << 20, SweepInterval: -1})
@@ -64,7 +64,9 @@ func (b *baseline) hardened() (*fasthttp.Server, func(net.Listener) net.Listener
 		a.ParseBytes(handler.Body(ctx))
 		return a
 	}
-	serve := b.serve
+	if serve == nil {
+		serve = b.serve
+	}
 	srv.Handler = func(ctx *fasthttp.RequestCtx) { h.Guard(ctx, serve) }
 	return srv, func(ln net.Listener) net.Listener { return h.Listener(ln, nil) }, nil
 }

@@ -48,6 +48,7 @@ type compareConfig struct {
 // runResult is one run's measurements.
 type runResult struct {
 	Base, Hard map[int]driveResult // bare and hardened baselines
+	Sealed     map[int]driveResult // the hardened baseline with the store's cryptography (sealed.go)
 	Ots        map[int]driveResult
 	Quiet      map[int]driveResult // otslite with --quiet-audit
 	Loaded     driveResult
@@ -114,7 +115,7 @@ func compare(cc compareConfig) error {
 }
 
 func (cc compareConfig) run(self string) (runResult, error) {
-	r := runResult{Base: map[int]driveResult{}, Hard: map[int]driveResult{}, Ots: map[int]driveResult{}, Quiet: map[int]driveResult{}}
+	r := runResult{Base: map[int]driveResult{}, Hard: map[int]driveResult{}, Sealed: map[int]driveResult{}, Ots: map[int]driveResult{}, Quiet: map[int]driveResult{}}
 	servers := []struct {
 		name  string
 		start func(...string) (*server, error)
@@ -122,6 +123,7 @@ func (cc compareConfig) run(self string) (runResult, error) {
 	}{
 		{"baseline", cc.startBaseline, r.Base},
 		{"hardened baseline", cc.startHardened, r.Hard},
+		{"sealed floor", cc.startSealed, r.Sealed},
 		{"otslite", cc.startOtslite, r.Ots},
 		{"otslite --quiet-audit", cc.startQuiet, r.Quiet},
 	}
@@ -407,6 +409,10 @@ func (cc compareConfig) startHardened(...string) (*server, error) {
 	return cc.startBaseline("-hardened")
 }
 
+func (cc compareConfig) startSealed(...string) (*server, error) {
+	return cc.startBaseline("-sealed")
+}
+
 // startPinned runs name on cpu and waits until it answers on addr.
 func startPinned(cpu int, addr, name string, args ...string) (*server, error) {
 	log, err := os.CreateTemp("", "otslite-load-*.log")
@@ -571,11 +577,16 @@ func (cc compareConfig) rows(runs []runResult, binSize int64) []row {
 		hrat := collect(runs, func(r runResult) float64 { return r.Hard[c].PairsPerSec / r.Base[c].PairsPerSec })
 		quiet := collect(runs, func(r runResult) float64 { return r.Quiet[c].PairsPerSec })
 		qrat := collect(runs, func(r runResult) float64 { return r.Quiet[c].PairsPerSec / r.Hard[c].PairsPerSec })
+		sealed := collect(runs, func(r runResult) float64 { return r.Sealed[c].PairsPerSec })
+		srat := collect(runs, func(r runResult) float64 { return r.Sealed[c].PairsPerSec / r.Hard[c].PairsPerSec })
+		osrat := collect(runs, func(r runResult) float64 { return r.Ots[c].PairsPerSec / r.Sealed[c].PairsPerSec })
 		rows = append(rows,
 			row{fmt.Sprintf("create+reveal pairs/s, %d clients (baseline: hardened)", c), ots.format(num, ""), hard.format(num, ""), orat.format(ratio, ""), "≥ 0.90", verdict(orat.med >= 0.90)},
 			row{metric: fmt.Sprintf("  otslite --quiet-audit, %d clients", c), ots: quiet.format(num, ""), base: hard.format(num, ""), ratio: qrat.format(ratio, "")},
 			row{metric: fmt.Sprintf("  otslite / bare baseline, %d clients", c), ots: ots.format(num, ""), base: base.format(num, ""), ratio: brat.format(ratio, "")},
-			row{metric: fmt.Sprintf("  hardened / bare baseline, %d clients", c), ots: hard.format(num, ""), base: base.format(num, ""), ratio: hrat.format(ratio, "")})
+			row{metric: fmt.Sprintf("  hardened / bare baseline, %d clients", c), ots: hard.format(num, ""), base: base.format(num, ""), ratio: hrat.format(ratio, "")},
+			row{metric: fmt.Sprintf("  sealed floor / hardened baseline, %d clients", c), ots: sealed.format(num, ""), base: hard.format(num, ""), ratio: srat.format(ratio, "")},
+			row{metric: fmt.Sprintf("  otslite / sealed floor, %d clients", c), ots: ots.format(num, ""), base: sealed.format(num, ""), ratio: osrat.format(ratio, "")})
 	}
 	if cc.Redis {
 		for _, c := range cc.Clients {
@@ -734,7 +745,7 @@ func (cc compareConfig) report(runs []runResult, binSize int64, load0, load1 str
 // CPU, and all measurements.
 func starved(runs []runResult) (n, total int) {
 	for _, r := range runs {
-		measured := []map[int]driveResult{r.Base, r.Hard, r.Ots, r.Quiet, {0: r.Loaded}, r.Redis1, r.Redis2}
+		measured := []map[int]driveResult{r.Base, r.Hard, r.Sealed, r.Ots, r.Quiet, {0: r.Loaded}, r.Redis1, r.Redis2}
 		for _, d := range []driveResult{r.Flooded, r.Proof, r.BigHard, r.BigOts, r.Stored, r.Unloaded[0], r.Unloaded[1], r.Unloaded[2], r.Unloaded[3], r.Unloaded[4]} {
 			if d.Seconds > 0 {
 				measured = append(measured, map[int]driveResult{0: d})

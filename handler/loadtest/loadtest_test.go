@@ -69,7 +69,7 @@ func MustOpenOtslite(tb testing.TB) string {
 // MustOpenHardened serves the hardened baseline on loopback.
 func MustOpenHardened(tb testing.TB) string {
 	tb.Helper()
-	srv, wrap, err := newBaseline().hardened()
+	srv, wrap, err := newBaseline().hardened(nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -84,6 +84,7 @@ func TestDrive(t *testing.T) {
 	}{
 		{"Baseline", func(tb testing.TB) string { return MustServe(tb, newBaseline().server(), plainListener) }, 0},
 		{"HardenedBaseline", MustOpenHardened, 0},
+		{"SealedFloor", func(tb testing.TB) string { return mustOpenSealed(tb, newSealedFloor()) }, 0},
 		{"Otslite", MustOpenOtslite, 0},
 		{"OtslitePassphrase", MustOpenOtslite, 1},
 		{"OtsliteProof", MustOpenOtslite, -1},
@@ -277,6 +278,7 @@ func TestRows(t *testing.T) {
 			Flooded: driveResult{PairsPerSec: loaded * 1.1, FloodReqSec: loaded / 5, FloodBusyPS: loaded, Seconds: 1, ServerCPU: 1},
 			Ots:     map[int]driveResult{64: {PairsPerSec: ots, Pairs: int64(ots), RevealP99us: p99, Seconds: 1, ServerCPU: 1}},
 			Hard:    map[int]driveResult{64: {PairsPerSec: hard, Pairs: int64(hard), RevealP99us: h99, Seconds: 1, ServerCPU: 0.5}},
+			Sealed:  map[int]driveResult{64: {PairsPerSec: hard * 0.9, Seconds: 1, ServerCPU: 1}},
 			Base:    map[int]driveResult{64: {PairsPerSec: hard / 0.8, Seconds: 1, ServerCPU: 1}},
 			Quiet:   map[int]driveResult{64: {PairsPerSec: ots * 1.1, Seconds: 1, ServerCPU: 1}},
 			Proof:   driveResult{ProofPerSec: ots * 0.85, Seconds: 1, ServerCPU: 1},
@@ -320,6 +322,12 @@ func TestRows(t *testing.T) {
 	if r := got["  otslite / bare baseline, 64 clients"]; r.ratio != "0.64 [0.48–0.64]" {
 		t.Errorf("otslite / bare row %+v", r)
 	}
+	if r := got["  sealed floor / hardened baseline, 64 clients"]; r.ratio != "0.90" || r.ok != nil {
+		t.Errorf("sealed floor row %+v", r)
+	}
+	if r := got["  otslite / sealed floor, 64 clients"]; r.ratio != "0.89 [0.67–0.89]" || r.ok != nil {
+		t.Errorf("otslite / sealed floor row %+v", r)
+	}
 	check("reveal p99, 64 clients", "ots", "1.80 ms [1.50–2.50]", true)
 	// Proof pairs against the mean of ots*0.7 and ots*0.9 around them, and
 	// without a target against the first measurement.
@@ -351,8 +359,8 @@ func TestRows(t *testing.T) {
 	if r := got["pairs per server CPU-second, 64 clients"]; r.ratio != "0.40 [0.30–0.40]" {
 		t.Errorf("efficiency row %+v", r)
 	}
-	if n, total := starved(runs); n != 3 || total != 45 {
-		t.Errorf("starved(runs) = %d of %d, want 3 of 45", n, total)
+	if n, total := starved(runs); n != 3 || total != 48 {
+		t.Errorf("starved(runs) = %d of %d, want 3 of 48", n, total)
 	}
 	if r := got["  otslite --quiet-audit, 64 clients"]; r.ratio != "0.88 [0.66–0.88]" {
 		t.Errorf("quiet row %+v", r)
@@ -500,6 +508,58 @@ func TestHardenedBaseline(t *testing.T) {
 	// connection.
 	if h := head(fmt.Sprintf("POST /api/v1/share HTTP/1.1\r\nHost: x\r\nContent-Type: %s\r\nContent-Length: %d\r\n\r\nsecret=aaaa", ctForm, 1<<20)); !strings.Contains(h, "X-Ots-Intended-Status: 413\r\n") {
 		t.Errorf("a body over otslite's limit: %q; want 413, as otslite answers", h)
+	}
+}
+
+// mustSealedFloor is the sealed floor's server and listener, as loadtest
+// baseline -sealed serves them.
+func mustSealedFloor(tb testing.TB, f *sealedFloor) (*fasthttp.Server, func(net.Listener) net.Listener) {
+	tb.Helper()
+	b := newBaseline()
+	srv, wrap, err := b.hardened(func(ctx *fasthttp.RequestCtx) { f.serve(ctx, b) })
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return srv, wrap
+}
+
+func mustOpenSealed(tb testing.TB, f *sealedFloor) string {
+	tb.Helper()
+	srv, wrap := mustSealedFloor(tb, f)
+	return MustServe(tb, srv, wrap)
+}
+
+// The sealed floor keeps only ciphertext, under an index that is not the
+// link, answers a reveal once with the secret, and refuses a link whose
+// derivation finds nothing.
+func TestSealedFloor(t *testing.T) {
+	f := newSealedFloor()
+	c := &client{addr: mustOpenSealed(t, f), timeout: 5 * time.Second}
+	defer c.close()
+	secret := secretValue(1024)
+	st, body, err := c.do(request(nil, "x", "/api/v1/share", nil, ctForm, "secret="+string(secret)))
+	i := bytes.Index(body, keyField)
+	if err != nil || st != 200 || i < 0 {
+		t.Fatalf("share: %d %q %v", st, body, err)
+	}
+	key := bytes.Clone(body[i+len(keyField) : i+len(keyField)+32])
+	f.mu.Lock()
+	for idx, sealed := range f.secrets {
+		if bytes.Contains(sealed, secret[:64]) || bytes.Contains(idx[:], key[:16]) || len(sealed) != len(secret)+16 {
+			t.Errorf("stored %x under %x: not sealed", sealed[:32], idx)
+		}
+	}
+	n := len(f.secrets)
+	f.mu.Unlock()
+	if n != 1 {
+		t.Fatalf("%d secrets stored, want 1", n)
+	}
+	st, body, err = c.do(request(nil, "x", "/api/v1/secret/", key, ctForm, ""))
+	if err != nil || st != 200 || !bytes.Contains(body, secret) {
+		t.Fatalf("reveal: %d %.100q %v", st, body, err)
+	}
+	if st, body, _ = c.do(request(nil, "x", "/api/v1/secret/", key, ctForm, "")); st != 404 {
+		t.Errorf("second reveal: %d %.100q", st, body)
 	}
 }
 

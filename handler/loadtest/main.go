@@ -45,6 +45,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/valyala/fasthttp"
 )
 
 func main() {
@@ -105,6 +107,7 @@ func baselineMain(args []string) error {
 	fs := flag.NewFlagSet("loadtest baseline", flag.ContinueOnError)
 	listen := fs.String("listen", "127.0.0.1:8080", "address to serve on")
 	hardened := fs.Bool("hardened", false, "with otslite's server settings, listener and headers")
+	sealed := fs.Bool("sealed", false, "hardened, and keys, indexes and secrets derived and sealed as otslite's store does (implies -hardened)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -122,9 +125,14 @@ func baselineMain(args []string) error {
 	}
 	b := newBaseline()
 	srv, wrap := b.server(), func(ln net.Listener) net.Listener { return ln }
-	if *hardened {
+	if *hardened || *sealed {
+		var serve fasthttp.RequestHandler
+		if *sealed {
+			f := newSealedFloor()
+			serve = func(ctx *fasthttp.RequestCtx) { f.serve(ctx, b) }
+		}
 		var err error
-		if srv, wrap, err = b.hardened(); err != nil {
+		if srv, wrap, err = b.hardened(serve); err != nil {
 			return err
 		}
 	}

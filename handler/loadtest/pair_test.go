@@ -29,10 +29,14 @@ func BenchmarkHandlerPair(b *testing.B) {
 	for _, size := range []int{1 << 10, 64 << 10} {
 		b.Run(sizeName(size), func(b *testing.B) {
 			b.Run("Hardened", func(b *testing.B) {
-				srv, _, err := newBaseline().hardened()
+				srv, _, err := newBaseline().hardened(nil)
 				if err != nil {
 					b.Fatal(err)
 				}
+				benchmarkPairs(b, srv.Handler, size)
+			})
+			b.Run("SealedFloor", func(b *testing.B) {
+				srv, _ := mustSealedFloor(b, newSealedFloor())
 				benchmarkPairs(b, srv.Handler, size)
 			})
 			b.Run("Otslite", func(b *testing.B) {
