@@ -1,10 +1,12 @@
-// Command loadtest measures otslite against two servers of its own doing
+// Command loadtest measures otslite against three servers of its own doing
 // the same create+reveal flow with a map, on one machine in one run, and
-// prints one table: a bare fasthttp server, and a hardened one that does
+// prints one table: a bare fasthttp server; a hardened one that does
 // around every request what otslite's server does (its listener with
 // strict framing, handler.Guard: the body read into a wiped buffer, the
-// security headers, every request buffer and the stack wiped). otslite's
-// targets are ratios to the hardened baseline.
+// security headers, every request buffer and the stack wiped); and the
+// sealed floor, the hardened one plus the store's cryptography and
+// nothing else (sealed.go). otslite's targets are ratios to the hardened
+// baseline.
 //
 // Run it from the module root (it builds the release binary as the
 // Dockerfile does; Linux with taskset; root, to read the server's /proc
@@ -22,7 +24,7 @@
 // taken within a run, then the median and range over runs is shown. The
 // subcommands it runs itself are also usable alone:
 //
-//	loadtest baseline -listen 127.0.0.1:8080 [-hardened] [-cpuprofile file]
+//	loadtest baseline -listen 127.0.0.1:8080 [-hardened | -sealed] [-cpuprofile file]
 //	loadtest drive -addr 127.0.0.1:7143 -clients 64 -duration 5s [-flood 256] [-proof-clients 32]
 //	loadtest drive -addr 127.0.0.1:7143,127.0.0.1:7144 ...  (create on one, reveal on the other)
 //
