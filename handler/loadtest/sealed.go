@@ -30,6 +30,10 @@ func newSealedFloor() *sealedFloor {
 	return s
 }
 
+// Each derived key seals one secret, so the nonce can be fixed, as in the
+// store.
+var zeroNonce [chacha20poly1305.NonceSize]byte
+
 // derive is BLAKE2b-512(label || process key || link): the index, then the key.
 func (s *sealedFloor) derive(label byte, link []byte) (idx [16]byte, key [32]byte) {
 	var in [1 + 32 + 64]byte
@@ -75,8 +79,7 @@ func (s *sealedFloor) share(ctx *fasthttp.RequestCtx, b *baseline) {
 	clear(rkey[:])
 	aead, _ := chacha20poly1305.New(key[:])
 	clear(key[:])
-	var nonce [chacha20poly1305.NonceSize]byte
-	sealed := aead.Seal(make([]byte, 0, len(secret)+aead.Overhead()), nonce[:], secret, nil)
+	sealed := aead.Seal(make([]byte, 0, len(secret)+aead.Overhead()), zeroNonce[:], secret, nil)
 	s.mu.Lock()
 	s.secrets[idx] = sealed
 	s.mu.Unlock()
@@ -103,10 +106,9 @@ func (s *sealedFloor) reveal(ctx *fasthttp.RequestCtx, link []byte) {
 	}
 	aead, _ := chacha20poly1305.New(key[:])
 	clear(key[:])
-	var nonce [chacha20poly1305.NonceSize]byte
 	body := make([]byte, 0, len(sealed)+96)
 	body = append(body, `{"value":"`...)
-	plain, err := aead.Open(body[len(body):], nonce[:], sealed, nil)
+	plain, err := aead.Open(body[len(body):], zeroNonce[:], sealed, nil)
 	if err != nil {
 		ctx.Error(`{"message":"Unknown secret"}`, fasthttp.StatusNotFound)
 		return
