@@ -105,6 +105,11 @@ func (b *baseline) share(ctx *fasthttp.RequestCtx) {
 	b.mu.Lock()
 	b.secrets[key] = append([]byte(nil), secret...)
 	b.mu.Unlock()
+	answerShare(ctx, &receipt, &key)
+}
+
+// answerShare writes the answer to a share: its receipt and link keys.
+func answerShare(ctx *fasthttp.RequestCtx, receipt, key *[32]byte) {
 	ctx.SetContentType("application/json")
 	out := ctx.Response.BodyWriter()
 	w := func(s string) { _, _ = out.Write([]byte(s)) }
@@ -126,13 +131,23 @@ func (b *baseline) reveal(ctx *fasthttp.RequestCtx, k []byte) {
 		ctx.Error(`{"message":"Unknown secret"}`, fasthttp.StatusNotFound)
 		return
 	}
-	ctx.SetContentType("application/json")
-	body := make([]byte, 0, len(secret)+96)
-	body = append(body, `{"value":"`...)
-	body = append(body, secret...) // the load sends JSON-safe characters only
+	body := append(revealStart(len(secret)), secret...) // the load sends JSON-safe characters only
+	answerReveal(ctx, body, key[:])
+}
+
+// revealStart is the start of the answer to a reveal, with room for a
+// secret of n bytes and the rest.
+func revealStart(n int) []byte {
+	return append(make([]byte, 0, n+96), `{"value":"`...)
+}
+
+// answerReveal ends body, which holds the start and the secret, with the
+// link key, and answers it.
+func answerReveal(ctx *fasthttp.RequestCtx, body, key []byte) {
 	body = append(body, `","secret_key":"`...)
-	body = append(body, key[:]...)
+	body = append(body, key...)
 	body = append(body, `"}`...)
+	ctx.SetContentType("application/json")
 	ctx.SetBody(body)
 }
 

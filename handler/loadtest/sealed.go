@@ -83,14 +83,7 @@ func (s *sealedFloor) share(ctx *fasthttp.RequestCtx, b *baseline) {
 	s.mu.Lock()
 	s.secrets[idx] = sealed
 	s.mu.Unlock()
-	ctx.SetContentType("application/json")
-	out := ctx.Response.BodyWriter()
-	w := func(s string) { _, _ = out.Write([]byte(s)) }
-	w(`{"custid":"anon","metadata_key":"`)
-	_, _ = out.Write(receipt[:])
-	w(`","secret_key":"`)
-	_, _ = out.Write(link[:])
-	w(`","ttl":3600}`)
+	answerShare(ctx, &receipt, &link)
 }
 
 func (s *sealedFloor) reveal(ctx *fasthttp.RequestCtx, link []byte) {
@@ -106,19 +99,15 @@ func (s *sealedFloor) reveal(ctx *fasthttp.RequestCtx, link []byte) {
 	}
 	aead, _ := chacha20poly1305.New(key[:])
 	clear(key[:])
-	body := make([]byte, 0, len(sealed)+96)
-	body = append(body, `{"value":"`...)
+	body := revealStart(len(sealed))
 	plain, err := aead.Open(body[len(body):], zeroNonce[:], sealed, nil)
 	if err != nil {
 		ctx.Error(`{"message":"Unknown secret"}`, fasthttp.StatusNotFound)
 		return
 	}
 	body = body[:len(body)+len(plain)] // the load sends JSON-safe characters only
-	body = append(body, `","secret_key":"`...)
-	body = append(body, link...)
-	body = append(body, `"}`...)
-	ctx.SetBody(body)
-	clear(body)
+	answerReveal(ctx, body, link)
+	clear(body[:cap(body)])
 }
 
 // randomLink fills k with 32 characters of keyAlphabet from crypto/rand.
