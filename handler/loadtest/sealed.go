@@ -15,9 +15,10 @@ import (
 // BLAKE2b-512 derivation per key (for the link, its index and sealing
 // key), the secret sealed with ChaCha20-Poly1305, and on reveal derived
 // again and opened. No receipts kept, no expiry, audit trail, escaping or
-// v1 fields. Its ratio
-// to the hardened baseline is the most any server keeping those rules can
-// reach in this load; otslite's ratio is compared with it.
+// v1 fields. Its ratio to the hardened baseline is about the most a server
+// keeping those rules can reach in this load (it allocates a cipher state
+// for each seal and open, which the store does not); otslite's ratio is
+// compared with it.
 type sealedFloor struct {
 	proc    [32]byte
 	mu      sync.Mutex
